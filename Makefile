@@ -1,0 +1,40 @@
+# The two commands of the README. Everything else they need, they set up themselves.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+export FLASK_APP := wsgi
+
+.PHONY: run test bench lint seed
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.run-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.run-installed
+
+## make run: migrate the embedded SQLite database, load demo data once, serve on :5000
+run: $(VENV)/.run-installed
+	$(BIN)/flask db-upgrade
+	$(BIN)/flask seed-demo
+	$(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 2 --access-logfile - wsgi:app
+
+## make test: lint, architecture contracts, the suite on PostgreSQL and on SQLite, ledger check
+test: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	@PG_URL=$$($(BIN)/python tests/find_postgres.py) || exit 1; \
+	if [ -n "$$PG_URL" ]; then \
+	  echo "== suite on PostgreSQL"; \
+	  TEST_DATABASE_URL="$$PG_URL" $(BIN)/python -m pytest -q || exit 1; \
+	fi; \
+	echo "== suite on SQLite"; \
+	TEST_DATABASE_URL= $(BIN)/python -m pytest -q -m "not browser and not slow"
+
+bench: $(VENV)/.dev-installed
+	for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

@@ -1,0 +1,121 @@
+"""Application factory: config, engine, extensions, blueprints and the one error dispatcher."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from flask import Flask, g, request
+from flask_babel import Babel
+from flask_login import LoginManager
+
+from p2pbank.config import Config
+from p2pbank.db import close_db_session, make_engine, make_sessionmaker
+from p2pbank.extensions import csrf, limiter
+
+log = logging.getLogger("p2pbank")
+
+LOCALES = ("en", "nl")
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the app. No I/O beyond creating the engine; migrations never run here."""
+    config = config or Config.from_env()
+    app = Flask(
+        __name__,
+        instance_path=config.INSTANCE_PATH,
+        template_folder="web/templates",
+        static_folder="web/static",
+    )
+    app.config.from_mapping(config.as_flask())
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=config.is_production,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=config.is_production,
+        WTF_CSRF_TIME_LIMIT=None,
+        BABEL_TRANSLATION_DIRECTORIES="translations",
+        RATELIMIT_STORAGE_URI=config.REDIS_URL or "memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_ENABLED=config.RATELIMIT_ENABLED,
+        API_TITLE="p2pbank API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+    )
+    app.p2p_config = config  # type: ignore[attr-defined]
+
+    engine = make_engine(config.DATABASE_URL)
+    app.extensions["p2pbank.engine"] = engine
+    app.extensions["p2pbank.sessionmaker"] = make_sessionmaker(engine)
+    app.teardown_appcontext(close_db_session)
+
+    csrf.init_app(app)
+    limiter.init_app(app)
+    Babel(app, locale_selector=_select_locale)
+    _init_login(app)
+    _init_request_logging(app)
+
+    from p2pbank.api import init_api
+    from p2pbank.web import init_web
+    from p2pbank.web.errors import register_error_dispatcher
+    from p2pbank.web.security import register_security_headers
+
+    init_api(app)
+    init_web(app)
+    # After the API: flask-smorest registers an app-wide HTTPException handler; ours wins.
+    register_error_dispatcher(app)
+    register_security_headers(app)
+
+    from p2pbank.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _select_locale() -> str | None:
+    from flask_login import current_user
+
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in LOCALES:
+        return current_user.locale
+    return request.accept_languages.best_match(LOCALES) or "en"
+
+
+def _init_login(app: Flask) -> None:
+    manager = LoginManager(app)
+    manager.login_view = "auth.login"
+    manager.session_protection = "strong"
+
+    @manager.user_loader
+    def load_user(token: str):
+        from p2pbank.db import db_session
+        from p2pbank.identity.models import User
+
+        user_id, _, epoch = token.partition(":")
+        if not user_id.isdigit():
+            return None
+        user = db_session().get(User, int(user_id))
+        if user is None or str(user.session_epoch) != epoch:
+            return None  # password changed elsewhere: this session is over
+        return user
+
+
+def _init_request_logging(app: Flask) -> None:
+    @app.before_request
+    def _start() -> None:
+        incoming = request.headers.get("X-Request-Id", "")
+        g.request_id = (
+            incoming if 8 <= len(incoming) <= 64 and incoming.isalnum() else uuid.uuid4().hex
+        )
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response):
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        elapsed = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
+        log.info("%s %s %s %.1fms", request.method, request.path, response.status_code, elapsed)
+        return response

@@ -1,0 +1,81 @@
+"""Configuration read from the environment only; nothing secret has a production default."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """The process cannot start safely with the environment it was given."""
+
+
+def _default_database_url(instance_path: Path) -> str:
+    return f"sqlite:///{instance_path / 'p2pbank.sqlite3'}"
+
+
+@dataclass
+class Config:
+    """Everything the app needs to start; built by `from_env` or directly in tests."""
+
+    ENV: str = "development"
+    SECRET_KEY: str = ""
+    DATABASE_URL: str = ""
+    REDIS_URL: str = ""
+    INSTANCE_PATH: str = ""
+    TESTING: bool = False
+    WTF_CSRF_ENABLED: bool = True
+    RATELIMIT_ENABLED: bool = True
+    LOGIN_LIMIT_PER_ACCOUNT: str = "5 per 15 minutes"
+    LOGIN_LIMIT_PER_IP: str = "20 per 15 minutes"
+    MAX_CONTENT_LENGTH: int = 1024 * 1024
+    PASSWORD_RESET_TTL_SECONDS: int = 3600
+    STRIPE_SECRET_KEY: str = ""
+    STRIPE_WEBHOOK_SECRET: str = ""
+    STRIPE_API_BASE: str = ""
+    AUDIT_SIGNING_KEY: str = ""
+    BABEL_DEFAULT_LOCALE: str = "en"
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.ENV == "production"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Config:
+        """Read `P2PBANK_ENV`, `SECRET_KEY`, `DATABASE_URL`, ... from the environment."""
+        env = dict(os.environ if environ is None else environ)
+        cfg = cls(ENV=env.get("P2PBANK_ENV", "development"))
+        for f in fields(cls):
+            if f.name in ("ENV", "extra") or f.name not in env:
+                continue
+            raw = env[f.name]
+            if f.type == "bool":
+                value: object = raw.lower() in ("1", "true", "yes", "on")
+            elif f.type == "int":
+                value = int(raw)
+            else:
+                value = raw
+            setattr(cfg, f.name, value)
+        return cfg.finish()
+
+    def finish(self) -> Config:
+        """Fill development defaults and refuse unsafe production settings."""
+        if not self.INSTANCE_PATH:
+            self.INSTANCE_PATH = str(Path.cwd() / "instance")
+        if not self.SECRET_KEY:
+            if self.is_production:
+                raise ConfigError("SECRET_KEY must be set in production")
+            self.SECRET_KEY = secrets.token_hex(32)
+        if not self.DATABASE_URL:
+            if self.is_production:
+                raise ConfigError("DATABASE_URL must be set in production")
+            self.DATABASE_URL = _default_database_url(Path(self.INSTANCE_PATH))
+        return self
+
+    def as_flask(self) -> dict:
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
+        values.update(self.extra)
+        return values

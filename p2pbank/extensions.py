@@ -1,0 +1,11 @@
+"""Extensions shared by pages and API, created unbound and initialised in `create_app`."""
+
+from __future__ import annotations
+
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFProtect
+
+# Redis storage when REDIS_URL is set (see app.py), memory otherwise.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+csrf = CSRFProtect()

@@ -1,0 +1,196 @@
+"""People, their roles, credentials and KYC status."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from p2pbank.clock import now
+from p2pbank.db import Base, UTCDateTime
+from p2pbank.errors import InvalidState
+
+
+class Role(StrEnum):
+    LENDER = "lender"
+    BORROWER = "borrower"
+    INITIATOR = "initiator"
+    BACKER = "backer"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+SELF_SERVICE_ROLES = frozenset({Role.LENDER, Role.BORROWER, Role.INITIATOR, Role.BACKER})
+PRIVILEGED_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})
+
+
+class KycStatus(StrEnum):
+    UNVERIFIED = "unverified"
+    PENDING = "pending"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+
+
+KYC_TRANSITIONS: dict[KycStatus, frozenset[KycStatus]] = {
+    KycStatus.UNVERIFIED: frozenset({KycStatus.PENDING}),
+    KycStatus.PENDING: frozenset({KycStatus.VERIFIED, KycStatus.REJECTED}),
+    KycStatus.REJECTED: frozenset({KycStatus.PENDING}),
+    KycStatus.VERIFIED: frozenset({KycStatus.REJECTED}),
+}
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "kyc_status IN ('unverified','pending','verified','rejected')", name="kyc_status"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    locale: Mapped[str | None] = mapped_column(String(8))
+    kyc_status: Mapped[str] = mapped_column(String(16), default=KycStatus.UNVERIFIED)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Bumped on password change / 2FA change so other sessions stop being valid.
+    session_epoch: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+
+    roles: Mapped[list[UserRole]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    # The session-user protocol (is_authenticated, get_id, ...) kept here without a
+    # framework import; the id carries the epoch so a password change ends old sessions.
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_epoch}"
+
+    @property
+    def role_names(self) -> frozenset[str]:
+        return frozenset(r.role for r in self.roles)
+
+    def has_role(self, role: Role | str) -> bool:
+        return str(role) in self.role_names
+
+    @property
+    def totp_enabled(self) -> bool:
+        return self.totp_enabled_at is not None
+
+    @property
+    def kyc_verified(self) -> bool:
+        return self.kyc_status == KycStatus.VERIFIED
+
+    def move_kyc(self, target: KycStatus) -> None:
+        current = KycStatus(self.kyc_status)
+        if target not in KYC_TRANSITIONS[current]:
+            raise InvalidState(f"KYC status cannot go from {current} to {target}")
+        self.kyc_status = target
+
+
+class UserRole(Base):
+    """The roles a person holds now; history lives in `role_grants`."""
+
+    __tablename__ = "user_roles"
+    __table_args__ = (UniqueConstraint("user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16))
+    user: Mapped[User] = relationship(back_populates="roles")
+
+
+class RoleGrant(Base):
+    """Append-only record of every role granted or revoked, and by whom."""
+
+    __tablename__ = "role_grants"
+    __table_args__ = (CheckConstraint("action IN ('grant','revoke')", name="action"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(8))
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+
+
+class KycChange(Base):
+    """Append-only record of KYC decisions with the reason given."""
+
+    __tablename__ = "kyc_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+
+
+class ApiToken(Base):
+    """A personal API token; only its SHA-256 is stored, the secret is shown once."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (CheckConstraint("scope IN ('read','write')", name="scope"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    scope: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+class RecoveryCode(Base):
+    """A single-use two-factor recovery code, stored hashed."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PasswordResetToken(Base):
+    """Single-use, expiring; only the hash is stored."""
+
+    __tablename__ = "password_reset_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+
+
+class OutboxMail(Base):
+    """Mail to send, written in the same transaction as the change that causes it."""
+
+    __tablename__ = "outbox_mail"
+    __table_args__ = (Index("ix_outbox_mail_unsent", "sent_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(String(5000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,264 @@
+"""Identity use cases: each takes the session first and commits once."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from p2pbank.clock import now
+from p2pbank.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+from p2pbank.identity import passwords, tokens
+from p2pbank.identity.models import (
+    PRIVILEGED_ROLES,
+    SELF_SERVICE_ROLES,
+    ApiToken,
+    OutboxMail,
+    Role,
+    RoleGrant,
+    User,
+    UserRole,
+)
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def sign_up(
+    session: Session,
+    *,
+    email: str,
+    display_name: str,
+    password: str,
+    roles: list[str] | tuple[str, ...] = (),
+    locale: str | None = None,
+) -> User:
+    """Create an account with any self-service roles; refuses weak passwords and duplicates."""
+    email = normalize_email(email)
+    problems = passwords.policy_errors(password, email=email, display_name=display_name)
+    if problems:
+        raise ValidationFailed("The password was refused.", field_errors={"password": problems})
+    wanted = {Role(r) for r in roles}
+    if not wanted <= SELF_SERVICE_ROLES:
+        raise Forbidden("Auditor and admin roles are granted only by an admin.")
+    if find_user_by_email(session, email) is not None:
+        raise Conflict(
+            "An account with this e-mail address exists.",
+            field_errors={"email": ["An account with this e-mail address exists."]},
+        )
+    user = User(
+        email=email,
+        display_name=display_name.strip(),
+        password_hash=passwords.hash_password(password),
+        locale=locale,
+    )
+    session.add(user)
+    session.flush()
+    for role in sorted(wanted):
+        _grant(session, user, role, by=None, reason="self-service at sign-up")
+    try:
+        session.commit()
+    except IntegrityError as exc:  # a concurrent sign-up with the same e-mail won
+        session.rollback()
+        raise Conflict("An account with this e-mail address exists.") from exc
+    return user
+
+
+def authenticate(session: Session, *, email: str, password: str) -> User:
+    """Check the password (constant work for unknown e-mails) and upgrade old hashes."""
+    user = find_user_by_email(session, email)
+    if user is None:
+        passwords.verify_password(passwords.DUMMY_HASH, password)
+        raise Unauthorized("E-mail address or password is wrong.")
+    if not passwords.verify_password(user.password_hash, password):
+        raise Unauthorized("E-mail address or password is wrong.")
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+        session.commit()
+    return user
+
+
+def change_password(session: Session, user_id: int, *, current: str, new: str) -> User:
+    user = get_user(session, user_id)
+    if not passwords.verify_password(user.password_hash, current):
+        raise ValidationFailed(
+            "The current password is wrong.",
+            field_errors={"current_password": ["The current password is wrong."]},
+        )
+    problems = passwords.policy_errors(new, email=user.email, display_name=user.display_name)
+    if problems:
+        raise ValidationFailed(
+            "The new password was refused.", field_errors={"new_password": problems}
+        )
+    user.password_hash = passwords.hash_password(new)
+    user.session_epoch += 1
+    session.add(
+        OutboxMail(
+            to_address=user.email,
+            subject="Your password was changed",
+            body="Your p2pbank password was changed. If this was not you, reset it now.",
+        )
+    )
+    session.commit()
+    return user
+
+
+def _grant(session: Session, user: User, role: Role, *, by: User | None, reason: str) -> None:
+    if user.has_role(role):
+        return
+    user.roles.append(UserRole(role=str(role)))
+    session.add(
+        RoleGrant(
+            user_id=user.id,
+            role=str(role),
+            action="grant",
+            granted_by_id=by.id if by else None,
+            reason=reason,
+        )
+    )
+
+
+def take_role(session: Session, user_id: int, role: str) -> User:
+    """A person adds a self-service role (lender, borrower, initiator, backer) to themselves."""
+    user = get_user(session, user_id)
+    wanted = Role(role)
+    if wanted not in SELF_SERVICE_ROLES:
+        raise Forbidden("Auditor and admin roles are granted only by an admin.")
+    _grant(session, user, wanted, by=user, reason="self-service")
+    session.commit()
+    return user
+
+
+def grant_role(
+    session: Session, actor_id: int | None, user_id: int, role: str, reason: str
+) -> User:
+    """An admin (or the CLI, actor None) grants any role; recorded with who and why."""
+    actor = get_user(session, actor_id) if actor_id is not None else None
+    if actor is not None and not actor.has_role(Role.ADMIN):
+        raise Forbidden("Only an admin can grant roles.")
+    user = get_user(session, user_id)
+    wanted = Role(role)
+    if not reason.strip() and wanted in PRIVILEGED_ROLES:
+        raise ValidationFailed("Give a reason.", field_errors={"reason": ["Give a reason."]})
+    _grant(session, user, wanted, by=actor, reason=reason.strip() or "granted")
+    session.commit()
+    return user
+
+
+def revoke_role(
+    session: Session, actor_id: int | None, user_id: int, role: str, reason: str
+) -> User:
+    actor = get_user(session, actor_id) if actor_id is not None else None
+    user = get_user(session, user_id)
+    wanted = Role(role)
+    if actor is not None and actor.id != user.id and not actor.has_role(Role.ADMIN):
+        raise Forbidden("Only an admin can revoke another person's roles.")
+    if actor is not None and actor.id == user.id and wanted in PRIVILEGED_ROLES:
+        raise Forbidden("Privileged roles are revoked by another admin.")
+    for held in list(user.roles):
+        if held.role == str(wanted):
+            user.roles.remove(held)
+            session.add(
+                RoleGrant(
+                    user_id=user.id,
+                    role=str(wanted),
+                    action="revoke",
+                    granted_by_id=actor.id if actor else None,
+                    reason=reason,
+                )
+            )
+    session.commit()
+    return user
+
+
+def create_api_token(
+    session: Session, user_id: int, *, name: str, scope: str
+) -> tuple[ApiToken, str]:
+    """Return the token row and the secret, which is never stored and shown only now."""
+    if scope not in ("read", "write"):
+        raise ValidationFailed(
+            "Scope must be read or write.", field_errors={"scope": ["Must be read or write."]}
+        )
+    user = get_user(session, user_id)
+    secret = tokens.new_api_token()
+    row = ApiToken(
+        user_id=user.id,
+        name=name.strip(),
+        token_hash=tokens.token_hash(secret),
+        prefix=secret[:9],
+        scope=scope,
+    )
+    session.add(row)
+    session.commit()
+    return row, secret
+
+
+def list_api_tokens(session: Session, user_id: int) -> list[ApiToken]:
+    return list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id.desc())
+        )
+    )
+
+
+def revoke_api_token(session: Session, user_id: int, token_id: int) -> ApiToken:
+    row = session.get(ApiToken, token_id)
+    if row is None or row.user_id != user_id:
+        raise NotFound("No such token.")  # another person's token is indistinguishable
+    if row.revoked_at is None:
+        row.revoked_at = now()
+        session.commit()
+    return row
+
+
+def user_for_api_token(session: Session, secret: str) -> tuple[User, ApiToken]:
+    """Resolve a bearer token; records last use. Raises Unauthorized for any bad token."""
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == tokens.token_hash(secret)))
+    if row is None or row.revoked_at is not None:
+        raise Unauthorized("The API token is unknown or revoked.")
+    row.last_used_at = now()
+    session.commit()
+    return get_user(session, row.user_id), row
+
+
+def count_users(session: Session) -> int:
+    return session.scalar(select(func.count(User.id))) or 0
+
+
+def set_kyc_status(
+    session: Session, actor_id: int | None, user_id: int, status: str, reason: str
+) -> User:
+    """An admin (or the CLI, actor None) moves a person's KYC status, with a reason."""
+    from p2pbank.identity.models import KycChange, KycStatus
+
+    actor = get_user(session, actor_id) if actor_id is not None else None
+    if actor is not None and not actor.has_role(Role.ADMIN):
+        raise Forbidden("Only an admin decides identity checks.")
+    if not reason.strip():
+        raise ValidationFailed("Give a reason.", field_errors={"reason": ["Give a reason."]})
+    user = get_user(session, user_id)
+    before = user.kyc_status
+    user.move_kyc(KycStatus(status))
+    session.add(
+        KycChange(
+            user_id=user.id,
+            from_status=before,
+            to_status=status,
+            decided_by_id=actor.id if actor else None,
+            reason=reason.strip(),
+        )
+    )
+    session.commit()
+    return user

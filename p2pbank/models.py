@@ -1,0 +1,12 @@
+"""Every domain's models, imported so Base.metadata is complete (Alembic, tests, CLI)."""
+
+from __future__ import annotations
+
+import importlib
+
+DOMAIN_MODELS = ("p2pbank.identity.models",)
+
+
+def load_all() -> None:
+    for name in DOMAIN_MODELS:
+        importlib.import_module(name)

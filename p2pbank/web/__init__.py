@@ -1,0 +1,18 @@
+"""Page blueprints."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_web(app: Flask) -> None:
+    from p2pbank.web import auth, main
+
+    app.register_blueprint(main.bp)
+    app.register_blueprint(auth.bp)
+
+    from p2pbank.web.filters import register_filters
+    from p2pbank.web.nav import register_nav
+
+    register_filters(app)
+    register_nav(app)

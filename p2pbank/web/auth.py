@@ -1,0 +1,126 @@
+"""Sign up, sign in, sign out, password change."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from p2pbank.db import db_session
+from p2pbank.errors import DomainError, Unauthorized
+from p2pbank.extensions import limiter
+from p2pbank.identity import services
+from p2pbank.identity.schemas import ChangePasswordIn, SignInIn, SignUpIn
+from p2pbank.web.forms import load_form
+
+bp = Blueprint("auth", __name__)
+
+
+def _login_account_key() -> str:
+    return "login-account:" + request.form.get("email", "").strip().lower()[:254]
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("main.dashboard")
+
+
+def start_session(user) -> None:
+    """Rotate the session at sign-in so a planted session id is worthless."""
+    next_url = session.get("next")
+    session.clear()
+    login_user(user)
+    if next_url:
+        session["next"] = next_url
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup():
+    errors: dict = {}
+    if request.method == "POST":
+        data, errors = load_form(SignUpIn())
+        if data is not None:
+            try:
+                user = services.sign_up(db_session(), **data)
+            except DomainError as exc:
+                errors = exc.field_errors or {"_": [exc.detail]}
+            else:
+                start_session(user)
+                flash(_("Welcome to p2pbank, %(name)s.", name=user.display_name), "success")
+                return redirect(url_for("main.dashboard"))
+    return render_template("auth/signup.html", errors=errors, form=request.form), (
+        422 if errors else 200
+    )
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: _cfg("LOGIN_LIMIT_PER_IP"), methods=["POST"], error_message="Too many sign-in attempts."
+)
+@limiter.limit(
+    lambda: _cfg("LOGIN_LIMIT_PER_ACCOUNT"),
+    methods=["POST"],
+    key_func=_login_account_key,
+    error_message="Too many sign-in attempts for this account.",
+)
+def login():
+    error = None
+    if request.method == "POST":
+        data, errors = load_form(SignInIn())
+        if data is None:
+            error = _("Enter your e-mail address and password.")
+        else:
+            try:
+                user = services.authenticate(db_session(), **data)
+            except Unauthorized:
+                error = _("E-mail address or password is wrong.")
+            else:
+                if user.totp_enabled:
+                    session.clear()
+                    session["2fa_user_id"] = user.id
+                    session["2fa_epoch"] = user.session_epoch
+                    session["next"] = _safe_next(request.args.get("next"))
+                    return redirect(url_for("twofactor.challenge"))
+                start_session(user)
+                return redirect(_safe_next(request.args.get("next")))
+    status = 401 if error else 200
+    return render_template("auth/login.html", error=error, form=request.form), status
+
+
+def _cfg(key: str) -> str:
+    from flask import current_app
+
+    return current_app.config[key]
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    session.clear()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/settings/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    errors: dict = {}
+    if request.method == "POST":
+        data, errors = load_form(ChangePasswordIn())
+        if data is not None:
+            try:
+                user = services.change_password(
+                    db_session(),
+                    current_user.id,
+                    current=data["current_password"],
+                    new=data["new_password"],
+                )
+            except DomainError as exc:
+                errors = exc.field_errors or {"_": [exc.detail]}
+            else:
+                start_session(user)  # the epoch changed: re-issue this session
+                flash(_("Your password was changed."), "success")
+                return redirect(url_for("main.dashboard"))
+    return render_template("auth/change_password.html", errors=errors), (422 if errors else 200)

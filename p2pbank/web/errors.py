@@ -1,0 +1,108 @@
+"""One error dispatcher for pages and API: domain errors, HTTP errors, the unexpected."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from p2pbank.errors import DomainError
+
+log = logging.getLogger("p2pbank.errors")
+
+PROBLEM = "application/problem+json"
+
+
+def wants_problem_json() -> bool:
+    return request.path.startswith("/api/") or request.path.startswith("/webhooks/")
+
+
+def problem(status: int, title: str, detail: str, errors: dict | None = None, **extra):
+    """An RFC 9457 problem document."""
+    body = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.path,
+        "request_id": g.get("request_id", ""),
+    }
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = PROBLEM
+    return response
+
+
+def page_error(status: int, title: str, detail: str):
+    return (
+        render_template(
+            "errors/error.html",
+            status=status,
+            title=title,
+            detail=detail,
+            request_id=g.get("request_id", ""),
+        ),
+        status,
+    )
+
+
+def _field_errors(exc: HTTPException) -> dict | None:
+    data = getattr(exc, "data", None) or {}
+    messages = data.get("messages") if isinstance(data, dict) else None
+    if not messages:
+        return None
+    # webargs nests by location ({"json": {...}}); flatten a single location away.
+    if len(messages) == 1:
+        (only,) = messages.values()
+        if isinstance(only, dict):
+            return only
+    return messages
+
+
+def register_error_dispatcher(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError):
+        if wants_problem_json():
+            return problem(exc.status, exc.title, exc.detail, exc.field_errors or None)
+        return page_error(exc.status, exc.title, exc.detail)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):
+        detail = "The form expired or was not sent from this site. Reload the page and try again."
+        if wants_problem_json():
+            return problem(400, "Bad request", detail)
+        return page_error(400, "Bad request", detail)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        status = exc.code or 500
+        title = exc.name
+        detail = exc.description or title
+        if status == 429:
+            detail = "Too many attempts. Wait a while and try again."
+        if status == 413:
+            detail = "The request is too large."
+        if wants_problem_json():
+            response = problem(status, title, detail, _field_errors(exc))
+        else:
+            response = app.make_response(page_error(status, title, detail))
+        for key, value in exc.get_headers() if hasattr(exc, "get_headers") else []:
+            if key.lower() in ("retry-after", "allow", "www-authenticate"):
+                response.headers[key] = value
+        retry = getattr(exc, "retry_after", None)
+        if status == 429 and "Retry-After" not in response.headers:
+            response.headers["Retry-After"] = str(retry or 60)
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error")
+        detail = "Something went wrong on our side. Quote the request id when you contact us."
+        if wants_problem_json():
+            return problem(500, "Internal server error", detail)
+        return page_error(500, "Internal server error", detail)

@@ -1,0 +1,39 @@
+"""Home, dashboard and health checks."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, render_template
+from flask_login import current_user, login_required
+from sqlalchemy import text
+
+from p2pbank.db import db_session
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def index():
+    return render_template("main/index.html")
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard():
+    return render_template("main/dashboard.html", user=current_user)
+
+
+@bp.get("/healthz")
+def healthz():
+    """The process is up; says nothing about its dependencies."""
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz():
+    """Ready to serve: the database answers."""
+    try:
+        db_session().execute(text("SELECT 1"))
+    except Exception:  # any driver error means not ready
+        current_app.logger.exception("readiness check failed")
+        return jsonify(status="unavailable", database="down"), 503
+    return jsonify(status="ok", database="up")

@@ -1,0 +1,64 @@
+"""Where each domain's pages hook into the navigation and the dashboard.
+
+Each page module calls `nav_item(...)` / `dashboard_panel(...)` at import; the base
+template shows the items the signed-in person's roles allow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Flask, url_for
+from flask_babel import lazy_gettext
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    endpoint: str
+    visible: Callable[[object], bool]
+    order: int
+
+
+@dataclass(frozen=True)
+class Panel:
+    template: str
+    visible: Callable[[object], bool]
+    order: int
+
+
+_NAV: list[NavItem] = []
+_PANELS: list[Panel] = []
+
+
+def everyone(_user: object) -> bool:
+    return True
+
+
+def has_role(*roles: str) -> Callable[[object], bool]:
+    return lambda user: any(user.has_role(r) for r in roles)  # type: ignore[attr-defined]
+
+
+def nav_item(label: str, endpoint: str, visible=everyone, order: int = 50) -> None:
+    if all(item.endpoint != endpoint for item in _NAV):
+        _NAV.append(NavItem(lazy_gettext(label), endpoint, visible, order))  # type: ignore[arg-type]
+
+
+def dashboard_panel(template: str, visible=everyone, order: int = 50) -> None:
+    if all(panel.template != template for panel in _PANELS):
+        _PANELS.append(Panel(template, visible, order))
+
+
+def register_nav(app: Flask) -> None:
+    @app.context_processor
+    def _nav():
+        def nav_items(user):
+            items = sorted((i for i in _NAV if i.visible(user)), key=lambda i: i.order)
+            return [{"label": i.label, "url": url_for(i.endpoint)} for i in items]
+
+        def dashboard_panels(user):
+            panels = sorted((p for p in _PANELS if p.visible(user)), key=lambda p: p.order)
+            return [p.template for p in panels]
+
+        return {"nav_items": nav_items, "dashboard_panels": dashboard_panels}

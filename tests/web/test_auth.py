@@ -1,0 +1,154 @@
+"""Sign-up, sign-in, sign-out and password change through the real pages."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from p2pbank.identity.models import RoleGrant, User
+from tests.conftest import STRONG_PASSWORD
+
+
+def _users(session) -> int:
+    return session.scalar(select(func.count(User.id)))
+
+
+def test_sign_up_signs_in_and_records_roles(web, session):
+    response = web.submit(
+        "/signup",
+        {
+            "email": "Nina@Example.test",
+            "display_name": "Nina",
+            "password": STRONG_PASSWORD,
+            "roles": ["lender", "borrower"],
+        },
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/dashboard")
+    page = web.get("/dashboard").get_data(as_text=True)
+    assert "Hello, Nina" in page
+    user = session.scalar(select(User).where(User.email == "nina@example.test"))
+    assert user.role_names == {"lender", "borrower"}
+    grants = session.scalars(select(RoleGrant).where(RoleGrant.user_id == user.id)).all()
+    assert sorted(g.role for g in grants) == ["borrower", "lender"]
+    assert user.password_hash.startswith("$argon2id$")
+
+
+def test_weak_password_is_refused_and_nothing_written(web, session):
+    before = _users(session)
+    response = web.submit(
+        "/signup", {"email": "a@example.test", "display_name": "A", "password": "password1234"}
+    )
+    assert response.status_code == 422
+    assert "too common" in response.get_data(as_text=True)
+    assert _users(session) == before
+
+
+def test_short_password_is_refused(web, session):
+    response = web.submit(
+        "/signup", {"email": "a@example.test", "display_name": "A", "password": "Sh0rt-pass"}
+    )
+    assert response.status_code == 422
+    assert "at least 12 characters" in response.get_data(as_text=True)
+
+
+def test_privileged_role_cannot_be_self_assigned(web, session):
+    before = _users(session)
+    response = web.submit(
+        "/signup",
+        {
+            "email": "a@example.test",
+            "display_name": "A",
+            "password": STRONG_PASSWORD,
+            "roles": ["admin"],
+        },
+    )
+    assert response.status_code == 422
+    assert _users(session) == before
+
+
+def test_duplicate_email_is_refused(web, make_user):
+    make_user(email="taken@example.test")
+    response = web.submit(
+        "/signup", {"email": "TAKEN@example.test", "display_name": "B", "password": STRONG_PASSWORD}
+    )
+    assert response.status_code == 422
+    assert "exists" in response.get_data(as_text=True)
+
+
+def test_sign_in_wrong_password_then_right(web, make_user):
+    user = make_user()
+    bad = web.login(user.email, "wrong-password-123")
+    assert bad.status_code == 401
+    assert "wrong" in bad.get_data(as_text=True)
+    assert web.get("/dashboard").status_code == 302  # still anonymous
+    good = web.login(user.email)
+    assert good.status_code == 302
+    assert web.get("/dashboard").status_code == 200
+
+
+def test_sign_out_ends_the_session(signed_in, make_user):
+    b = signed_in(make_user())
+    assert b.get("/dashboard").status_code == 200
+    assert b.logout().status_code == 302
+    assert b.get("/dashboard").status_code == 302
+
+
+def test_post_without_csrf_token_is_refused(client, make_user, session):
+    user = make_user()
+    response = client.post("/login", data={"email": user.email, "password": STRONG_PASSWORD})
+    assert response.status_code == 400
+    assert "expired" in response.get_data(as_text=True)
+    before = _users(session)
+    response = client.post(
+        "/signup",
+        data={"email": "x@example.test", "display_name": "X", "password": STRONG_PASSWORD},
+    )
+    assert response.status_code == 400
+    assert _users(session) == before
+
+
+def test_password_change_ends_other_sessions(app, signed_in, make_user):
+    user = make_user()
+    first = signed_in(user)
+    second = signed_in(user)
+    response = first.submit(
+        "/settings/password",
+        {"current_password": STRONG_PASSWORD, "new_password": "a-brand-new-secret-77"},
+    )
+    assert response.status_code == 302
+    assert first.get("/dashboard").status_code == 200
+    assert second.get("/dashboard").status_code == 302  # the old session is over
+
+
+def test_open_redirect_after_login_is_refused(web, make_user):
+    user = make_user()
+    page = web.get("/login?next=//evil.example/")
+    from tests.conftest import csrf_from
+
+    response = web.client.post(
+        "/login?next=//evil.example/",
+        data={
+            "email": user.email,
+            "password": STRONG_PASSWORD,
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+        },
+    )
+    assert response.headers["Location"].endswith("/dashboard")
+
+
+def test_health_and_readiness(client):
+    assert client.get("/healthz").json == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json["database"] == "up"
+
+
+def test_security_headers_on_pages(client):
+    response = client.get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"]
+    assert response.headers["X-Request-Id"]
+    assert "Strict-Transport-Security" not in response.headers
+    secure = client.get("/", base_url="https://localhost")
+    assert "max-age" in secure.headers["Strict-Transport-Security"]
