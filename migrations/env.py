@@ -6,7 +6,7 @@ import os
 
 from alembic import context
 
-from p2pbank.db import Base, make_engine
+from p2pbank.db import POSTGRES_DDL, Base, make_engine
 from p2pbank.models import load_all
 
 load_all()
@@ -19,6 +19,11 @@ def _url() -> str:
     if not url:
         raise RuntimeError("no database URL given to the migrations")
     return url
+
+
+def _render_ddl() -> str:
+    """PostgreSQL triggers rendered literally, so the revision never changes later."""
+    return "[\n" + "".join(f"    ({c!r},\n     {d!r}),\n" for c, d in POSTGRES_DDL) + "]"
 
 
 def run_migrations_offline() -> None:

@@ -22,6 +22,23 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+# PostgreSQL-only DDL (triggers, functions) as (create_sql, drop_sql) pairs. Applied after
+# create_all and rendered literally into the initial migration, so both paths agree.
+POSTGRES_DDL: list[tuple[str, str]] = []
+
+
+def register_postgres_ddl(create_sql: str, drop_sql: str) -> None:
+    if (create_sql, drop_sql) not in POSTGRES_DDL:
+        POSTGRES_DDL.append((create_sql, drop_sql))
+
+
+@event.listens_for(Base.metadata, "after_create")
+def _apply_postgres_ddl(_metadata, connection, **_kw) -> None:
+    if connection.dialect.name == "postgresql":
+        for create_sql, _drop in POSTGRES_DDL:
+            connection.exec_driver_sql(create_sql)
+
+
 class UTCDateTime(TypeDecorator):
     """Aware UTC datetimes on every backend (SQLite would otherwise drop the zone)."""
 

@@ -19,3 +19,29 @@ def alembic_config(database_url: str) -> AlembicConfig:
 
 def upgrade(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
+
+
+def regenerate_initial() -> Path:
+    """Rewrite the single initial revision from the models (the project has not shipped a
+    schema yet, so history is one revision). Run: python -m p2pbank.migrate"""
+    import tempfile
+
+    for old in (MIGRATIONS / "versions").glob("0001_*.py"):
+        old.unlink()
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/empty.sqlite3"
+        command.revision(alembic_config(url), message="initial schema", autogenerate=True,
+                         rev_id="0001")
+    (created,) = (MIGRATIONS / "versions").glob("0001_*.py")
+    return created
+
+
+if __name__ == "__main__":
+    import subprocess
+    import sys
+
+    path = regenerate_initial()
+    ruff = Path(sys.executable).with_name("ruff")
+    subprocess.run([str(ruff), "format", "--quiet", str(path)], check=False)  # noqa: S603
+    subprocess.run([str(ruff), "check", "--fix", "--quiet", str(path)], check=False)  # noqa: S603
+    print(f"wrote {path.relative_to(MIGRATIONS.parent)}")
