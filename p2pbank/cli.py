@@ -10,19 +10,10 @@ from p2pbank.db import db_session
 
 
 def register_cli(app: Flask) -> None:
+    """Every command of the platform; domain commands live in this module too, each a thin
+    shell over a service or query function."""
     for command in (db_upgrade, db_revision, seed_demo, grant_role):
         app.cli.add_command(command)
-    for extra in _EXTRA_COMMANDS:
-        app.cli.add_command(extra)
-
-
-_EXTRA_COMMANDS: list[click.Command] = []
-
-
-def command(fn: click.Command) -> click.Command:
-    """Domains' commands register here (ledger-check, tick, audit-verify, ...)."""
-    _EXTRA_COMMANDS.append(fn)
-    return fn
 
 
 @click.command("db-upgrade")

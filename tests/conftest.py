@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from hypothesis import HealthCheck, settings
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from p2pbank import clock
 from p2pbank.app import create_app
 from p2pbank.config import Config
-from p2pbank.db import Base, make_engine
+from p2pbank.db import Base, make_engine, normalize_url
 from p2pbank.models import load_all
 
 settings.register_profile(
@@ -74,20 +75,31 @@ def pytest_collection_modifyitems(config, items) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_url() -> str:
-    return database_url_for_run()
+def database_url() -> Iterator[str]:
+    """The run's own database: a fresh PostgreSQL database per run (so parallel runs never
+    share tables), or a fresh SQLite file."""
+    url = database_url_for_run()
+    if not is_postgres():
+        yield url
+        return
+    base = make_url(normalize_url(url))
+    name = f"{base.database}_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = make_engine(base.set(database="postgres").render_as_string(hide_password=False),
+                        isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
 def engine(database_url):
     load_all()
     eng = make_engine(database_url)
-    with eng.begin() as conn:
-        if eng.dialect.name == "postgresql":
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        else:
-            Base.metadata.drop_all(conn)
     Base.metadata.create_all(eng)
     yield eng
     eng.dispose()
