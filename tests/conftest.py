@@ -239,8 +239,8 @@ class Browser:
     def login(self, email: str, password: str = STRONG_PASSWORD):
         return self.submit("/login", {"email": email, "password": password})
 
-    def logout(self):
-        return self.submit("/dashboard", {}, action="/logout")
+    def logout(self, **kw):
+        return self.submit("/dashboard", {}, action="/logout", **kw)
 
 
 @pytest.fixture

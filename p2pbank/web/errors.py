@@ -84,7 +84,12 @@ def register_error_dispatcher(app: Flask) -> None:
         title = exc.name
         detail = exc.description or title
         if status == 429:
+            # A limit with its own message (e.g. sign-in) says which limit was hit.
+            limit = getattr(exc, "limit", None)
+            own = getattr(limit, "error_message", None)
             detail = "Too many attempts. Wait a while and try again."
+            if isinstance(own, str) and own:
+                detail = f"{own} Wait a while and try again."
         if status == 413:
             detail = "The request is too large."
         if wants_problem_json():

@@ -1,0 +1,223 @@
+"""Shared steps for every feature: people, signing in, pages and the API.
+
+A scenario's state lives in the `story` fixture: the people by first name, a browser per
+person (each with its own cookies), API tokens, and the last answer anyone got. Steps of a
+domain live in tests/bdd/test_<domain>.py; steps more than one domain needs live here.
+
+People are addressed by first name in the features; their e-mail address is
+`<name in lower case>@example.test` and their password is the suite's STRONG_PASSWORD.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from tests.conftest import Browser
+
+
+def _word_type(pattern: str):
+    """A parse type that matches `pattern` and returns the text unchanged."""
+
+    def convert(text: str) -> str:
+        return text
+
+    convert.pattern = pattern  # type: ignore[attr-defined]
+    convert.regex_group_count = 0  # type: ignore[attr-defined]
+    return convert
+
+
+TYPES = {
+    "Name": _word_type(r"[A-Z][A-Za-z-]*"),
+    "Roles": _word_type(r"[a-z]+(?:(?:, | and )[a-z]+)*"),
+}
+
+
+def phrase(text: str) -> parsers.parse:
+    """A step pattern where `{name:Name}` is one capitalised word (a person) and
+    `{roles:Roles}` is 'lender', 'lender and borrower' or 'lender, borrower and backer'.
+    Typed placeholders keep steps from swallowing each other's words."""
+    return parsers.parse(text, extra_types=TYPES)
+
+
+ROLE_WORDS = re.compile(r"\s*(?:,|\band\b)\s*")
+
+
+def email_of(name: str) -> str:
+    return f"{name.lower()}@example.test"
+
+
+def parse_roles(text: str) -> list[str]:
+    """'lender and borrower', 'lender, borrower and backer', 'no roles' -> role names."""
+    text = text.strip().strip('"')
+    if text in ("", "no roles", "none"):
+        return []
+    return [word for word in ROLE_WORDS.split(text) if word]
+
+
+@dataclass
+class Story:
+    """What has happened so far in one scenario."""
+
+    app: object
+    people: dict[str, object] = field(default_factory=dict)
+    browsers: dict[str, Browser] = field(default_factory=dict)
+    tokens: dict[str, dict] = field(default_factory=dict)
+    last: object = None  # the last response anyone got
+    last_by: dict[str, object] = field(default_factory=dict)  # the last response per person
+
+    def person(self, name: str):
+        assert name in self.people, f"nobody called {name} was introduced in this scenario"
+        return self.people[name]
+
+    def browser(self, name: str) -> Browser:
+        """The person's own browser: cookies are never shared between people."""
+        if name not in self.browsers:
+            self.browsers[name] = Browser(self.app.test_client())  # type: ignore[attr-defined]
+        return self.browsers[name]
+
+    def remember(self, name: str, response) -> None:
+        self.last = response
+        self.last_by[name] = response
+
+    def text(self, name: str | None = None) -> str:
+        response = self.last_by[name] if name else self.last
+        assert response is not None, "nobody has asked for anything yet"
+        return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def story(app) -> Story:
+    return Story(app=app)
+
+
+# --- people --------------------------------------------------------------------------------
+
+
+def _introduce(story: Story, make_user, name: str, roles: list[str], kyc: str):
+    user = make_user(roles=roles, kyc=kyc, email=email_of(name), name=name)
+    story.people[name] = user
+    return user
+
+
+@given(phrase("a member {name:Name} with roles {roles:Roles}"))
+@given(phrase("a member {name:Name} with the role {roles:Roles}"))
+def _member_with_roles(story, make_user, name, roles):
+    _introduce(story, make_user, name, parse_roles(roles), "unverified")
+
+
+@given(phrase("a member {name:Name} with no roles"))
+@given(phrase("a member {name:Name}"))
+def _member(story, make_user, name):
+    _introduce(story, make_user, name, [], "unverified")
+
+
+@given(phrase("a verified member {name:Name} with roles {roles:Roles}"))
+@given(phrase("a verified member {name:Name} with the role {roles:Roles}"))
+def _verified_member(story, make_user, name, roles):
+    """A member whose identity check (KYC) is done: they may borrow and withdraw."""
+    _introduce(story, make_user, name, parse_roles(roles), "verified")
+
+
+@given(phrase("an admin {name:Name}"))
+def _admin(story, make_user, name):
+    _introduce(story, make_user, name, ["admin"], "verified")
+
+
+@given(phrase("an auditor {name:Name}"))
+def _auditor(story, make_user, name):
+    _introduce(story, make_user, name, ["auditor"], "verified")
+
+
+@given(phrase("{name:Name} is signed in"))
+def _is_signed_in(story, name):
+    response = story.browser(name).login(story.person(name).email)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    story.remember(name, response)
+
+
+@given(phrase("{name:Name} has a {scope} API token"))
+def _has_token(story, api_token, name, scope):
+    assert scope in ("read", "write", "read-only"), scope
+    story.tokens[name] = api_token(story.person(name), "read" if scope == "read-only" else scope)
+
+
+# --- signing in and out --------------------------------------------------------------------
+
+
+@when(phrase("{name:Name} signs in"))
+def _signs_in(story, name):
+    story.remember(name, story.browser(name).login(story.person(name).email))
+
+
+@when(phrase('{name:Name} signs in with the password "{password}"'))
+def _signs_in_with(story, name, password):
+    story.remember(name, story.browser(name).login(story.person(name).email, password))
+
+
+@when(phrase("{name:Name} signs out"))
+def _signs_out(story, name):
+    story.remember(name, story.browser(name).logout(follow_redirects=True))
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+@when(phrase("{name:Name} opens {path}"))
+def _opens(story, name, path):
+    assert path.startswith("/"), f"give a path such as /dashboard, not {path!r}"
+    story.remember(name, story.browser(name).get(path, follow_redirects=True))
+
+
+@then(phrase("{name:Name} sees the dashboard"))
+@then(phrase("{name:Name} sees their dashboard"))
+@then(phrase("{name:Name} sees her dashboard"))
+@then(phrase("{name:Name} sees his dashboard"))
+def _sees_dashboard(story, name):
+    page = story.browser(name).get("/dashboard")
+    assert page.status_code == 200, f"{name} is not signed in (status {page.status_code})"
+    assert f"Hello, {story.person(name).display_name}" in page.get_data(as_text=True)
+    # Not remembered: the page that led here (with its flash message) stays the last one.
+
+
+@then(phrase("{name:Name} is not signed in"))
+@then(phrase("{name:Name} is signed out"))
+def _not_signed_in(story, name):
+    page = story.browser(name).get("/dashboard")
+    assert page.status_code == 302, f"{name} still reaches the dashboard"
+    assert "/login" in page.headers["Location"]
+
+
+@then(phrase('{name:Name} sees "{text}"'))
+@then(phrase('{name:Name} is told "{text}"'))
+def _sees(story, name, text):
+    assert text in story.text(name), f"{text!r} is not on the page {name} sees"
+
+
+@then(phrase('{name:Name} does not see "{text}"'))
+def _does_not_see(story, name, text):
+    assert text not in story.text(name), f"{text!r} is on the page {name} sees"
+
+
+@then(phrase("the answer is {status:d}"))
+def _answer_is(story, status):
+    assert story.last.status_code == status, story.text()
+
+
+# --- API -----------------------------------------------------------------------------------
+
+
+@when(phrase("{name:Name} asks the API for {path}"))
+def _api_get(story, name, path):
+    headers = story.tokens.get(name, {})
+    story.remember(name, story.browser(name).client.get(path, headers=headers))
+
+
+@then(phrase("the API answers {status:d}"))
+def _api_answers(story, status):
+    assert story.last.status_code == status, story.text()
+    if status >= 400:
+        assert story.last.mimetype == "application/problem+json"

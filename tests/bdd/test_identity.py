@@ -1,0 +1,200 @@
+"""Step code for features/identity: sign-up, sign-in, lockout, roles, two-factor."""
+
+from __future__ import annotations
+
+from pytest_bdd import scenarios, then, when
+from sqlalchemy import select
+
+from p2pbank.identity import services
+from p2pbank.identity.models import RoleGrant, User
+from tests.bdd.conftest import email_of, parse_roles, phrase
+from tests.conftest import STRONG_PASSWORD, Browser
+
+scenarios("identity/sign_up_and_sign_in.feature")
+scenarios("identity/too_many_failed_sign_ins.feature")
+scenarios("identity/lender_and_borrower.feature")
+# two_factor: added with the two-factor pages
+
+ANONYMOUS = "someone"
+
+
+# --- signing up ----------------------------------------------------------------------------
+
+
+def _sign_up(story, session, name: str, roles: list[str], password: str, email: str = ""):
+    response = story.browser(name).submit(
+        "/signup",
+        {
+            "email": email or email_of(name),
+            "display_name": name,
+            "password": password,
+            "roles": roles,
+        },
+    )
+    story.remember(name, response)
+    user = services.find_user_by_email(session, email or email_of(name))
+    if user is not None and response.status_code == 302:
+        story.people[name] = user
+        story.remember(name, story.browser(name).get(response.headers["Location"]))
+    return response
+
+
+@when(phrase("{name:Name} signs up as a {roles:Roles} with a strong password"))
+@when(phrase("{name:Name} signs up as an {roles:Roles} with a strong password"))
+def _signs_up_as(story, session, name, roles):
+    _sign_up(story, session, name, parse_roles(roles), STRONG_PASSWORD)
+
+
+@when(phrase('{name:Name} signs up with the password "{password}"'))
+def _signs_up_with_password(story, session, name, password):
+    _sign_up(story, session, name, [], password)
+
+
+@when(phrase("someone else signs up with {name:Name}'s e-mail address"))
+def _someone_else_signs_up(story, session, name):
+    _sign_up(story, session, ANONYMOUS, [], STRONG_PASSWORD, email=story.person(name).email)
+
+
+@then(phrase("there is no account for {name:Name}"))
+def _no_account(session, name):
+    assert services.find_user_by_email(session, email_of(name)) is None
+
+
+@then(phrase('they are told "{text}"'))
+def _they_are_told(story, text):
+    assert text in story.text(ANONYMOUS), f"{text!r} is not on the page"
+
+
+# --- signing in ----------------------------------------------------------------------------
+
+
+@when(phrase("someone signs in as {email}"))
+def _someone_signs_in_as(story, email):
+    story.remember(ANONYMOUS, story.browser(ANONYMOUS).login(email, STRONG_PASSWORD))
+
+
+@when(phrase("{name:Name} opens {path} without being signed in"))
+def _opens_anonymously(story, name, path):
+    story.remember(name, story.browser(name).get(path))
+
+
+@then(phrase("{name:Name} is asked to sign in"))
+def _asked_to_sign_in(story, name):
+    response = story.last_by[name]
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+    page = story.browser(name).get(response.headers["Location"])
+    assert page.status_code == 200
+    assert 'name="password"' in page.get_data(as_text=True)
+
+
+# --- too many failed sign-ins --------------------------------------------------------------
+
+
+@when(
+    phrase("someone tries to sign in as {name:Name} with a wrong password {times:d} times"),
+    target_fixture="attacker",
+)
+def _wrong_password_times(story, name, times):
+    attacker = story.browser(ANONYMOUS)
+    for attempt in range(times):
+        response = attacker.login(story.person(name).email, f"wrong-guess-{attempt:04d}-xyz")
+        assert response.status_code == 401, f"attempt {attempt + 1} got {response.status_code}"
+    return attacker
+
+
+@when(phrase("someone tries {count:d} different e-mail addresses from one place"))
+def _many_addresses(story, count):
+    attacker = story.browser(ANONYMOUS)
+    for n in range(count):
+        response = attacker.login(f"guess{n}@example.test", "wrong-guess-password-1")
+        assert response.status_code == 401, f"attempt {n + 1} got {response.status_code}"
+
+
+@then(phrase("the next sign-in as {name:Name} is refused, even with the right password"))
+@then(
+    phrase(
+        "the next sign-in as {name:Name} from that place is refused, even with the right password"
+    )
+)
+def _next_refused(story, name):
+    response = story.browser(ANONYMOUS).login(story.person(name).email, STRONG_PASSWORD)
+    story.remember(ANONYMOUS, response)
+    assert response.status_code == 429, response.get_data(as_text=True)
+    assert story.browser(ANONYMOUS).get("/dashboard").status_code == 302
+
+
+@then(phrase('the answer says "{text}"'))
+def _answer_says(story, text):
+    assert text in story.text(ANONYMOUS), story.text(ANONYMOUS)
+
+
+@then(phrase("the answer says when to try again"))
+def _retry_after(story):
+    retry = story.last.headers.get("Retry-After", "")
+    assert retry.isdigit() and int(retry) > 0, f"Retry-After is {retry!r}"
+
+
+# --- roles ---------------------------------------------------------------------------------
+
+
+@then(phrase("{name:Name} holds the roles {roles:Roles}"))
+def _holds_roles(story, session, name, roles):
+    wanted = sorted(parse_roles(roles))
+    user = session.scalar(select(User).where(User.email == email_of(name)))
+    session.refresh(user)
+    assert sorted(user.role_names) == wanted
+    # and the dashboard says so, in the person's own browser
+    page = story.browser(name)
+    if page.get("/dashboard").status_code != 200:
+        page = Browser(story.app.test_client())
+        assert page.login(user.email).status_code == 302
+    html = page.get("/dashboard").get_data(as_text=True)
+    for role in wanted:
+        assert f'<span class="tag">{role}</span>' in html, f"{role} is not on the dashboard"
+
+
+@when(phrase("{name:Name} also becomes a {role}"))
+def _takes_role(story, session, name, role):
+    services.take_role(session, story.person(name).id, role)
+
+
+@when(phrase('{admin:Name} makes {name:Name} an {role} because "{reason}"'))
+@when(phrase('{admin:Name} makes {name:Name} a {role} because "{reason}"'))
+def _admin_grants(story, session, admin, name, role, reason):
+    services.grant_role(session, story.person(admin).id, story.person(name).id, role, reason)
+
+
+def _grants(session, user_id: int) -> list[RoleGrant]:
+    return list(
+        session.scalars(
+            select(RoleGrant).where(RoleGrant.user_id == user_id).order_by(RoleGrant.id)
+        )
+    )
+
+
+@then(phrase("the record shows {name:Name} took the roles {roles:Roles} herself"))
+@then(phrase("the record shows {name:Name} took the roles {roles:Roles} himself"))
+@then(phrase("the record shows {name:Name} took the roles {roles:Roles} themselves"))
+def _self_granted(story, session, name, roles):
+    user = story.person(name)
+    wanted = set(parse_roles(roles))
+    taken = {g.role for g in _grants(session, user.id) if g.action == "grant"}
+    assert wanted <= taken
+    for grant in _grants(session, user.id):
+        if grant.role in wanted:
+            assert grant.granted_by_id in (None, user.id), "someone else granted it"
+
+
+@then(phrase('the record shows {admin:Name} gave {name:Name} the role {role} because "{reason}"'))
+def _admin_granted(story, session, admin, name, role, reason):
+    grants = [g for g in _grants(session, story.person(name).id) if g.role == role]
+    assert len(grants) == 1
+    assert grants[0].action == "grant"
+    assert grants[0].granted_by_id == story.person(admin).id
+    assert grants[0].reason == reason
+
+
+@then(phrase("the API lists the roles {roles:Roles}"))
+def _api_roles(story, roles):
+    assert story.last.json["roles"] == sorted(parse_roles(roles))
