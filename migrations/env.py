@@ -51,6 +51,7 @@ def _run(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        template_args={"postgres_ddl": _render_ddl()},
     )
     with context.begin_transaction():
         context.run_migrations()

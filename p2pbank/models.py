@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-DOMAIN_MODELS = ("p2pbank.identity.models",)
+DOMAIN_MODELS = ("p2pbank.identity.models", "p2pbank.ledger.models")
 
 
 def load_all() -> None:
