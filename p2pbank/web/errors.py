@@ -2,17 +2,88 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from urllib.parse import unquote_to_bytes
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, Request, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from p2pbank.errors import DomainError
 
 log = logging.getLogger("p2pbank.errors")
 
 PROBLEM = "application/problem+json"
+
+NOT_TEXT = "The request body is not valid UTF-8 text."
+
+
+def _bad_text(value: str) -> bool:
+    """NUL or a lone surrogate: text no database column can store."""
+    if "\x00" in value:
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+class CheckedRequest(Request):
+    """Form bodies must be UTF-8 text. Werkzeug would otherwise keep `%FF` as the literal
+    text "%FF", silently drop a body with raw invalid bytes, and turn invalid bytes in a
+    multipart field into U+FFFD; here each of those is a 400 before anything runs."""
+
+    def _load_form_data(self) -> None:
+        if self.mimetype == "application/x-www-form-urlencoded":
+            body = self.get_data(cache=True)  # the form is parsed from this cached copy
+            try:
+                for pair in body.split(b"&"):
+                    for piece in pair.split(b"=", 1):
+                        if _bad_text(unquote_to_bytes(piece.replace(b"+", b" ")).decode()):
+                            raise ValueError
+            except ValueError:
+                raise BadRequest(NOT_TEXT) from None
+        super()._load_form_data()
+        if self.mimetype == "multipart/form-data":
+            for value in self.form.values():
+                if "\ufffd" in value or _bad_text(value):
+                    raise BadRequest(NOT_TEXT)
+
+
+def _json_strings(document) -> bool:
+    """True when every key and string in a parsed JSON document is storable text."""
+    stack = [document]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _bad_text(item):
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
+
+
+def refuse_unusable_json() -> None:
+    """JSON bodies: refuse nesting deep enough to exhaust the parser, and NUL or lone
+    surrogates written as \\u escapes (valid JSON, but not storable text)."""
+    if not request.is_json or request.method not in ("POST", "PUT", "PATCH", "DELETE"):
+        return
+    body = request.get_data(cache=True)
+    if not body:
+        return
+    try:
+        document = json.loads(body)
+    except RecursionError:
+        raise BadRequest("The JSON body is nested too deeply.") from None
+    except ValueError:
+        return  # malformed JSON: the parser of the endpoint answers 400
+    if not _json_strings(document):
+        raise BadRequest(NOT_TEXT)
 
 
 def wants_problem_json() -> bool:
@@ -65,6 +136,9 @@ def _field_errors(exc: HTTPException) -> dict | None:
 
 
 def register_error_dispatcher(app: Flask) -> None:
+    app.request_class = CheckedRequest
+    app.before_request(refuse_unusable_json)
+
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
         if wants_problem_json():
