@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from p2pbank import clock
 from p2pbank.app import create_app
+from p2pbank.audit.keys import derive_pseudonym_key, session_info
 from p2pbank.config import Config
 from p2pbank.db import Base, make_engine, normalize_url
 from p2pbank.models import load_all
@@ -119,7 +120,10 @@ def connection(engine) -> Iterator:
 def _bound_sessionmaker(connection) -> sessionmaker[Session]:
     # Services call commit(); here that only releases a savepoint of the outer transaction.
     return sessionmaker(
-        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        bind=connection,
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
+        info=session_info(derive_pseudonym_key(TEST_SECRET)),  # the trust log's pseudonyms
     )
 
 
@@ -173,10 +177,22 @@ def frozen_now() -> datetime:
 
 STRONG_PASSWORD = "correct-horse-battery-42"
 
+# Auditors and admins must use two-factor sign-in: make_user turns it on for them and keeps
+# their recovery codes here (by e-mail), so Browser.login can answer the challenge.
+SECOND_FACTOR_CODES: dict[str, list[str]] = {}
+
+
+@pytest.fixture(autouse=True)
+def _forget_second_factors() -> Iterator[None]:
+    SECOND_FACTOR_CODES.clear()
+    yield
+    SECOND_FACTOR_CODES.clear()
+
 
 @pytest.fixture
 def make_user(session):
-    """make_user(roles=[...], kyc="verified", email=None) -> User, committed in the test txn."""
+    """make_user(roles=[...], kyc="verified", email=None, two_factor=None) -> User, committed
+    in the test txn. two_factor None means: on for auditors and admins (their roles need it)."""
     from p2pbank.identity import services
 
     counter = {"n": 0}
@@ -187,6 +203,7 @@ def make_user(session):
         email: str | None = None,
         name: str | None = None,
         password: str = STRONG_PASSWORD,
+        two_factor: bool | None = None,
     ):
         counter["n"] += 1
         n = counter["n"]
@@ -206,6 +223,13 @@ def make_user(session):
             services.set_kyc_status(session, None, user.id, "pending", "test")
         if kyc in ("verified", "rejected"):
             services.set_kyc_status(session, None, user.id, kyc, "test")
+        if two_factor or (two_factor is None and user.two_factor_required):
+            from p2pbank.identity import twofactor, twofactor_services
+
+            secret = twofactor_services.start_enrolment(session, user.id)
+            SECOND_FACTOR_CODES[user.email] = twofactor_services.confirm_enrolment(
+                session, user.id, twofactor.code_at(secret, clock.now())
+            )
         return user
 
     return _make
@@ -236,8 +260,15 @@ class Browser:
         token = csrf_from(page.get_data(as_text=True))
         return self.client.post(action or page_url, data={**data, "csrf_token": token}, **kw)
 
-    def login(self, email: str, password: str = STRONG_PASSWORD):
-        return self.submit("/login", {"email": email, "password": password})
+    def login(self, email: str, password: str = STRONG_PASSWORD, second_factor: bool = True):
+        """Sign in; for people made by make_user with two-factor sign-in, answer the challenge
+        with one of their recovery codes (unless second_factor=False)."""
+        response = self.submit("/login", {"email": email, "password": password})
+        codes = SECOND_FACTOR_CODES.get(email.strip().lower())
+        location = response.headers.get("Location", "")
+        if second_factor and codes and location.split("?")[0].endswith("/login/two-factor"):
+            response = self.submit("/login/two-factor", {"code": codes.pop()})
+        return response
 
     def logout(self, **kw):
         return self.submit("/dashboard", {}, action="/logout", **kw)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,34 +10,32 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from p2pbank.clock import now
 from p2pbank.db import Base, UTCDateTime
 from p2pbank.errors import InvalidState
+from p2pbank.identity.rules import (  # re-exported: the models speak the rules' vocabulary
+    KYC_TRANSITIONS,
+    PRIVILEGED_ROLES,
+    SELF_SERVICE_ROLES,
+    KycStatus,
+    Role,
+)
+from p2pbank.identity.rules import (
+    two_factor_required as _needs_two_factor,
+)
 
-
-class Role(StrEnum):
-    LENDER = "lender"
-    BORROWER = "borrower"
-    INITIATOR = "initiator"
-    BACKER = "backer"
-    AUDITOR = "auditor"
-    ADMIN = "admin"
-
-
-SELF_SERVICE_ROLES = frozenset({Role.LENDER, Role.BORROWER, Role.INITIATOR, Role.BACKER})
-PRIVILEGED_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})
-
-
-class KycStatus(StrEnum):
-    UNVERIFIED = "unverified"
-    PENDING = "pending"
-    VERIFIED = "verified"
-    REJECTED = "rejected"
-
-
-KYC_TRANSITIONS: dict[KycStatus, frozenset[KycStatus]] = {
-    KycStatus.UNVERIFIED: frozenset({KycStatus.PENDING}),
-    KycStatus.PENDING: frozenset({KycStatus.VERIFIED, KycStatus.REJECTED}),
-    KycStatus.REJECTED: frozenset({KycStatus.PENDING}),
-    KycStatus.VERIFIED: frozenset({KycStatus.REJECTED}),
-}
+__all__ = [
+    "KYC_TRANSITIONS",
+    "PRIVILEGED_ROLES",
+    "SELF_SERVICE_ROLES",
+    "ApiToken",
+    "KycChange",
+    "KycStatus",
+    "OutboxMail",
+    "PasswordResetToken",
+    "RecoveryCode",
+    "Role",
+    "RoleGrant",
+    "User",
+    "UserRole",
+]
 
 
 class User(Base):
@@ -55,8 +52,11 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     locale: Mapped[str | None] = mapped_column(String(8))
     kyc_status: Mapped[str] = mapped_column(String(16), default=KycStatus.UNVERIFIED)
+    # Set at enrolment; two-factor sign-in is on only once `totp_enabled_at` is set too.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The last 30-second time step whose code was accepted: a code is never accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column()
     # Bumped on password change / 2FA change so other sessions stop being valid.
     session_epoch: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
@@ -84,6 +84,20 @@ class User(Base):
     @property
     def totp_enabled(self) -> bool:
         return self.totp_enabled_at is not None
+
+    @property
+    def totp_pending(self) -> bool:
+        """Enrolment started (a secret exists) but not yet confirmed with a code."""
+        return self.totp_secret is not None and self.totp_enabled_at is None
+
+    @property
+    def two_factor_required(self) -> bool:
+        return _needs_two_factor(self.role_names)
+
+    @property
+    def two_factor_missing(self) -> bool:
+        """Holds a role that needs two-factor sign-in but has not turned it on yet."""
+        return self.two_factor_required and not self.totp_enabled
 
     @property
     def kyc_verified(self) -> bool:
@@ -166,6 +180,7 @@ class RecoveryCode(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 

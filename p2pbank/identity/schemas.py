@@ -6,6 +6,9 @@ from marshmallow import Schema, fields, validate
 
 from p2pbank.identity.models import SELF_SERVICE_ROLES
 from p2pbank.identity.passwords import MAX_LENGTH
+from p2pbank.identity.rules import SUPPORTED_LOCALES, KycStatus, Role
+
+_NOT_BLANK = validate.Regexp(r"(?s).*\S", error="Give a reason.")
 
 
 class SignUpIn(Schema):
@@ -63,3 +66,74 @@ class UserOut(Schema):
 
     def _roles(self, user) -> list[str]:
         return sorted(user.role_names)
+
+
+# --- two-factor, password reset, settings --------------------------------------------------
+
+
+class CodeIn(Schema):
+    """A six-digit code from the authenticator app, or a recovery code."""
+
+    code = fields.String(required=True, validate=validate.Length(min=1, max=32))
+
+
+class ResetRequestIn(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+
+
+class ResetPasswordIn(Schema):
+    new_password = fields.String(
+        required=True, load_only=True, validate=validate.Length(min=1, max=MAX_LENGTH)
+    )
+
+
+class LocaleIn(Schema):
+    """A language code, or empty to follow the browser."""
+
+    locale = fields.String(required=True, validate=validate.OneOf(["", *SUPPORTED_LOCALES]))
+
+
+class TakeRoleIn(Schema):
+    role = fields.String(required=True, validate=validate.OneOf(sorted(SELF_SERVICE_ROLES)))
+
+
+# --- admin ---------------------------------------------------------------------------------
+
+
+class AdminRoleIn(Schema):
+    role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
+    action = fields.String(required=True, validate=validate.OneOf(["grant", "revoke"]))
+    reason = fields.String(required=True, validate=[validate.Length(max=500), _NOT_BLANK])
+
+
+class AdminKycIn(Schema):
+    status = fields.String(required=True, validate=validate.OneOf([s.value for s in KycStatus]))
+    reason = fields.String(required=True, validate=[validate.Length(max=500), _NOT_BLANK])
+
+
+class RoleChangeOut(Schema):
+    role = fields.String()
+    action = fields.String()
+    reason = fields.String()
+    by_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class KycDecisionOut(Schema):
+    from_status = fields.String()
+    to_status = fields.String()
+    reason = fields.String()
+    by_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class UserRolesOut(Schema):
+    user_id = fields.Integer()
+    roles = fields.List(fields.String())
+    history = fields.List(fields.Nested(RoleChangeOut))
+
+
+class UserKycOut(Schema):
+    user_id = fields.Integer()
+    status = fields.String()
+    history = fields.List(fields.Nested(KycDecisionOut))

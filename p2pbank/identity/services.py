@@ -1,4 +1,7 @@
-"""Identity use cases: each takes the session first and commits once."""
+"""Identity use cases: each takes the session first and commits once.
+
+Two-factor sign-in lives in `twofactor_services`; read models for pages and API in `queries`.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +10,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from p2pbank.clock import now
-from p2pbank.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
-from p2pbank.identity import passwords, tokens
+from p2pbank.errors import (
+    Conflict,
+    Forbidden,
+    InvalidState,
+    NotFound,
+    Unauthorized,
+    ValidationFailed,
+)
+from p2pbank.identity import passwords, rules, tokens
 from p2pbank.identity.models import (
     PRIVILEGED_ROLES,
     SELF_SERVICE_ROLES,
     ApiToken,
+    KycChange,
+    KycStatus,
     OutboxMail,
     Role,
     RoleGrant,
@@ -50,7 +62,7 @@ def sign_up(
     problems = passwords.policy_errors(password, email=email, display_name=display_name)
     if problems:
         raise ValidationFailed("The password was refused.", field_errors={"password": problems})
-    wanted = {Role(r) for r in roles}
+    wanted = {_role(r) for r in roles}
     if not wanted <= SELF_SERVICE_ROLES:
         raise Forbidden("Auditor and admin roles are granted only by an admin.")
     if find_user_by_email(session, email) is not None:
@@ -115,6 +127,14 @@ def change_password(session: Session, user_id: int, *, current: str, new: str) -
     return user
 
 
+def _role(name: str) -> Role:
+    if not rules.is_role(name):
+        raise ValidationFailed(
+            "No such role.", field_errors={"role": [f"Must be one of: {', '.join(Role)}."]}
+        )
+    return Role(name)
+
+
 def _grant(session: Session, user: User, role: Role, *, by: User | None, reason: str) -> None:
     if user.has_role(role):
         return
@@ -133,8 +153,8 @@ def _grant(session: Session, user: User, role: Role, *, by: User | None, reason:
 def take_role(session: Session, user_id: int, role: str) -> User:
     """A person adds a self-service role (lender, borrower, initiator, backer) to themselves."""
     user = get_user(session, user_id)
-    wanted = Role(role)
-    if wanted not in SELF_SERVICE_ROLES:
+    wanted = _role(role)
+    if not rules.may_take_role(wanted):
         raise Forbidden("Auditor and admin roles are granted only by an admin.")
     _grant(session, user, wanted, by=user, reason="self-service")
     session.commit()
@@ -146,11 +166,11 @@ def grant_role(
 ) -> User:
     """An admin (or the CLI, actor None) grants any role; recorded with who and why."""
     actor = get_user(session, actor_id) if actor_id is not None else None
-    if actor is not None and not actor.has_role(Role.ADMIN):
+    if actor is not None and not rules.may_grant_role(actor.role_names):
         raise Forbidden("Only an admin can grant roles.")
     user = get_user(session, user_id)
-    wanted = Role(role)
-    if not reason.strip() and wanted in PRIVILEGED_ROLES:
+    wanted = _role(role)
+    if not reason.strip() and (wanted in PRIVILEGED_ROLES or actor is not None):
         raise ValidationFailed("Give a reason.", field_errors={"reason": ["Give a reason."]})
     _grant(session, user, wanted, by=actor, reason=reason.strip() or "granted")
     session.commit()
@@ -160,13 +180,16 @@ def grant_role(
 def revoke_role(
     session: Session, actor_id: int | None, user_id: int, role: str, reason: str
 ) -> User:
+    """An admin revokes a role (with a reason), or a person drops a self-service role."""
     actor = get_user(session, actor_id) if actor_id is not None else None
     user = get_user(session, user_id)
-    wanted = Role(role)
-    if actor is not None and actor.id != user.id and not actor.has_role(Role.ADMIN):
+    wanted = _role(role)
+    if actor is not None and not rules.may_revoke_role(actor.id, actor.role_names, user.id, role):
+        if actor.id == user.id:
+            raise Forbidden("Privileged roles are revoked by another admin.")
         raise Forbidden("Only an admin can revoke another person's roles.")
-    if actor is not None and actor.id == user.id and wanted in PRIVILEGED_ROLES:
-        raise Forbidden("Privileged roles are revoked by another admin.")
+    if actor is not None and actor.id != user.id and not reason.strip():
+        raise ValidationFailed("Give a reason.", field_errors={"reason": ["Give a reason."]})
     for held in list(user.roles):
         if held.role == str(wanted):
             user.roles.remove(held)
@@ -176,7 +199,7 @@ def revoke_role(
                     role=str(wanted),
                     action="revoke",
                     granted_by_id=actor.id if actor else None,
-                    reason=reason,
+                    reason=reason.strip() or "self-service",
                 )
             )
     session.commit()
@@ -228,9 +251,15 @@ def user_for_api_token(session: Session, secret: str) -> tuple[User, ApiToken]:
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == tokens.token_hash(secret)))
     if row is None or row.revoked_at is not None:
         raise Unauthorized("The API token is unknown or revoked.")
+    user = get_user(session, row.user_id)
+    if user.two_factor_missing:
+        raise Forbidden(
+            "Auditors and admins must turn on two-factor sign-in before using the API: "
+            "open Settings, Two-factor sign-in, in the browser."
+        )
     row.last_used_at = now()
     session.commit()
-    return get_user(session, row.user_id), row
+    return user, row
 
 
 def count_users(session: Session) -> int:
@@ -241,14 +270,16 @@ def set_kyc_status(
     session: Session, actor_id: int | None, user_id: int, status: str, reason: str
 ) -> User:
     """An admin (or the CLI, actor None) moves a person's KYC status, with a reason."""
-    from p2pbank.identity.models import KycChange, KycStatus
-
     actor = get_user(session, actor_id) if actor_id is not None else None
     if actor is not None and not actor.has_role(Role.ADMIN):
         raise Forbidden("Only an admin decides identity checks.")
     if not reason.strip():
         raise ValidationFailed("Give a reason.", field_errors={"reason": ["Give a reason."]})
     user = get_user(session, user_id)
+    if status not in {s.value for s in KycStatus}:
+        raise ValidationFailed(
+            "No such KYC status.", field_errors={"status": ["Not a KYC status."]}
+        )
     before = user.kyc_status
     user.move_kyc(KycStatus(status))
     session.add(
@@ -260,5 +291,41 @@ def set_kyc_status(
             reason=reason.strip(),
         )
     )
+    session.commit()
+    return user
+
+
+def request_kyc_review(session: Session, user_id: int) -> User:
+    """A person asks for their identity check (again): unverified or rejected -> pending."""
+    user = get_user(session, user_id)
+    if not rules.may_request_kyc_review(user.kyc_status):
+        raise InvalidState(
+            "A review can be requested only when the identity check is not done or was "
+            f"rejected; it is {user.kyc_status}."
+        )
+    before = user.kyc_status
+    user.move_kyc(KycStatus.PENDING)
+    session.add(
+        KycChange(
+            user_id=user.id,
+            from_status=before,
+            to_status=KycStatus.PENDING,
+            decided_by_id=user.id,
+            reason="review requested by the person",
+        )
+    )
+    session.commit()
+    return user
+
+
+def set_locale(session: Session, user_id: int, locale: str | None) -> User:
+    """The person's language for pages and mail; None follows the browser."""
+    if locale is not None and locale not in rules.SUPPORTED_LOCALES:
+        raise ValidationFailed(
+            "This language is not available.",
+            field_errors={"locale": [f"Must be one of: {', '.join(rules.SUPPORTED_LOCALES)}."]},
+        )
+    user = get_user(session, user_id)
+    user.locale = locale
     session.commit()
     return user
