@@ -12,7 +12,7 @@ from p2pbank.db import db_session
 def register_cli(app: Flask) -> None:
     """Every command of the platform; domain commands live in this module too, each a thin
     shell over a service or query function."""
-    for command in (db_upgrade, db_revision, seed_demo, grant_role):
+    for command in (db_upgrade, db_revision, seed_demo, grant_role, ledger_check):
         app.cli.add_command(command)
 
 
@@ -71,3 +71,18 @@ def grant_role(email: str, role: str, reason: str) -> None:
         raise click.ClickException(f"no user with e-mail {email}")
     services.grant_role(session, None, user.id, role, reason)
     click.echo(f"granted {role} to {email}")
+
+
+@click.command("ledger-check")
+@with_appcontext
+def ledger_check() -> None:
+    """Prove the ledger: balances equal postings, entries balance, nothing forbidden is
+    negative, holds match held balances. Exits 1 naming each violation."""
+    from p2pbank.ledger.checks import check_ledger
+
+    report = check_ledger(db_session())
+    for violation in report.violations:
+        click.echo(f"VIOLATION: {violation}", err=True)
+    click.echo(report.summary())
+    if not report.ok:
+        raise SystemExit(1)

@@ -46,6 +46,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from p2pbank.audit import services as audit
 from p2pbank.clock import now as clock_now
 from p2pbank.errors import (
     Conflict,
@@ -319,10 +320,11 @@ def _entry_legs(session: Session, entry: JournalEntry) -> list[tuple[str, int]]:
 
 def stored_content_hash(session: Session, entry: JournalEntry) -> str:
     """Recompute an entry's content hash from its stored rows (for checks and replays)."""
-    return _hash_of(entry, _entry_legs(session, entry))
+    return hash_of(entry, _entry_legs(session, entry))
 
 
-def _hash_of(entry: JournalEntry, legs: Sequence[tuple[str, int]]) -> str:
+def hash_of(entry: JournalEntry, legs: Sequence[tuple[str, int]]) -> str:
+    """The content hash of `entry` with these (account code, amount) postings."""
     return content_hash(
         idempotency_key=entry.idempotency_key,
         kind=entry.kind,
@@ -404,7 +406,7 @@ def _post(
             reverses_entry_id=reverses_entry_id,
             created_at=existing.created_at,
         )
-        if _hash_of(replay, legs) != existing.content_hash:
+        if hash_of(replay, legs) != existing.content_hash:
             raise Conflict(f"idempotency key {key!r} was used for a different entry")
         return existing
 
@@ -436,7 +438,7 @@ def _post(
         reverses_entry_id=reverses_entry_id,
         created_at=created_at,
     )
-    entry.content_hash = _hash_of(entry, legs)
+    entry.content_hash = hash_of(entry, legs)
     session.add(entry)
     for code, amount in legs:
         account = accounts[code]
@@ -461,6 +463,12 @@ def _post(
         raise Conflict("the ledger refused the entry; retry the command") from exc
     # The entry and its postings are in the database now (not yet committed): the place
     # where every new entry passes exactly once, e.g. for the audit log's Merkle leaf.
+    audit.append(
+        session,
+        type="ledger.entry",
+        subject_user_id=None,
+        payload={"entry_id": entry.id, "kind": entry.kind, "hash": entry.content_hash},
+    )
     return entry
 
 

@@ -1,0 +1,90 @@
+"""Wallet and ledger endpoints: a person's own wallet and statement; auditors see any
+account, any entry and the trial balance. Thin: each calls p2pbank.ledger.queries."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from p2pbank.api.auth import current_api_user, protect
+from p2pbank.db import db_session
+from p2pbank.ledger import queries
+from p2pbank.ledger.schemas import (
+    AccountOut,
+    AccountPageOut,
+    AccountsQuery,
+    EntryOut,
+    PageQuery,
+    StatementOut,
+    TrialBalanceOut,
+    WalletOut,
+)
+
+blp = Blueprint(
+    "ledger_api", __name__, url_prefix="/api/v1", description="Wallet balances and the ledger"
+)
+protect(blp)
+
+
+def _viewer() -> queries.Viewer:
+    user = current_api_user()
+    return queries.Viewer(user.id, frozenset(user.role_names))
+
+
+@blp.route("/wallet")
+class Wallet(MethodView):
+    @blp.response(200, WalletOut)
+    def get(self):
+        """Your wallet: posted, held and available balance in minor units, open holds."""
+        return queries.wallet_summary(db_session(), current_api_user().id)
+
+
+@blp.route("/wallet/statement")
+class WalletStatement(MethodView):
+    @blp.arguments(PageQuery, location="query")
+    @blp.response(200, StatementOut)
+    def get(self, args):
+        """Your wallet's postings, newest first, each with the balance after it."""
+        return queries.wallet_statement(db_session(), current_api_user().id, **args)
+
+
+@blp.route("/ledger/accounts")
+class Accounts(MethodView):
+    @blp.arguments(AccountsQuery, location="query")
+    @blp.response(200, AccountPageOut)
+    def get(self, args):
+        """Auditors: every account with its balances, by code."""
+        return queries.auditor_accounts(db_session(), _viewer(), **args)
+
+
+@blp.route("/ledger/accounts/<code>")
+class AccountItem(MethodView):
+    @blp.response(200, AccountOut)
+    def get(self, code: str):
+        """Auditors: one account and its balances."""
+        return queries.auditor_account(db_session(), _viewer(), code)
+
+
+@blp.route("/ledger/accounts/<code>/statement")
+class AccountStatement(MethodView):
+    @blp.arguments(PageQuery, location="query")
+    @blp.response(200, StatementOut)
+    def get(self, args, code: str):
+        """Auditors: an account's postings with running balance, newest first."""
+        return queries.auditor_statement(db_session(), _viewer(), code, **args)
+
+
+@blp.route("/ledger/entries/<int:entry_id>")
+class EntryItem(MethodView):
+    @blp.response(200, EntryOut)
+    def get(self, entry_id: int):
+        """Auditors: one journal entry with its postings and content hash."""
+        return queries.auditor_entry(db_session(), _viewer(), entry_id)
+
+
+@blp.route("/ledger/trial-balance")
+class TrialBalance(MethodView):
+    @blp.response(200, TrialBalanceOut)
+    def get(self):
+        """Auditors: debits and credits per currency and account type."""
+        return queries.auditor_trial_balance(db_session(), _viewer())

@@ -1,0 +1,132 @@
+"""Input and output shapes of the ledger (marshmallow, no framework). Amounts are integer
+minor units with their currency; never floats."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from p2pbank.ledger.queries import MAX_PER_PAGE
+
+Minor = fields.Integer
+
+
+class PageQuery(Schema):
+    page = fields.Integer(strict=False, load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(
+        strict=False, load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE)
+    )
+
+
+class AccountsQuery(PageQuery):
+    prefix = fields.String(load_default="", validate=validate.Length(max=120))
+
+
+class HoldOut(Schema):
+    id = fields.Integer()
+    amount_minor = Minor()
+    currency = fields.String()
+    status = fields.String()
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime(allow_none=True)
+    memo = fields.String()
+    ref_type = fields.String(allow_none=True)
+    ref_id = fields.Integer(allow_none=True)
+
+
+class WalletOut(Schema):
+    account_code = fields.String()
+    currency = fields.String()
+    posted_minor = Minor(attribute="posted")
+    held_minor = Minor(attribute="held")
+    available_minor = Minor(attribute="available")
+    open_holds = fields.List(fields.Nested(HoldOut))
+
+
+class StatementLineOut(Schema):
+    posting_id = fields.Integer()
+    entry_id = fields.Integer()
+    created_at = fields.DateTime()
+    kind = fields.String()
+    memo = fields.String()
+    amount_minor = Minor()
+    balance_after_minor = Minor()
+    ref_type = fields.String(allow_none=True)
+    ref_id = fields.Integer(allow_none=True)
+    reverses_entry_id = fields.Integer(allow_none=True)
+
+
+class StatementOut(Schema):
+    account_code = fields.String()
+    currency = fields.String()
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+    pages = fields.Integer()
+    lines = fields.List(fields.Nested(StatementLineOut))
+
+
+class AccountOut(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    type = fields.String()
+    currency = fields.String()
+    owner_id = fields.Integer(allow_none=True)
+    no_negative = fields.Boolean()
+    posted_minor = Minor(attribute="posted")
+    held_minor = Minor(attribute="held")
+    available_minor = Minor(attribute="available")
+    created_at = fields.DateTime()
+    closed_at = fields.DateTime(allow_none=True)
+
+
+class AccountPageOut(Schema):
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+    pages = fields.Integer()
+    accounts = fields.List(fields.Nested(AccountOut))
+
+
+class PostingOut(Schema):
+    id = fields.Integer()
+    account_code = fields.String()
+    account_type = fields.String()
+    amount_minor = Minor()
+    balance_after_minor = Minor()
+    side = fields.String()
+
+
+class EntryOut(Schema):
+    id = fields.Integer()
+    idempotency_key = fields.String()
+    kind = fields.String()
+    currency = fields.String()
+    memo = fields.String()
+    ref_type = fields.String(allow_none=True)
+    ref_id = fields.Integer(allow_none=True)
+    gateway_ref = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    content_hash = fields.String()
+    reverses_entry_id = fields.Integer(allow_none=True)
+    reversed_by_entry_id = fields.Integer(allow_none=True)
+    postings = fields.List(fields.Nested(PostingOut))
+
+
+class TrialBalanceRowOut(Schema):
+    currency = fields.String()
+    type = fields.String()
+    accounts = fields.Integer()
+    debit_minor = Minor(attribute="debit")
+    credit_minor = Minor(attribute="credit")
+
+
+class TrialBalanceOut(Schema):
+    balanced = fields.Boolean()
+    rows = fields.List(fields.Nested(TrialBalanceRowOut))
+    totals = fields.Method("_totals")
+
+    def _totals(self, trial) -> list[dict]:
+        return [
+            {"currency": currency, "debit_minor": debit, "credit_minor": credit}
+            for currency, (debit, credit) in sorted(trial.totals.items())
+        ]
