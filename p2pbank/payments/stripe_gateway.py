@@ -328,7 +328,8 @@ class StripeGateway:
     def list_payments(self, *, since: datetime | None = None) -> Iterable[GatewayPayment]:
         for data in self._all(self._client.v1.payment_intents, since):
             charge = data.get("latest_charge")
-            settled = isinstance(charge, dict) and isinstance(charge.get("balance_transaction"), dict)
+            txn = charge.get("balance_transaction") if isinstance(charge, dict) else None
+            settled = isinstance(txn, dict)
             if data.get("status") == "succeeded" and not settled:
                 yield self._expanded_payment(str(data["id"]))  # fee needs the charge
             else:
