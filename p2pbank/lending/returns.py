@@ -1,0 +1,137 @@
+"""A lender's returns, two ways, side by side on the dashboard; pure, no I/O.
+
+* Net annualized return, the way LendingClub publishes it ("How we measure Net
+  Annualized Return"): per note and month, interest and late fees received, minus
+  service fees, minus principal charged off, plus recoveries; summed over all notes and
+  months and divided by the sum of the principal outstanding at the start of each of
+  those months. That is the principal-weighted average monthly return, annualized as
+  (1 + monthly) ** 12 - 1. It ignores idle cash and timing within the month.
+* XIRR of the lender's actual dated cash flows: the rate r with
+  sum(amount / (1 + r) ** (days / 365)) == 0, days counted from the first flow (the
+  spreadsheet XIRR convention). It counts when money moved, including idle periods.
+
+Inputs are integer cents; the results are float ratios (0.05 is 5 %), never money.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+_EXP_LIMIT = 700.0  # math.exp(700) ~ 1e304: still a finite float
+
+
+@dataclass(frozen=True, slots=True)
+class NoteMonth:
+    """One note's figures for one monthly payment period, in cents."""
+
+    outstanding_principal_minor: int  # at the start of the period
+    interest_minor: int = 0
+    late_fees_minor: int = 0
+    service_fees_minor: int = 0
+    charged_off_minor: int = 0  # principal written off in this period
+    recoveries_minor: int = 0  # recovered after a charge-off, net of collection fees
+
+    @property
+    def net_minor(self) -> int:
+        """What the period earned the lender: the NAR numerator for this note and month."""
+        return (
+            self.interest_minor
+            + self.late_fees_minor
+            - self.service_fees_minor
+            - self.charged_off_minor
+            + self.recoveries_minor
+        )
+
+
+def annualize_monthly(monthly: float) -> float:
+    """Compound a monthly return over twelve months."""
+    return (1.0 + monthly) ** 12 - 1.0
+
+
+def net_annualized_return(months: Iterable[NoteMonth]) -> float | None:
+    """LendingClub-style NAR over all notes and periods; None before any principal is out."""
+    net = 0
+    principal = 0
+    for month in months:
+        net += month.net_minor
+        principal += month.outstanding_principal_minor
+    if principal <= 0:
+        return None
+    return annualize_monthly(net / principal)
+
+
+def xirr(flows: Iterable[tuple[date, int]], *, guess: float = 0.1) -> float:
+    """Annual rate that brings the dated cash flows' present value to zero.
+
+    Money paid out is negative, money received positive. Newton's method from `guess`,
+    and if it fails to converge inside (-1, inf), bisection on a bracket, which always
+    converges because at least one flow of each sign is required. A near-total loss
+    (below about -99.99...%) comes back as -1.0, the nearest float.
+    """
+    dated = sorted(flows)
+    if not any(a < 0 for _, a in dated) or not any(a > 0 for _, a in dated):
+        raise ValueError("XIRR needs at least one negative and one positive cash flow")
+    start = dated[0][0]
+    times = [(d - start).days / 365.0 for d, _ in dated]
+    amounts = [float(a) for _, a in dated]
+    rate = _newton(times, amounts, guess)
+    return rate if rate is not None else _bisect(times, amounts)
+
+
+def _newton(times: list[float], amounts: list[float], rate: float) -> float | None:
+    """Newton's iteration; None if it leaves the domain or does not settle."""
+    if rate <= -1.0:
+        return None
+    scale = max(abs(a) for a in amounts)
+    for _ in range(100):
+        base = 1.0 + rate
+        try:
+            value = sum(a * base**-t for t, a in zip(times, amounts, strict=True))
+            slope = sum(-t * a * base ** (-t - 1) for t, a in zip(times, amounts, strict=True))
+        except (OverflowError, ZeroDivisionError):
+            return None
+        if slope == 0 or not math.isfinite(value) or not math.isfinite(slope):
+            return None
+        step = value / slope
+        rate -= step
+        if rate <= -1.0 or not math.isfinite(rate):
+            return None
+        if abs(step) < 1e-12 and abs(value) < 1e-9 * scale:
+            return rate
+    return None
+
+
+def _bisect(times: list[float], amounts: list[float]) -> float:
+    """Bisection on u = ln(1 + r), where every rate above -100 % is a finite u.
+
+    Working in u keeps rates just above -100 % (a near-total loss) reachable. The bracket
+    widens until the present value changes sign, within the u for which exp() and the
+    resulting rate are finite floats; a root beyond that is refused rather than guessed.
+    """
+    horizon = max(times)
+    if horizon == 0:
+        raise ValueError("XIRR needs cash flows on at least two dates")
+    lowest, highest = -_EXP_LIMIT / horizon, _EXP_LIMIT
+
+    def value(u: float) -> float:
+        return sum(a * math.exp(-u * t) for t, a in zip(times, amounts, strict=True))
+
+    low, high = -1.0, 1.0
+    while value(low) * value(high) > 0:
+        if low <= lowest and high >= highest:
+            raise ValueError("no XIRR a float can hold: the rate is beyond any sensible bound")
+        low, high = max(2 * low, lowest), min(2 * high, highest)
+    low_value = value(low)
+    for _ in range(200):
+        middle = (low + high) / 2
+        middle_value = value(middle)
+        if middle_value * low_value > 0:
+            low, low_value = middle, middle_value
+        else:
+            high = middle
+        if high - low < 1e-14:
+            break
+    return math.expm1((low + high) / 2)
