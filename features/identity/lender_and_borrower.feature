@@ -11,8 +11,10 @@ Feature: One person as lender and borrower
 
   Scenario: A lender also becomes a borrower later
     Given a member Lea with the role lender
+    And Lea is signed in
     When Lea also becomes a borrower
-    Then Lea holds the roles borrower and lender
+    Then Lea sees "You now also act as borrower."
+    And Lea holds the roles borrower and lender
     And the record shows Lea took the roles borrower and lender herself
 
   Scenario: The API tells the same story as the dashboard
@@ -27,9 +29,20 @@ Feature: One person as lender and borrower
     Then Max is told "Must be one of: backer, borrower, initiator, lender."
     And there is no account for Max
 
+  Scenario: Nobody gives themselves the auditor role
+    Given a member Lea with the role lender
+    And Lea is signed in
+    When Lea also becomes an auditor
+    Then Lea holds the roles lender
+
   Scenario: An admin makes a member an auditor, on record
     Given an admin Ada
     And a member Lea with the role lender
+    And Ada is signed in
     When Ada makes Lea an auditor because "yearly books review"
-    Then Lea holds the roles auditor and lender
+    Then Ada sees "Role auditor granted."
     And the record shows Ada gave Lea the role auditor because "yearly books review"
+    When Lea signs in
+    Then Lea is asked to set up two-factor sign-in first
+    When Lea sets up two-factor sign-in with her authenticator app
+    Then Lea holds the roles auditor and lender

@@ -68,6 +68,7 @@ class Story:
     tokens: dict[str, dict] = field(default_factory=dict)
     last: object = None  # the last response anyone got
     last_by: dict[str, object] = field(default_factory=dict)  # the last response per person
+    notes: dict[str, dict] = field(default_factory=dict)  # per person, for domain steps
 
     def person(self, name: str):
         assert name in self.people, f"nobody called {name} was introduced in this scenario"
@@ -78,6 +79,10 @@ class Story:
         if name not in self.browsers:
             self.browsers[name] = Browser(self.app.test_client())  # type: ignore[attr-defined]
         return self.browsers[name]
+
+    def note(self, name: str) -> dict:
+        """A person's scratch pad for domain steps (an authenticator secret, an order id)."""
+        return self.notes.setdefault(name, {})
 
     def remember(self, name: str, response) -> None:
         self.last = response
@@ -92,6 +97,55 @@ class Story:
 @pytest.fixture
 def story(app) -> Story:
     return Story(app=app)
+
+
+# --- time ----------------------------------------------------------------------------------
+
+MONTHS = {
+    name: number
+    for number, name in enumerate(
+        (
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ),
+        start=1,
+    )
+}
+
+
+@given(phrase("the time is {day:d} {month} {year:d}, {hour:d}:{minute:d}"))
+def _the_time_is(day, month, year, hour, minute):
+    """Freezes p2pbank.clock (UTC); the suite's autouse fixture unfreezes it afterwards."""
+    from datetime import UTC, datetime
+
+    from p2pbank import clock
+
+    clock.set_now(datetime(year, MONTHS[month], day, hour, minute, tzinfo=UTC))
+
+
+@given(phrase("{count:d} {unit} pass"))
+@when(phrase("{count:d} {unit} pass"))
+@given(phrase("{count:d} {unit} passes"))
+@when(phrase("{count:d} {unit} passes"))
+def _time_passes(count, unit):
+    from datetime import timedelta
+
+    from p2pbank import clock
+
+    units = {"second": "seconds", "minute": "minutes", "hour": "hours", "day": "days"}
+    key = units.get(unit.rstrip("s"), "")
+    assert key, f"unknown unit {unit!r}"
+    clock.set_now(clock.now() + timedelta(**{key: count}))
 
 
 # --- people --------------------------------------------------------------------------------

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from pytest_bdd import scenarios, then, when
+import re
+from datetime import timedelta
+
+from pytest_bdd import given, scenarios, then, when
 from sqlalchemy import select
 
-from p2pbank.identity import services
+from p2pbank import clock
+from p2pbank.identity import services, twofactor, twofactor_services
 from p2pbank.identity.models import RoleGrant, User
 from tests.bdd.conftest import email_of, parse_roles, phrase
 from tests.conftest import STRONG_PASSWORD, Browser
@@ -13,7 +17,7 @@ from tests.conftest import STRONG_PASSWORD, Browser
 scenarios("identity/sign_up_and_sign_in.feature")
 scenarios("identity/too_many_failed_sign_ins.feature")
 scenarios("identity/lender_and_borrower.feature")
-# two_factor: added with the two-factor pages
+scenarios("identity/two_factor.feature")
 
 ANONYMOUS = "someone"
 
@@ -144,25 +148,43 @@ def _holds_roles(story, session, name, roles):
     user = session.scalar(select(User).where(User.email == email_of(name)))
     session.refresh(user)
     assert sorted(user.role_names) == wanted
-    # and the dashboard says so, in the person's own browser
-    page = story.browser(name)
-    if page.get("/dashboard").status_code != 200:
-        page = Browser(story.app.test_client())
-        assert page.login(user.email).status_code == 302
-    html = page.get("/dashboard").get_data(as_text=True)
+    # and the dashboard says so, in the person's own browser (signing in if needed)
+    browser = story.browser(name)
+    if browser.get("/dashboard").status_code != 200:
+        browser = Browser(story.app.test_client())
+        assert browser.login(user.email).status_code == 302
+    html = browser.get("/dashboard").get_data(as_text=True)
     for role in wanted:
         assert f'<span class="tag">{role}</span>' in html, f"{role} is not on the dashboard"
 
 
 @when(phrase("{name:Name} also becomes a {role}"))
-def _takes_role(story, session, name, role):
-    services.take_role(session, story.person(name).id, role)
+@when(phrase("{name:Name} also becomes an {role}"))
+def _takes_role(story, name, role):
+    response = story.browser(name).submit("/settings/roles", {"role": role}, follow_redirects=True)
+    story.remember(name, response)
 
 
 @when(phrase('{admin:Name} makes {name:Name} an {role} because "{reason}"'))
 @when(phrase('{admin:Name} makes {name:Name} a {role} because "{reason}"'))
-def _admin_grants(story, session, admin, name, role, reason):
-    services.grant_role(session, story.person(admin).id, story.person(name).id, role, reason)
+def _admin_grants(story, admin, name, role, reason):
+    person_page = f"/admin/people/{story.person(name).id}"
+    response = story.browser(admin).submit(
+        person_page,
+        {"role": role, "action": "grant", "reason": reason},
+        action=f"{person_page}/roles",
+        follow_redirects=True,
+    )
+    story.remember(admin, response)
+
+
+@then(phrase("{name:Name} is asked to set up two-factor sign-in first"))
+def _asked_to_enrol(story, name):
+    response = story.browser(name).get("/dashboard")
+    assert response.status_code == 303, response.status_code
+    assert response.headers["Location"].endswith("/settings/two-factor")
+    page = story.browser(name).get("/settings/two-factor").get_data(as_text=True)
+    assert "requires two-factor sign-in" in page
 
 
 def _grants(session, user_id: int) -> list[RoleGrant]:
@@ -198,3 +220,112 @@ def _admin_granted(story, session, admin, name, role, reason):
 @then(phrase("the API lists the roles {roles:Roles}"))
 def _api_roles(story, roles):
     assert story.last.json["roles"] == sorted(parse_roles(roles))
+
+
+# --- two-factor sign-in --------------------------------------------------------------------
+
+SECRET_ON_PAGE = re.compile(r'<code id="totp-secret">([A-Z2-7 ]+)</code>')
+RECOVERY_CODES_ON_PAGE = re.compile(r"<li><code>([^<]+)</code></li>")
+
+
+@when(phrase("{name:Name} sets up two-factor sign-in with her authenticator app"))
+@when(phrase("{name:Name} sets up two-factor sign-in with his authenticator app"))
+@when(phrase("{name:Name} sets up two-factor sign-in with their authenticator app"))
+def _sets_up_two_factor(story, name):
+    browser = story.browser(name)
+    started = browser.submit(
+        "/settings/two-factor", {}, action="/settings/two-factor/start", follow_redirects=True
+    )
+    match = SECRET_ON_PAGE.search(started.get_data(as_text=True))
+    assert match, "the set-up page shows no key to type into the app"
+    secret = match.group(1).replace(" ", "")  # what the person types into their app
+    response = browser.submit(
+        "/settings/two-factor",
+        {"code": twofactor.code_at(secret, clock.now())},
+        action="/settings/two-factor/confirm",
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    story.remember(name, response)
+    story.note(name)["secret"] = secret
+    story.note(name)["recovery_codes"] = RECOVERY_CODES_ON_PAGE.findall(
+        response.get_data(as_text=True)
+    )
+
+
+@then(phrase("{name:Name} is shown {count:d} recovery codes to keep"))
+def _shown_recovery_codes(story, name, count):
+    codes = story.note(name)["recovery_codes"]
+    assert len(codes) == len(set(codes)) == count
+    assert "shown only this once" in story.text(name)
+    assert story.last_by[name].headers.get("Cache-Control") == "no-store"
+
+
+@given(phrase("a member {name:Name} who uses two-factor sign-in"))
+def _member_with_two_factor(story, make_user, session, name):
+    user = make_user(email=email_of(name), name=name, two_factor=False)
+    story.people[name] = user
+    secret = twofactor_services.start_enrolment(session, user.id)
+    codes = twofactor_services.confirm_enrolment(
+        session, user.id, twofactor.code_at(secret, clock.now())
+    )
+    story.note(name).update(secret=secret, recovery_codes=list(codes))
+
+
+@given(phrase("an admin {name:Name} who has not set up two-factor sign-in"))
+def _admin_without_two_factor(story, make_user, name):
+    story.people[name] = make_user(
+        roles=["admin"], kyc="verified", email=email_of(name), name=name, two_factor=False
+    )
+
+
+@when(phrase("{name:Name} signs in with her password"))
+@when(phrase("{name:Name} signs in with his password"))
+@when(phrase("{name:Name} signs in with their password"))
+def _signs_in_with_password_only(story, name):
+    story.remember(name, story.browser(name).login(story.person(name).email, second_factor=False))
+
+
+@then(phrase("{name:Name} is asked for her two-factor code"))
+@then(phrase("{name:Name} is asked for his two-factor code"))
+@then(phrase("{name:Name} is asked for their two-factor code"))
+def _asked_for_code(story, name):
+    response = story.last_by[name]
+    assert response.status_code in (302, 303), response.status_code
+    assert response.headers["Location"].split("?")[0].endswith("/login/two-factor")
+    page = story.browser(name).get(response.headers["Location"])
+    assert page.status_code == 200
+    assert 'name="code"' in page.get_data(as_text=True)
+
+
+def _type_code(story, name: str, code: str) -> None:
+    story.note(name)["last_code"] = code
+    response = story.browser(name).submit(
+        "/login/two-factor", {"code": code}, follow_redirects=True
+    )
+    story.remember(name, response)
+
+
+@when(phrase("a minute later {name:Name} types the code from her app"))
+@when(phrase("a minute later {name:Name} types the code from his app"))
+@when(phrase("a minute later {name:Name} types the code from their app"))
+def _types_app_code(story, name):
+    clock.set_now(clock.now() + timedelta(minutes=1))
+    _type_code(story, name, twofactor.code_at(story.note(name)["secret"], clock.now()))
+
+
+@when(phrase('{name:Name} types the code "{code}"'))
+def _types_given_code(story, name, code):
+    _type_code(story, name, code)
+
+
+@when(phrase("{name:Name} types the same code again"))
+@when(phrase("{name:Name} types the same recovery code again"))
+def _types_same_code(story, name):
+    _type_code(story, name, story.note(name)["last_code"])
+
+
+@when(phrase("{name:Name} types one of her recovery codes"))
+@when(phrase("{name:Name} types one of his recovery codes"))
+@when(phrase("{name:Name} types one of their recovery codes"))
+def _types_recovery_code(story, name):
+    _type_code(story, name, story.note(name)["recovery_codes"][0])
