@@ -10,6 +10,7 @@ from flask import Flask, g, request
 from flask_babel import Babel
 from flask_login import LoginManager
 
+from p2pbank.audit.keys import pseudonym_key_source, session_info
 from p2pbank.config import Config
 from p2pbank.db import close_db_session, make_engine, make_sessionmaker
 from p2pbank.extensions import csrf, limiter
@@ -52,6 +53,11 @@ def create_app(config: Config | None = None) -> Flask:
     engine = make_engine(config.DATABASE_URL)
     app.extensions["p2pbank.engine"] = engine
     app.extensions["p2pbank.sessionmaker"] = make_sessionmaker(engine)
+    # Sessions carry the trust log's pseudonym key (resolved on first use), so audit.append
+    # needs no configuration object.
+    app.extensions["p2pbank.sessionmaker"].configure(
+        info=session_info(pseudonym_key_source(app.config))
+    )
     app.teardown_appcontext(close_db_session)
 
     csrf.init_app(app)

@@ -12,7 +12,16 @@ from p2pbank.db import db_session
 def register_cli(app: Flask) -> None:
     """Every command of the platform; domain commands live in this module too, each a thin
     shell over a service or query function."""
-    for command in (db_upgrade, db_revision, seed_demo, grant_role, ledger_check):
+    for command in (
+        db_upgrade,
+        db_revision,
+        seed_demo,
+        grant_role,
+        ledger_check,
+        audit_keygen,
+        audit_checkpoint,
+        audit_verify,
+    ):
         app.cli.add_command(command)
 
 
@@ -45,6 +54,7 @@ def db_revision(message: str) -> None:
 @with_appcontext
 def seed_demo(force: bool) -> None:
     """Load the demo platform once: people, money, loans, campaigns, reputation."""
+    from p2pbank.audit.keys import signer_for
     from p2pbank.demo import seed
     from p2pbank.identity.services import count_users
 
@@ -52,7 +62,7 @@ def seed_demo(force: bool) -> None:
     if count_users(session) and not force:
         click.echo("demo data already present; keeping it")
         return
-    for line in seed(session):
+    for line in seed(session, audit_signer=signer_for(current_app.config)):
         click.echo(line)
 
 
@@ -84,5 +94,53 @@ def ledger_check() -> None:
     for violation in report.violations:
         click.echo(f"VIOLATION: {violation}", err=True)
     click.echo(report.summary())
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@click.command("audit-keygen")
+@click.option(
+    "--name",
+    default="p2pbank.localhost/trust-log",
+    show_default=True,
+    help="Key name, also the checkpoints' origin line, e.g. p2pbank.example/trust-log.",
+)
+def audit_keygen(name: str) -> None:
+    """Print a new Ed25519 note key pair for signing trust log checkpoints."""
+    from p2pbank.audit.note import NoteError, generate_signer
+
+    try:
+        signer = generate_signer(name)
+    except NoteError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"skey: {signer.skey}")
+    click.echo(f"vkey: {signer.verifier.vkey}")
+    click.echo("Set AUDIT_SIGNING_KEY to the skey (keep it secret); publish the vkey.")
+
+
+@click.command("audit-checkpoint")
+@with_appcontext
+def audit_checkpoint() -> None:
+    """Sign a checkpoint of the trust log now and print the signed note."""
+    from p2pbank.audit.keys import signer_for
+    from p2pbank.audit.services import sign_checkpoint
+
+    signer = signer_for(current_app.config)
+    checkpoint = sign_checkpoint(db_session(), signer, signer.name)
+    click.echo(checkpoint.note, nl=False)
+
+
+@click.command("audit-verify")
+@click.option("--proofs", default=64, show_default=True, help="Inclusion proofs to check.")
+@with_appcontext
+def audit_verify(proofs: int) -> None:
+    """Verify the trust log in this database as the outside verifier would, plus every
+    stored node and signed checkpoint. Exits 1 naming the first bad entry."""
+    from p2pbank.audit.keys import signer_for
+    from p2pbank.audit.queries import verify_database
+
+    report = verify_database(db_session(), signer_for(current_app.config).verifier, proofs=proofs)
+    for line in report.summary():
+        click.echo(line)
     if not report.ok:
         raise SystemExit(1)

@@ -35,7 +35,8 @@ class Config:
     STRIPE_SECRET_KEY: str = ""
     STRIPE_WEBHOOK_SECRET: str = ""
     STRIPE_API_BASE: str = ""
-    AUDIT_SIGNING_KEY: str = ""
+    AUDIT_SIGNING_KEY: str = ""  # Ed25519 note key (flask audit-keygen); required in production
+    AUDIT_PSEUDONYM_KEY: str = ""  # keys the trust log's pseudonyms; else from SECRET_KEY
     BABEL_DEFAULT_LOCALE: str = "en"
     extra: dict = field(default_factory=dict)
 
@@ -73,7 +74,22 @@ class Config:
             if self.is_production:
                 raise ConfigError("DATABASE_URL must be set in production")
             self.DATABASE_URL = _default_database_url(Path(self.INSTANCE_PATH))
+        self._check_audit_signing_key()
         return self
+
+    def _check_audit_signing_key(self) -> None:
+        """Production signs checkpoints with a configured key only (elsewhere a key is made
+        in the instance folder on first use); a malformed key never starts."""
+        if not self.AUDIT_SIGNING_KEY:
+            if self.is_production:
+                raise ConfigError("AUDIT_SIGNING_KEY must be set in production (audit-keygen)")
+            return
+        from p2pbank.audit.note import NoteError, parse_skey
+
+        try:
+            parse_skey(self.AUDIT_SIGNING_KEY)
+        except NoteError as exc:
+            raise ConfigError(f"AUDIT_SIGNING_KEY is not a signer key: {exc}") from None
 
     def as_flask(self) -> dict:
         values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import importlib
 
-DOMAIN_MODELS = ("p2pbank.identity.models", "p2pbank.ledger.models")
+DOMAIN_MODELS = (
+    "p2pbank.identity.models",
+    "p2pbank.ledger.models",
+    "p2pbank.lending.models",
+)
 
 
 def load_all() -> None:

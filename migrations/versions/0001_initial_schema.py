@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 13:30:18.055406
+Create Date: 2026-11-25 13:45:47.643437
 """
 
 import sqlalchemy as sa
@@ -181,6 +181,68 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_ledger_accounts_owner_id"), ["owner_id"], unique=False)
 
     op.create_table(
+        "loan_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("borrower_id", sa.Integer(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("funded_minor", sa.BigInteger(), nullable=False),
+        sa.Column("term_months", sa.Integer(), nullable=False),
+        sa.Column("max_rate_bps", sa.Integer(), nullable=False),
+        sa.Column("method", sa.String(length=16), nullable=False),
+        sa.Column("purpose_category", sa.String(length=32), nullable=False),
+        sa.Column("purpose_text", sa.String(length=500), nullable=False),
+        sa.Column("grade", sa.String(length=1), nullable=False),
+        sa.Column("grade_reasons_json", sa.Text(), nullable=False),
+        sa.Column("grade_rule_version", sa.String(length=40), nullable=False),
+        sa.Column("origination_fee_bps", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=24), nullable=False),
+        sa.Column("idempotency_key", sa.String(length=100), nullable=False),
+        sa.Column("listed_at", p2pbank.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", p2pbank.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("accept_by", p2pbank.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", p2pbank.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("close_reason", sa.String(length=200), nullable=False),
+        sa.CheckConstraint("grade IN ('A','B','C','D','E')", name=op.f("ck_loan_requests_grade")),
+        sa.CheckConstraint(
+            "method IN ('annuity','equal_principal')", name=op.f("ck_loan_requests_method")
+        ),
+        sa.CheckConstraint(
+            "status IN ('listed','awaiting_acceptance','funded','expired','cancelled')",
+            name=op.f("ck_loan_requests_status"),
+        ),
+        sa.CheckConstraint("amount_minor > 0", name=op.f("ck_loan_requests_amount_positive")),
+        sa.CheckConstraint(
+            "funded_minor >= 0 AND funded_minor <= amount_minor",
+            name=op.f("ck_loan_requests_funded"),
+        ),
+        sa.CheckConstraint("length(currency) = 3", name=op.f("ck_loan_requests_currency")),
+        sa.CheckConstraint(
+            "max_rate_bps BETWEEN 0 AND 10000", name=op.f("ck_loan_requests_max_rate")
+        ),
+        sa.CheckConstraint(
+            "origination_fee_bps BETWEEN 0 AND 10000", name=op.f("ck_loan_requests_fee")
+        ),
+        sa.CheckConstraint("term_months BETWEEN 1 AND 600", name=op.f("ck_loan_requests_term")),
+        sa.ForeignKeyConstraint(
+            ["borrower_id"], ["users.id"], name=op.f("fk_loan_requests_borrower_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_loan_requests")),
+        sa.UniqueConstraint(
+            "borrower_id",
+            "idempotency_key",
+            name=op.f("uq_loan_requests_borrower_id_idempotency_key"),
+        ),
+    )
+    with op.batch_alter_table("loan_requests", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_loan_requests_borrower_id"), ["borrower_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_loan_requests_status_listed_at", ["status", "listed_at"], unique=False
+        )
+
+    op.create_table(
         "password_reset_tokens",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -308,6 +370,72 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "loans",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("request_id", sa.Integer(), nullable=False),
+        sa.Column("borrower_id", sa.Integer(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("principal_minor", sa.BigInteger(), nullable=False),
+        sa.Column("fee_minor", sa.BigInteger(), nullable=False),
+        sa.Column("outstanding_minor", sa.BigInteger(), nullable=False),
+        sa.Column("written_off_minor", sa.BigInteger(), nullable=False),
+        sa.Column("recovered_minor", sa.BigInteger(), nullable=False),
+        sa.Column("term_months", sa.Integer(), nullable=False),
+        sa.Column("method", sa.String(length=16), nullable=False),
+        sa.Column("grade", sa.String(length=1), nullable=False),
+        sa.Column("rate_bps", sa.Integer(), nullable=False),
+        sa.Column("apr_bps", sa.Integer(), nullable=False),
+        sa.Column("instalment_minor", sa.BigInteger(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("issued_at", p2pbank.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("issued_on", sa.Date(), nullable=False),
+        sa.Column("funding_entry_id", sa.Integer(), nullable=True),
+        sa.Column("write_off_entry_id", sa.Integer(), nullable=True),
+        sa.Column("ever_late", sa.Boolean(), nullable=False),
+        sa.Column("defaulted_at", p2pbank.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", p2pbank.db.UTCDateTime(timezone=True), nullable=True),
+        sa.CheckConstraint("method IN ('annuity','equal_principal')", name=op.f("ck_loans_method")),
+        sa.CheckConstraint(
+            "status IN ('active','late','repaid','defaulted')", name=op.f("ck_loans_status")
+        ),
+        sa.CheckConstraint(
+            "fee_minor >= 0 AND fee_minor < principal_minor", name=op.f("ck_loans_fee")
+        ),
+        sa.CheckConstraint("length(currency) = 3", name=op.f("ck_loans_currency")),
+        sa.CheckConstraint(
+            "outstanding_minor >= 0 AND outstanding_minor <= principal_minor",
+            name=op.f("ck_loans_outstanding"),
+        ),
+        sa.CheckConstraint("principal_minor > 0", name=op.f("ck_loans_principal_positive")),
+        sa.CheckConstraint(
+            "recovered_minor >= 0 AND recovered_minor <= written_off_minor",
+            name=op.f("ck_loans_recovered"),
+        ),
+        sa.CheckConstraint("written_off_minor >= 0", name=op.f("ck_loans_written_off")),
+        sa.ForeignKeyConstraint(
+            ["borrower_id"], ["users.id"], name=op.f("fk_loans_borrower_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["funding_entry_id"],
+            ["journal_entries.id"],
+            name=op.f("fk_loans_funding_entry_id_journal_entries"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["request_id"], ["loan_requests.id"], name=op.f("fk_loans_request_id_loan_requests")
+        ),
+        sa.ForeignKeyConstraint(
+            ["write_off_entry_id"],
+            ["journal_entries.id"],
+            name=op.f("fk_loans_write_off_entry_id_journal_entries"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_loans")),
+        sa.UniqueConstraint("request_id", name=op.f("uq_loans_request_id")),
+    )
+    with op.batch_alter_table("loans", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_loans_borrower_id"), ["borrower_id"], unique=False)
+        batch_op.create_index("ix_loans_status", ["status"], unique=False)
+
+    op.create_table(
         "postings",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("entry_id", sa.Integer(), nullable=False),
@@ -331,6 +459,439 @@ def upgrade() -> None:
         batch_op.create_index("ix_postings_account_id_id", ["account_id", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_postings_entry_id"), ["entry_id"], unique=False)
 
+    op.create_table(
+        "lender_orders",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("lender_id", sa.Integer(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("remaining_minor", sa.BigInteger(), nullable=False),
+        sa.Column("slice_minor", sa.BigInteger(), nullable=False),
+        sa.Column("max_per_borrower_minor", sa.BigInteger(), nullable=False),
+        sa.Column("min_term_months", sa.Integer(), nullable=False),
+        sa.Column("max_term_months", sa.Integer(), nullable=False),
+        sa.Column("rate_a_bps", sa.Integer(), nullable=True),
+        sa.Column("rate_b_bps", sa.Integer(), nullable=True),
+        sa.Column("rate_c_bps", sa.Integer(), nullable=True),
+        sa.Column("rate_d_bps", sa.Integer(), nullable=True),
+        sa.Column("rate_e_bps", sa.Integer(), nullable=True),
+        sa.Column("reinvest", sa.Boolean(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("hold_id", sa.Integer(), nullable=True),
+        sa.Column("hold_seq", sa.Integer(), nullable=False),
+        sa.Column("idempotency_key", sa.String(length=100), nullable=False),
+        sa.Column("placed_at", p2pbank.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("cancelled_at", p2pbank.db.UTCDateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "status <> 'cancelled' OR remaining_minor = 0",
+            name=op.f("ck_lender_orders_cancelled_empty"),
+        ),
+        sa.CheckConstraint(
+            "status IN ('active','used_up','cancelled')", name=op.f("ck_lender_orders_status")
+        ),
+        sa.CheckConstraint("amount_minor > 0", name=op.f("ck_lender_orders_amount_positive")),
+        sa.CheckConstraint("length(currency) = 3", name=op.f("ck_lender_orders_currency")),
+        sa.CheckConstraint(
+            "max_per_borrower_minor >= slice_minor",
+            name=op.f("ck_lender_orders_cap_at_least_a_slice"),
+        ),
+        sa.CheckConstraint(
+            "min_term_months <= max_term_months", name=op.f("ck_lender_orders_terms")
+        ),
+        sa.CheckConstraint(
+            "rate_a_bps IS NULL OR rate_a_bps BETWEEN 0 AND 10000",
+            name=op.f("ck_lender_orders_rate_a"),
+        ),
+        sa.CheckConstraint(
+            "rate_b_bps IS NULL OR rate_b_bps BETWEEN 0 AND 10000",
+            name=op.f("ck_lender_orders_rate_b"),
+        ),
+        sa.CheckConstraint(
+            "rate_c_bps IS NULL OR rate_c_bps BETWEEN 0 AND 10000",
+            name=op.f("ck_lender_orders_rate_c"),
+        ),
+        sa.CheckConstraint(
+            "rate_d_bps IS NULL OR rate_d_bps BETWEEN 0 AND 10000",
+            name=op.f("ck_lender_orders_rate_d"),
+        ),
+        sa.CheckConstraint(
+            "rate_e_bps IS NULL OR rate_e_bps BETWEEN 0 AND 10000",
+            name=op.f("ck_lender_orders_rate_e"),
+        ),
+        sa.CheckConstraint(
+            "remaining_minor >= 0", name=op.f("ck_lender_orders_remaining_non_negative")
+        ),
+        sa.CheckConstraint("slice_minor >= 2500", name=op.f("ck_lender_orders_slice_min")),
+        sa.ForeignKeyConstraint(
+            ["hold_id"], ["ledger_holds.id"], name=op.f("fk_lender_orders_hold_id_ledger_holds")
+        ),
+        sa.ForeignKeyConstraint(
+            ["lender_id"], ["users.id"], name=op.f("fk_lender_orders_lender_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_lender_orders")),
+        sa.UniqueConstraint(
+            "lender_id", "idempotency_key", name=op.f("uq_lender_orders_lender_id_idempotency_key")
+        ),
+    )
+    with op.batch_alter_table("lender_orders", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_lender_orders_lender_id"), ["lender_id"], unique=False)
+        batch_op.create_index(
+            "ix_lender_orders_status_placed_at", ["status", "placed_at"], unique=False
+        )
+
+    op.create_table(
+        "lending_repayment_events",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("borrower_id", sa.Integer(), nullable=False),
+        sa.Column("loan_id", sa.Integer(), nullable=False),
+        sa.Column("instalment_number", sa.Integer(), nullable=True),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("days_late", sa.Integer(), nullable=False),
+        sa.Column("occurred_at", p2pbank.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("event_key", sa.String(length=120), nullable=False),
+        sa.CheckConstraint(
+            "kind IN ('on_time','late','default','cured','recovered')",
+            name=op.f("ck_lending_repayment_events_kind"),
+        ),
+        sa.CheckConstraint("days_late >= 0", name=op.f("ck_lending_repayment_events_days_late")),
+        sa.ForeignKeyConstraint(
+            ["borrower_id"],
+            ["users.id"],
+            name=op.f("fk_lending_repayment_events_borrower_id_users"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["loan_id"], ["loans.id"], name=op.f("fk_lending_repayment_events_loan_id_loans")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_lending_repayment_events")),
+        sa.UniqueConstraint("event_key", name=op.f("uq_lending_repayment_events_event_key")),
+    )
+    with op.batch_alter_table("lending_repayment_events", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_lending_repayment_events_borrower", ["borrower_id", "occurred_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_lending_repayment_events_loan_id"), ["loan_id"], unique=False
+        )
+
+    op.create_table(
+        "loan_instalments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("loan_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("due_on", sa.Date(), nullable=False),
+        sa.Column("principal_minor", sa.BigInteger(), nullable=False),
+        sa.Column("interest_minor", sa.BigInteger(), nullable=False),
+        sa.Column("late_fee_minor", sa.BigInteger(), nullable=False),
+        sa.Column("principal_paid_minor", sa.BigInteger(), nullable=False),
+        sa.Column("interest_paid_minor", sa.BigInteger(), nullable=False),
+        sa.Column("late_fee_paid_minor", sa.BigInteger(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("late_fee_charged_at", p2pbank.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("paid_at", p2pbank.db.UTCDateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "status IN ('scheduled','paid','cancelled')", name=op.f("ck_loan_instalments_status")
+        ),
+        sa.CheckConstraint("late_fee_minor >= 0", name=op.f("ck_loan_instalments_late_fee")),
+        sa.CheckConstraint(
+            "principal_minor >= 0 AND interest_minor >= 0", name=op.f("ck_loan_instalments_due")
+        ),
+        sa.CheckConstraint(
+            "principal_paid_minor BETWEEN 0 AND principal_minor AND interest_paid_minor BETWEEN 0 AND interest_minor AND late_fee_paid_minor BETWEEN 0 AND late_fee_minor",
+            name=op.f("ck_loan_instalments_paid_within_due"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["loan_id"], ["loans.id"], name=op.f("fk_loan_instalments_loan_id_loans")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_loan_instalments")),
+        sa.UniqueConstraint("loan_id", "number", name=op.f("uq_loan_instalments_loan_id_number")),
+    )
+    with op.batch_alter_table("loan_instalments", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_loan_instalments_status_due_on", ["status", "due_on"], unique=False
+        )
+
+    op.create_table(
+        "loan_repayments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("loan_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("principal_minor", sa.BigInteger(), nullable=False),
+        sa.Column("interest_minor", sa.BigInteger(), nullable=False),
+        sa.Column("late_fee_minor", sa.BigInteger(), nullable=False),
+        sa.Column("recovery_minor", sa.BigInteger(), nullable=False),
+        sa.Column("servicing_fee_minor", sa.BigInteger(), nullable=False),
+        sa.Column("entry_id", sa.Integer(), nullable=False),
+        sa.Column("idempotency_key", sa.String(length=200), nullable=False),
+        sa.Column("created_at", p2pbank.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "kind IN ('scheduled','pay_now','early','recovery')",
+            name=op.f("ck_loan_repayments_kind"),
+        ),
+        sa.CheckConstraint(
+            "amount_minor = principal_minor + interest_minor + late_fee_minor + recovery_minor",
+            name=op.f("ck_loan_repayments_adds_up"),
+        ),
+        sa.CheckConstraint("amount_minor > 0", name=op.f("ck_loan_repayments_amount_positive")),
+        sa.CheckConstraint(
+            "principal_minor >= 0 AND interest_minor >= 0 AND late_fee_minor >= 0 AND recovery_minor >= 0 AND servicing_fee_minor >= 0",
+            name=op.f("ck_loan_repayments_non_negative"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["entry_id"],
+            ["journal_entries.id"],
+            name=op.f("fk_loan_repayments_entry_id_journal_entries"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["loan_id"], ["loans.id"], name=op.f("fk_loan_repayments_loan_id_loans")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_loan_repayments")),
+        sa.UniqueConstraint("entry_id", name=op.f("uq_loan_repayments_entry_id")),
+        sa.UniqueConstraint("idempotency_key", name=op.f("uq_loan_repayments_idempotency_key")),
+    )
+    with op.batch_alter_table("loan_repayments", schema=None) as batch_op:
+        batch_op.create_index("ix_loan_repayments_loan", ["loan_id", "id"], unique=False)
+
+    op.create_table(
+        "loan_matches",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("request_id", sa.Integer(), nullable=False),
+        sa.Column("trigger", sa.String(length=16), nullable=False),
+        sa.Column("order_id", sa.Integer(), nullable=True),
+        sa.Column("filled_minor", sa.BigInteger(), nullable=False),
+        sa.Column("funded_after_minor", sa.BigInteger(), nullable=False),
+        sa.Column("explanation_json", sa.Text(), nullable=False),
+        sa.Column("created_at", p2pbank.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "trigger IN ('listing_placed','order_placed','manual_commit','rematch')",
+            name=op.f("ck_loan_matches_trigger"),
+        ),
+        sa.CheckConstraint("filled_minor >= 0", name=op.f("ck_loan_matches_filled")),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["lender_orders.id"], name=op.f("fk_loan_matches_order_id_lender_orders")
+        ),
+        sa.ForeignKeyConstraint(
+            ["request_id"],
+            ["loan_requests.id"],
+            name=op.f("fk_loan_matches_request_id_loan_requests"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_loan_matches")),
+    )
+    with op.batch_alter_table("loan_matches", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_loan_matches_order_id"), ["order_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_loan_matches_request_id"), ["request_id"], unique=False
+        )
+
+    op.create_table(
+        "loan_commitments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("request_id", sa.Integer(), nullable=False),
+        sa.Column("lender_id", sa.Integer(), nullable=False),
+        sa.Column("order_id", sa.Integer(), nullable=True),
+        sa.Column("match_id", sa.Integer(), nullable=True),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("rate_bps", sa.Integer(), nullable=False),
+        sa.Column("hold_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("idempotency_key", sa.String(length=100), nullable=True),
+        sa.Column("created_at", p2pbank.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("resolved_at", p2pbank.db.UTCDateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "status IN ('held','issued','released')", name=op.f("ck_loan_commitments_status")
+        ),
+        sa.CheckConstraint("amount_minor > 0", name=op.f("ck_loan_commitments_amount_positive")),
+        sa.CheckConstraint("rate_bps BETWEEN 0 AND 10000", name=op.f("ck_loan_commitments_rate")),
+        sa.ForeignKeyConstraint(
+            ["hold_id"], ["ledger_holds.id"], name=op.f("fk_loan_commitments_hold_id_ledger_holds")
+        ),
+        sa.ForeignKeyConstraint(
+            ["lender_id"], ["users.id"], name=op.f("fk_loan_commitments_lender_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["match_id"],
+            ["loan_matches.id"],
+            name=op.f("fk_loan_commitments_match_id_loan_matches"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_id"],
+            ["lender_orders.id"],
+            name=op.f("fk_loan_commitments_order_id_lender_orders"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["request_id"],
+            ["loan_requests.id"],
+            name=op.f("fk_loan_commitments_request_id_loan_requests"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_loan_commitments")),
+        sa.UniqueConstraint("hold_id", name=op.f("uq_loan_commitments_hold_id")),
+        sa.UniqueConstraint(
+            "lender_id",
+            "idempotency_key",
+            name=op.f("uq_loan_commitments_lender_id_idempotency_key"),
+        ),
+    )
+    with op.batch_alter_table("loan_commitments", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_loan_commitments_lender_status", ["lender_id", "status"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_loan_commitments_order_id"), ["order_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_loan_commitments_request_id"), ["request_id"], unique=False
+        )
+
+    op.create_table(
+        "loan_parts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("loan_id", sa.Integer(), nullable=False),
+        sa.Column("lender_id", sa.Integer(), nullable=False),
+        sa.Column("commitment_id", sa.Integer(), nullable=False),
+        sa.Column("order_id", sa.Integer(), nullable=True),
+        sa.Column("principal_minor", sa.BigInteger(), nullable=False),
+        sa.Column("rate_bps", sa.Integer(), nullable=False),
+        sa.Column("outstanding_minor", sa.BigInteger(), nullable=False),
+        sa.Column("written_off_minor", sa.BigInteger(), nullable=False),
+        sa.Column("recovered_minor", sa.BigInteger(), nullable=False),
+        sa.CheckConstraint(
+            "outstanding_minor >= 0 AND outstanding_minor <= principal_minor",
+            name=op.f("ck_loan_parts_outstanding"),
+        ),
+        sa.CheckConstraint("principal_minor > 0", name=op.f("ck_loan_parts_principal_positive")),
+        sa.CheckConstraint("rate_bps BETWEEN 0 AND 10000", name=op.f("ck_loan_parts_rate")),
+        sa.CheckConstraint("recovered_minor >= 0", name=op.f("ck_loan_parts_recovered")),
+        sa.CheckConstraint("written_off_minor >= 0", name=op.f("ck_loan_parts_written_off")),
+        sa.ForeignKeyConstraint(
+            ["commitment_id"],
+            ["loan_commitments.id"],
+            name=op.f("fk_loan_parts_commitment_id_loan_commitments"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["lender_id"], ["users.id"], name=op.f("fk_loan_parts_lender_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["loan_id"], ["loans.id"], name=op.f("fk_loan_parts_loan_id_loans")
+        ),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["lender_orders.id"], name=op.f("fk_loan_parts_order_id_lender_orders")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_loan_parts")),
+        sa.UniqueConstraint("commitment_id", name=op.f("uq_loan_parts_commitment_id")),
+    )
+    with op.batch_alter_table("loan_parts", schema=None) as batch_op:
+        batch_op.create_index("ix_loan_parts_lender", ["lender_id", "loan_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_loan_parts_loan_id"), ["loan_id"], unique=False)
+
+    op.create_table(
+        "loan_instalment_parts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("instalment_id", sa.Integer(), nullable=False),
+        sa.Column("part_id", sa.Integer(), nullable=False),
+        sa.Column("principal_minor", sa.BigInteger(), nullable=False),
+        sa.Column("interest_minor", sa.BigInteger(), nullable=False),
+        sa.Column("late_fee_minor", sa.BigInteger(), nullable=False),
+        sa.Column("principal_paid_minor", sa.BigInteger(), nullable=False),
+        sa.Column("interest_paid_minor", sa.BigInteger(), nullable=False),
+        sa.Column("late_fee_paid_minor", sa.BigInteger(), nullable=False),
+        sa.CheckConstraint(
+            "principal_paid_minor BETWEEN 0 AND principal_minor AND interest_paid_minor BETWEEN 0 AND interest_minor AND late_fee_paid_minor BETWEEN 0 AND late_fee_minor",
+            name=op.f("ck_loan_instalment_parts_paid_within_due"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["instalment_id"],
+            ["loan_instalments.id"],
+            name=op.f("fk_loan_instalment_parts_instalment_id_loan_instalments"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["part_id"], ["loan_parts.id"], name=op.f("fk_loan_instalment_parts_part_id_loan_parts")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_loan_instalment_parts")),
+        sa.UniqueConstraint(
+            "instalment_id", "part_id", name=op.f("uq_loan_instalment_parts_instalment_id_part_id")
+        ),
+    )
+    with op.batch_alter_table("loan_instalment_parts", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_loan_instalment_parts_instalment_id"), ["instalment_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_loan_instalment_parts_part_id"), ["part_id"], unique=False
+        )
+
+    op.create_table(
+        "loan_repayment_shares",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("repayment_id", sa.Integer(), nullable=False),
+        sa.Column("part_id", sa.Integer(), nullable=False),
+        sa.Column("lender_id", sa.Integer(), nullable=False),
+        sa.Column("principal_minor", sa.BigInteger(), nullable=False),
+        sa.Column("interest_minor", sa.BigInteger(), nullable=False),
+        sa.Column("late_fee_minor", sa.BigInteger(), nullable=False),
+        sa.Column("recovery_minor", sa.BigInteger(), nullable=False),
+        sa.Column("servicing_fee_minor", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", p2pbank.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "principal_minor >= 0 AND interest_minor >= 0 AND late_fee_minor >= 0 AND recovery_minor >= 0 AND servicing_fee_minor >= 0",
+            name=op.f("ck_loan_repayment_shares_non_negative"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["lender_id"], ["users.id"], name=op.f("fk_loan_repayment_shares_lender_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["part_id"], ["loan_parts.id"], name=op.f("fk_loan_repayment_shares_part_id_loan_parts")
+        ),
+        sa.ForeignKeyConstraint(
+            ["repayment_id"],
+            ["loan_repayments.id"],
+            name=op.f("fk_loan_repayment_shares_repayment_id_loan_repayments"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_loan_repayment_shares")),
+        sa.UniqueConstraint(
+            "repayment_id", "part_id", name=op.f("uq_loan_repayment_shares_repayment_id_part_id")
+        ),
+    )
+    with op.batch_alter_table("loan_repayment_shares", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_loan_repayment_shares_lender", ["lender_id", "created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_loan_repayment_shares_part_id"), ["part_id"], unique=False
+        )
+
+    op.create_table(
+        "loan_write_offs",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("loan_id", sa.Integer(), nullable=False),
+        sa.Column("part_id", sa.Integer(), nullable=False),
+        sa.Column("lender_id", sa.Integer(), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("entry_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", p2pbank.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("amount_minor > 0", name=op.f("ck_loan_write_offs_amount_positive")),
+        sa.ForeignKeyConstraint(
+            ["entry_id"],
+            ["journal_entries.id"],
+            name=op.f("fk_loan_write_offs_entry_id_journal_entries"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["lender_id"], ["users.id"], name=op.f("fk_loan_write_offs_lender_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["loan_id"], ["loans.id"], name=op.f("fk_loan_write_offs_loan_id_loans")
+        ),
+        sa.ForeignKeyConstraint(
+            ["part_id"], ["loan_parts.id"], name=op.f("fk_loan_write_offs_part_id_loan_parts")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_loan_write_offs")),
+        sa.UniqueConstraint("part_id", name=op.f("uq_loan_write_offs_part_id")),
+    )
+    with op.batch_alter_table("loan_write_offs", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_loan_write_offs_lender_id"), ["lender_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_loan_write_offs_loan_id"), ["loan_id"], unique=False)
+
     # ### end Alembic commands ###
     if op.get_bind().dialect.name == "postgresql":
         for create_sql, _drop_sql in POSTGRES_DDL:
@@ -342,11 +903,65 @@ def downgrade() -> None:
         for _create_sql, drop_sql in reversed(POSTGRES_DDL):
             op.execute(drop_sql)
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("loan_write_offs", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_loan_write_offs_loan_id"))
+        batch_op.drop_index(batch_op.f("ix_loan_write_offs_lender_id"))
+
+    op.drop_table("loan_write_offs")
+    with op.batch_alter_table("loan_repayment_shares", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_loan_repayment_shares_part_id"))
+        batch_op.drop_index("ix_loan_repayment_shares_lender")
+
+    op.drop_table("loan_repayment_shares")
+    with op.batch_alter_table("loan_instalment_parts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_loan_instalment_parts_part_id"))
+        batch_op.drop_index(batch_op.f("ix_loan_instalment_parts_instalment_id"))
+
+    op.drop_table("loan_instalment_parts")
+    with op.batch_alter_table("loan_parts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_loan_parts_loan_id"))
+        batch_op.drop_index("ix_loan_parts_lender")
+
+    op.drop_table("loan_parts")
+    with op.batch_alter_table("loan_commitments", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_loan_commitments_request_id"))
+        batch_op.drop_index(batch_op.f("ix_loan_commitments_order_id"))
+        batch_op.drop_index("ix_loan_commitments_lender_status")
+
+    op.drop_table("loan_commitments")
+    with op.batch_alter_table("loan_matches", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_loan_matches_request_id"))
+        batch_op.drop_index(batch_op.f("ix_loan_matches_order_id"))
+
+    op.drop_table("loan_matches")
+    with op.batch_alter_table("loan_repayments", schema=None) as batch_op:
+        batch_op.drop_index("ix_loan_repayments_loan")
+
+    op.drop_table("loan_repayments")
+    with op.batch_alter_table("loan_instalments", schema=None) as batch_op:
+        batch_op.drop_index("ix_loan_instalments_status_due_on")
+
+    op.drop_table("loan_instalments")
+    with op.batch_alter_table("lending_repayment_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_lending_repayment_events_loan_id"))
+        batch_op.drop_index("ix_lending_repayment_events_borrower")
+
+    op.drop_table("lending_repayment_events")
+    with op.batch_alter_table("lender_orders", schema=None) as batch_op:
+        batch_op.drop_index("ix_lender_orders_status_placed_at")
+        batch_op.drop_index(batch_op.f("ix_lender_orders_lender_id"))
+
+    op.drop_table("lender_orders")
     with op.batch_alter_table("postings", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_postings_entry_id"))
         batch_op.drop_index("ix_postings_account_id_id")
 
     op.drop_table("postings")
+    with op.batch_alter_table("loans", schema=None) as batch_op:
+        batch_op.drop_index("ix_loans_status")
+        batch_op.drop_index(batch_op.f("ix_loans_borrower_id"))
+
+    op.drop_table("loans")
     with op.batch_alter_table("ledger_holds", schema=None) as batch_op:
         batch_op.drop_index("ix_ledger_holds_status_expires_at")
         batch_op.drop_index(batch_op.f("ix_ledger_holds_account_id"))
@@ -365,6 +980,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_password_reset_tokens_user_id"))
 
     op.drop_table("password_reset_tokens")
+    with op.batch_alter_table("loan_requests", schema=None) as batch_op:
+        batch_op.drop_index("ix_loan_requests_status_listed_at")
+        batch_op.drop_index(batch_op.f("ix_loan_requests_borrower_id"))
+
+    op.drop_table("loan_requests")
     with op.batch_alter_table("ledger_accounts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ledger_accounts_owner_id"))
 

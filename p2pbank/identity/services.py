@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from p2pbank.audit import services as audit
 from p2pbank.clock import now
 from p2pbank.errors import (
     Conflict,
@@ -147,6 +148,12 @@ def _grant(session: Session, user: User, role: Role, *, by: User | None, reason:
             granted_by_id=by.id if by else None,
             reason=reason,
         )
+    )
+    audit.append(
+        session,
+        type="role.granted",
+        subject_user_id=user.id,
+        payload={"role": str(role), "granted_by": audit.pseudonym(session, by.id) if by else None},
     )
 
 
@@ -291,6 +298,10 @@ def set_kyc_status(
             reason=reason.strip(),
         )
     )
+    if status == KycStatus.VERIFIED:
+        audit.append(
+            session, type="kyc.verified", subject_user_id=user.id, payload={"from": before}
+        )
     session.commit()
     return user
 

@@ -1,0 +1,655 @@
+"""Independent verifier of the trust log, for auditors outside the platform.
+
+    python -m p2pbank.audit.verify --url https://p2pbank.example [--state FILE] [--key VKEY]
+
+It trusts nothing the server says except what the log's Ed25519 key signed, and needs only
+HTTP (urllib) and that public key:
+
+1. fetch the latest checkpoint (a C2SP signed note) and check its signature;
+2. download every entry of that checkpoint, recompute each leaf hash from the entry's
+   canonical JSON, check the JSON is canonical and numbered in sequence, and recompute the
+   root; if it differs from the signed root, name the first bad entry: the first whose
+   hash differs from the one verified last time (saved next to the state file), else the
+   first a binary search with the server's consistency proofs cannot tie to the signed
+   root (exact when only entries were edited; if the stored tree was rewritten too, that
+   is where proving stops);
+3. check the log is an append-only extension of the checkpoint seen last time (kept in the
+   state file): same origin and key, not smaller, the same first entries, and a valid
+   consistency proof;
+4. check inclusion proofs for up to --proofs entries (all of them in a small log), which
+   exercises the server's stored nodes; a wrong node is named by the entries it covers;
+5. replay the events to recompute members' scores with p2pbank.trust.scores and report any
+   score the platform published that differs (see p2pbank.audit.replay).
+
+Exit status 0 only if all of that holds (then the state file is updated), 1 if something
+does not, 2 if the log could not be read. Without --key the key stored in the state file
+is used; on the very first run the key the server publishes is trusted and pinned, so pass
+--key with a key obtained out of band to rule out a man in the middle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import json
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+import rfc8785
+
+from p2pbank.audit import merkle
+from p2pbank.audit.note import Checkpoint, NoteError, Verifier, open_checkpoint, parse_vkey
+from p2pbank.audit.replay import LogEvent, ReplayResult, replay
+
+LEAF_FIELDS = frozenset({"sequence", "type", "time", "subject", "payload"})
+DEFAULT_PROOFS = 64
+PAGE = 1000
+
+
+class SourceError(Exception):
+    """The log could not be read (network, HTTP status, malformed response)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    index: int
+    data: bytes  # the canonical JSON the leaf hash commits to
+    leaf_hash: bytes  # as the server stores it; recomputed, never trusted
+
+
+class LogSource(Protocol):
+    def checkpoint_note(self) -> str: ...
+
+    def entries(self, start: int, end: int) -> list[Entry]: ...
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]: ...
+
+    def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]: ...
+
+
+@dataclass
+class Problem:
+    message: str
+    index: int | None = None
+
+    def __str__(self) -> str:
+        return self.message if self.index is None else f"[entry {self.index}] {self.message}"
+
+
+@dataclass
+class Report:
+    problems: list[Problem] = field(default_factory=list)
+    checkpoint: Checkpoint | None = None
+    note: str = ""
+    entries_checked: int = 0
+    proofs_checked: int = 0
+    replay: ReplayResult | None = None
+    lines: list[str] = field(default_factory=list)
+    unreadable: bool = False  # the log could not be read, so nothing could be checked
+    leaf_hashes: list[bytes] = field(default_factory=list, repr=False)  # as recomputed
+
+    @property
+    def ok(self) -> bool:
+        return self.checkpoint is not None and not self.problems
+
+    @property
+    def first_bad_index(self) -> int | None:
+        indices = [p.index for p in self.problems if p.index is not None]
+        return min(indices) if indices else None
+
+    def summary(self) -> list[str]:
+        out = list(self.lines)
+        if self.replay is not None:
+            r = self.replay
+            out.append(
+                f"scores (version {r.version}): {len(r.state.members)} members, "
+                f"{sum(r.events_by_type.values())} events, {r.checked} published scores "
+                f"recomputed, {r.not_checked} not recomputable, {len(r.differences)} differences"
+            )
+        for problem in self.problems:
+            out.append(f"PROBLEM {problem}")
+        if self.ok:
+            out.append("RESULT: OK")
+        elif self.first_bad_index is not None:
+            out.append(f"RESULT: FAILED - first bad index {self.first_bad_index}")
+        else:
+            out.append("RESULT: FAILED")
+        return out
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def unb64(text: object) -> bytes:
+    if not isinstance(text, str):
+        raise SourceError("expected a base64 string")
+    try:
+        return base64.b64decode(text.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError) as exc:
+        raise SourceError("malformed base64 in the response") from exc
+
+
+# --- one entry ----------------------------------------------------------------------------
+
+
+def parse_entry(index: int, data: bytes) -> tuple[LogEvent | None, str | None]:
+    """(event, None) for a well-formed leaf numbered `index`, else (None, what is wrong)."""
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None, "is not UTF-8 JSON"
+    try:
+        canonical = rfc8785.dumps(document)
+    except Exception:  # any value canonical JSON cannot carry
+        return None, "holds a value canonical JSON cannot carry"
+    if canonical != data:
+        return None, "is not in canonical JSON (RFC 8785)"
+    if not isinstance(document, dict) or set(document) != LEAF_FIELDS:
+        return None, "does not have exactly sequence, type, time, subject and payload"
+    if document["sequence"] != index or type(document["sequence"]) is not int:
+        return None, f"says it is entry {document['sequence']!r}"
+    subject, payload = document["subject"], document["payload"]
+    if not isinstance(document["type"], str) or not isinstance(payload, dict):
+        return None, "has a malformed type or payload"
+    if subject is not None and not isinstance(subject, str):
+        return None, "has a malformed subject"
+    try:
+        time = datetime.fromisoformat(document["time"])
+    except (TypeError, ValueError):
+        return None, "has a malformed time"
+    if time.tzinfo is None:
+        return None, "has a time without a zone"
+    return LogEvent(index, document["type"], time, subject, payload), None
+
+
+# --- localising -------------------------------------------------------------------------
+
+
+def _prefix_in_tree(source: LogSource, hashes: Sequence[bytes], m: int, size: int, root: bytes):
+    """Are the first m local leaves provably the first m leaves of the tree (size, root)?"""
+    if m == 0:
+        return True
+    if m == size:
+        return merkle.root_from_leaf_hashes(hashes[:m]) == root
+    try:
+        proof = source.consistency_proof(m, size)
+    except SourceError:
+        return False
+    return merkle.verify_consistency(m, size, merkle.root_from_leaf_hashes(hashes[:m]), root, proof)
+
+
+def first_divergence(
+    source: LogSource, hashes: Sequence[bytes], size: int, root: bytes, known_good: int = 0
+) -> int:
+    """The first index from which the local leaves cannot be proven in the signed tree.
+
+    Binary search on the longest prefix a consistency proof from the server ties to the
+    signed root (`known_good` entries are already proven). When the server's stored nodes
+    are intact, as after an edit of an entry's data, this is exactly the changed entry. If
+    the stored tree was rewritten as well, no proof can reach the signed root past the
+    rewrite and the index is where proving stops (use saved leaf hashes to be exact).
+    """
+    good, bad = known_good, size
+    while bad - good > 1:
+        middle = (good + bad) // 2
+        if _prefix_in_tree(source, hashes, middle, size, root):
+            good = middle
+        else:
+            bad = middle
+    return good
+
+
+def _expected_with_ranges(hashes: Sequence[bytes], build) -> tuple[list[bytes], list[tuple]]:
+    ranges: list[tuple[int, int]] = []
+
+    def local(start: int, end: int) -> bytes:
+        ranges.append((start, end))
+        return merkle.root_from_leaf_hashes(hashes[start:end])
+
+    expected = build(local)
+    ranges.reverse()  # the proof generators collect from the root down, then reverse
+    return expected, ranges
+
+
+def wrong_node(hashes: Sequence[bytes], served: Sequence[bytes], build, what: str) -> Problem:
+    """Compare a served proof with the one the local leaves give; name the wrong node."""
+    expected, ranges = _expected_with_ranges(hashes, build)
+    if len(served) != len(expected):
+        return Problem(f"{what} has {len(served)} hashes, {len(expected)} expected")
+    for got, want, (start, end) in zip(served, expected, ranges, strict=True):
+        if got != want:
+            return Problem(
+                f"the log's stored hash of entries [{start}, {end}) is wrong ({what})", start
+            )
+    return Problem(f"{what} does not verify")
+
+
+def spread(size: int, count: int) -> list[int]:
+    """Up to `count` indices spread evenly over [0, size), first and last included."""
+    if size <= 0 or count <= 0:
+        return []
+    if size <= count:
+        return list(range(size))
+    if count == 1:
+        return [size - 1]
+    return sorted({round(k * (size - 1) / (count - 1)) for k in range(count)})
+
+
+# --- the verification -------------------------------------------------------------------
+
+
+def _download(source: LogSource, size: int, report: Report) -> Iterator[Entry]:
+    position = 0
+    while position < size:
+        page = source.entries(position, min(position + PAGE, size))
+        if not page:
+            report.problems.append(
+                Problem(f"the log serves only {position} of the {size} signed entries", position)
+            )
+            return
+        for entry in page:
+            if entry.index != position:
+                report.problems.append(
+                    Problem(f"entry {position} expected, the log served {entry.index}", position)
+                )
+                return
+            yield entry
+            position += 1
+            if position == size:
+                return
+
+
+def verify_log(
+    source: LogSource,
+    verifier: Verifier,
+    *,
+    previous: Checkpoint | None = None,
+    previous_leaves: Sequence[bytes] | None = None,
+    origin: str | None = None,
+    proofs: int = DEFAULT_PROOFS,
+) -> Report:
+    """Every check of the module docstring against one source; never raises on bad data.
+
+    `previous` is the checkpoint verified last time; `previous_leaves`, the leaf hashes
+    verified then (optional), pinpoints any entry rewritten since, however thoroughly.
+    """
+    report = Report()
+    try:
+        report.note = source.checkpoint_note()
+        checkpoint = open_checkpoint(report.note, verifier, origin)
+    except SourceError as exc:
+        report.unreadable = True
+        report.problems.append(Problem(f"checkpoint: {exc}"))
+        return report
+    except NoteError as exc:
+        report.problems.append(Problem(f"checkpoint: {exc}"))
+        return report
+    report.checkpoint = checkpoint
+    size, root = checkpoint.size, checkpoint.root_hash
+    report.lines.append(
+        f"checkpoint: {checkpoint.origin}, {size} entries, root {b64(root)}, "
+        f"signature by {verifier.name}+{verifier.key_id.hex()} OK"
+    )
+
+    hashes: list[bytes] = []
+    events: list[LogEvent] = []
+    try:
+        for entry in _download(source, size, report):
+            digest = merkle.leaf_hash(entry.data)
+            hashes.append(digest)
+            if digest != entry.leaf_hash:
+                report.problems.append(
+                    Problem("the stored leaf hash differs from the entry's data", entry.index)
+                )
+            event, wrong = parse_entry(entry.index, entry.data)
+            if wrong:
+                report.problems.append(Problem(f"the entry {wrong}", entry.index))
+            elif event is not None:
+                events.append(event)
+    except SourceError as exc:
+        report.unreadable = True
+        report.problems.append(Problem(f"entries: {exc}"))
+        return report
+    report.entries_checked = len(hashes)
+    report.leaf_hashes = hashes
+    if len(hashes) < size:
+        return report
+
+    saved = _usable_leaves(previous, previous_leaves)
+    changed = next((i for i, (a, b) in enumerate(zip(saved, hashes, strict=False)) if a != b), None)
+    root_ok = merkle.root_from_leaf_hashes(hashes) == root
+    if root_ok:
+        report.lines.append(f"entries: {size} downloaded; leaf hashes and root recomputed: OK")
+    elif changed is None:
+        proven = len(saved) if len(saved) <= size else 0
+        bad = first_divergence(source, hashes, size, root, known_good=proven)
+        report.problems.append(
+            Problem("from this entry on, the log does not match the signed checkpoint", bad)
+        )
+
+    if previous is not None:
+        _check_previous(source, report, hashes, previous, checkpoint, root_ok, changed)
+
+    if root_ok:
+        _spot_check(source, report, hashes, size, root, proofs)
+
+    report.replay = replay(events)
+    for difference in report.replay.differences:
+        report.problems.append(Problem(str(difference), difference.index))
+    return report
+
+
+def _usable_leaves(previous: Checkpoint | None, leaves: Sequence[bytes] | None) -> Sequence[bytes]:
+    """The saved leaf hashes if they really are the previous checkpoint's tree, else ()."""
+    if previous is None or leaves is None or len(leaves) != previous.size:
+        return ()
+    if merkle.root_from_leaf_hashes(leaves) != previous.root_hash:
+        return ()
+    return leaves
+
+
+def _check_previous(source, report, hashes, previous, checkpoint, root_ok, changed):
+    old, new = previous.size, checkpoint.size
+    if previous.origin != checkpoint.origin:
+        report.problems.append(
+            Problem(f"origin changed from {previous.origin!r} to {checkpoint.origin!r}")
+        )
+        return
+    if new < old:
+        report.problems.append(Problem(f"the log shrank from {old} to {new} entries"))
+        return
+    if changed is not None or merkle.root_from_leaf_hashes(hashes[:old]) != previous.root_hash:
+        bad = (
+            changed
+            if changed is not None
+            else first_divergence(source, hashes, old, previous.root_hash)
+        )
+        report.problems.append(
+            Problem(f"the entry changed since the checkpoint of {old} entries verified before", bad)
+        )
+        return
+    try:
+        proof = source.consistency_proof(old, new)
+    except SourceError as exc:
+        report.problems.append(Problem(f"consistency proof {old} -> {new}: {exc}"))
+        return
+    report.proofs_checked += 1
+    if merkle.verify_consistency(old, new, previous.root_hash, checkpoint.root_hash, proof):
+        report.lines.append(f"consistency with the checkpoint of {old} entries seen before: OK")
+    elif root_ok:
+        report.problems.append(
+            wrong_node(
+                hashes,
+                proof,
+                lambda local: merkle.consistency_proof(local, old, new),
+                f"consistency proof {old} -> {new}",
+            )
+        )
+    else:
+        report.problems.append(Problem(f"consistency proof {old} -> {new} does not verify"))
+
+
+def _spot_check(source, report, hashes, size, root, proofs):
+    indices = spread(size, proofs)
+    for index in indices:
+        try:
+            proof = source.inclusion_proof(index, size)
+        except SourceError as exc:
+            report.problems.append(Problem(f"inclusion proof: {exc}", index))
+            continue
+        report.proofs_checked += 1
+        if not merkle.verify_inclusion(hashes[index], index, size, proof, root):
+            report.problems.append(
+                wrong_node(
+                    hashes,
+                    proof,
+                    lambda local, i=index: merkle.inclusion_proof(local, i, size),
+                    f"inclusion proof of entry {index}",
+                )
+            )
+    if indices:
+        report.lines.append(f"inclusion proofs: {len(indices)} checked")
+
+
+# --- HTTP -------------------------------------------------------------------------------
+
+
+def urllib_fetch(url: str, timeout: float) -> bytes:
+    """GET `url` and return the body of a 2xx answer; SourceError otherwise."""
+    request = urllib.request.Request(  # noqa: S310 - HttpSource admits http(s) URLs only
+        url, headers={"Accept": "application/json", "User-Agent": "p2pbank-audit-verify"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            return response.read()
+    except urllib.error.HTTPError as exc:
+        detail = exc.read()[:300].decode("utf-8", "replace")
+        raise SourceError(f"HTTP {exc.code} from {url}: {detail}") from exc
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        raise SourceError(f"cannot reach {url}: {exc}") from exc
+
+
+class HttpSource:
+    """The auditor API (/api/v1/audit/...) over plain HTTP.
+
+    `fetch(url, timeout) -> body` defaults to urllib; another transport (a proxy-aware
+    client, an in-process test client) can be passed in and must raise SourceError for
+    anything but a 2xx answer.
+    """
+
+    def __init__(self, url: str, timeout: float = 30.0, fetch=urllib_fetch) -> None:
+        parsed = urllib.parse.urlsplit(url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise SourceError(f"not an http(s) URL: {url!r}")
+        base = url.rstrip("/")
+        if not base.endswith("/api/v1/audit"):
+            base += "/api/v1/audit"
+        self.base = base
+        self.timeout = timeout
+        self.fetch = fetch
+
+    def _get(self, path: str, **params: int) -> dict:
+        url = self.base + path + ("?" + urllib.parse.urlencode(params) if params else "")
+        body = self.fetch(url, self.timeout)
+        try:
+            document = json.loads(body)
+        except ValueError as exc:
+            raise SourceError(f"{url} did not answer JSON") from exc
+        if not isinstance(document, dict):
+            raise SourceError(f"{url} did not answer a JSON object")
+        return document
+
+    def key(self) -> str:
+        vkey = self._get("/key").get("vkey")
+        if not isinstance(vkey, str):
+            raise SourceError("the key endpoint did not answer a vkey")
+        return vkey
+
+    def checkpoint_note(self) -> str:
+        note = self._get("/checkpoint").get("note")
+        if not isinstance(note, str):
+            raise SourceError("the checkpoint endpoint did not answer a note")
+        return note
+
+    def entries(self, start: int, end: int) -> list[Entry]:
+        items = self._get("/entries", start=start, end=end).get("entries")
+        if not isinstance(items, list):
+            raise SourceError("the entries endpoint did not answer a list")
+        try:
+            return [Entry(int(e["index"]), unb64(e["data"]), unb64(e["leaf_hash"])) for e in items]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SourceError("malformed entry in the response") from exc
+
+    def _path(self, document: dict) -> list[bytes]:
+        proof = document.get("proof")
+        if not isinstance(proof, list):
+            raise SourceError("the proof endpoint did not answer a list")
+        return [unb64(p) for p in proof]
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        return self._path(self._get("/proof/inclusion", index=index, size=size))
+
+    def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        return self._path(self._get("/proof/consistency", old=old_size, new=new_size))
+
+
+# --- state file ---------------------------------------------------------------------------
+
+
+@dataclass
+class State:
+    """What the last successful run verified: the key, the checkpoint and its leaf hashes.
+
+    The JSON file holds key and checkpoint; `<file>.leaves` holds the 32-byte leaf hashes
+    of that checkpoint back to back, so a later run can name exactly which entry changed.
+    """
+
+    vkey: str | None = None
+    checkpoint: Checkpoint | None = None
+    note: str = ""
+    leaves: list[bytes] | None = None
+
+
+def _leaves_path(path: Path) -> Path:
+    return path.with_name(path.name + ".leaves")
+
+
+def load_state(path: Path | None) -> State:
+    if path is None or not path.exists():
+        return State()
+    try:
+        document = json.loads(path.read_text())
+        checkpoint = None
+        if document.get("size") is not None:
+            checkpoint = Checkpoint(
+                document["origin"], int(document["size"]), unb64(document["root_hash"])
+            )
+    except (ValueError, KeyError, TypeError, SourceError) as exc:
+        raise SourceError(f"the state file {path} is damaged: {exc}") from exc
+    leaves = None
+    if _leaves_path(path).exists():
+        raw = _leaves_path(path).read_bytes()
+        leaves = [raw[i : i + 32] for i in range(0, len(raw) - len(raw) % 32, 32)]
+    return State(document.get("vkey"), checkpoint, document.get("note", ""), leaves)
+
+
+def _replace(path: Path, data: bytes) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_bytes(data)
+    temporary.replace(path)
+
+
+def save_state(path: Path, vkey: str, report: Report) -> None:
+    checkpoint = report.checkpoint
+    assert checkpoint is not None
+    document = {
+        "vkey": vkey,
+        "origin": checkpoint.origin,
+        "size": checkpoint.size,
+        "root_hash": b64(checkpoint.root_hash),
+        "note": report.note,
+    }
+    _replace(_leaves_path(path), b"".join(report.leaf_hashes[: checkpoint.size]))
+    _replace(path, (json.dumps(document, indent=2) + "\n").encode())
+
+
+def _read_key(value: str) -> str:
+    candidate = Path(value)
+    if "+" not in value and candidate.is_file():
+        return candidate.read_text().strip()
+    return value.strip()
+
+
+def run(
+    source: LogSource,
+    *,
+    key: str | None,
+    state_path: Path | None,
+    proofs: int = DEFAULT_PROOFS,
+    fetch_key=None,
+) -> tuple[int, list[str]]:
+    """Resolve the key, verify, update the state: (exit status, report lines)."""
+    lines: list[str] = []
+    try:
+        state = load_state(state_path)
+    except SourceError as exc:
+        return 2, [str(exc)]
+    vkey = key or state.vkey
+    if vkey is None:
+        if fetch_key is None:
+            return 2, ["no verification key: pass --key"]
+        try:
+            vkey = fetch_key()
+        except SourceError as exc:
+            return 2, [f"cannot fetch the log's key: {exc}"]
+        lines.append(f"WARNING trusting the key the log publishes on first use: {vkey}")
+    if state.vkey is not None and vkey != state.vkey:
+        return 1, [
+            *lines,
+            "PROBLEM the key differs from the one in the state file",
+            "RESULT: FAILED",
+        ]
+    try:
+        verifier = parse_vkey(vkey)
+    except NoteError as exc:
+        return 2, [f"bad key: {exc}"]
+    report = verify_log(
+        source,
+        verifier,
+        previous=state.checkpoint,
+        previous_leaves=state.leaves,
+        proofs=proofs,
+    )
+    lines.extend(report.summary())
+    if report.ok and state_path is not None and report.checkpoint is not None:
+        save_state(state_path, vkey, report)
+        lines.append(f"state saved to {state_path}")
+    if report.ok:
+        return 0, lines
+    return (2 if report.unreadable else 1), lines
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m p2pbank.audit.verify",
+        description="Verify p2pbank's trust log from its public API and signing key.",
+    )
+    parser.add_argument("--url", required=True, help="the platform's base URL")
+    parser.add_argument("--state", type=Path, help="JSON file remembering the last checkpoint")
+    parser.add_argument("--key", help="the log's verifier key (name+id+key) or a file with it")
+    parser.add_argument(
+        "--proofs",
+        type=int,
+        default=DEFAULT_PROOFS,
+        help="inclusion proofs to check (default %(default)s)",
+    )
+    parser.add_argument("--timeout", type=float, default=30.0)
+    args = parser.parse_args(argv)
+    try:
+        source = HttpSource(args.url, timeout=args.timeout)
+    except SourceError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    status, lines = run(
+        source,
+        key=_read_key(args.key) if args.key else None,
+        state_path=args.state,
+        proofs=args.proofs,
+        fetch_key=source.key,
+    )
+    for line in lines:
+        print(line)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,559 @@
+"""Funding: matching listings with orders, holding the money of every fill, issuing the
+loan, releasing the money of listings that end unfunded. Flush-only; the command in
+services.py that calls these commits once.
+
+Where the money is while a listing is open:
+
+* an order's uncommitted money (`remaining_minor`) is one ledger hold on the lender's
+  wallet, `order.hold_id`; it is re-held for the new remainder whenever it changes;
+* every commitment (a fill of an order, or a lender's manual pick) is its own hold;
+* issuing releases the commitments' holds and posts the one funding entry in the same
+  transaction, so the money never is both held and spent.
+
+Locks, always in this order: the borrower's user row (new requests only), loan requests
+(ascending id), loans, lender orders (ascending id), then the ledger accounts (ascending
+id, all at once before the first ledger call).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from p2pbank.ledger import services as ledger
+from p2pbank.lending import accounts, matching
+from p2pbank.lending import schedule as sched
+from p2pbank.lending.models import (
+    Commitment,
+    CommitmentStatus,
+    Instalment,
+    InstalmentPart,
+    LenderOrder,
+    Loan,
+    LoanPart,
+    LoanRequest,
+    LoanStatus,
+    MatchRecord,
+    OrderStatus,
+    RequestStatus,
+)
+from p2pbank.lending.rules import POLICY, min_funded_minor
+from p2pbank.money import Money, allocate, percent_of
+
+# --- locking -------------------------------------------------------------------------------
+
+
+def lock_requests(session: Session, ids: Iterable[int]) -> list[LoanRequest]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    return list(
+        session.scalars(
+            select(LoanRequest)
+            .where(LoanRequest.id.in_(wanted))
+            .order_by(LoanRequest.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def lock_open_listings(session: Session, now: datetime) -> list[LoanRequest]:
+    """Every listing still collecting money, locked, in id order."""
+    ids = session.scalars(
+        select(LoanRequest.id).where(
+            LoanRequest.status == RequestStatus.LISTED,
+            LoanRequest.expires_at > now,
+            LoanRequest.funded_minor < LoanRequest.amount_minor,
+        )
+    ).all()
+    return [
+        r
+        for r in lock_requests(session, ids)
+        if r.status == RequestStatus.LISTED and r.expires_at > now and r.open_minor > 0
+    ]
+
+
+def lock_orders(session: Session, ids: Iterable[int]) -> list[LenderOrder]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    return list(
+        session.scalars(
+            select(LenderOrder)
+            .where(LenderOrder.id.in_(wanted))
+            .order_by(LenderOrder.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def lock_active_orders(session: Session) -> list[LenderOrder]:
+    ids = session.scalars(
+        select(LenderOrder.id).where(LenderOrder.status == OrderStatus.ACTIVE)
+    ).all()
+    return [o for o in lock_orders(session, ids) if o.status == OrderStatus.ACTIVE]
+
+
+# --- exposure ------------------------------------------------------------------------------
+
+
+def exposure(
+    session: Session, lender_ids: Iterable[int], borrower_ids: Iterable[int]
+) -> dict[tuple[int, int], int]:
+    """(lender, borrower) -> money the lender has with the borrower now: commitments still
+    held plus principal outstanding on open loans. The per-borrower cap counts both."""
+    lenders, borrowers = sorted(set(lender_ids)), sorted(set(borrower_ids))
+    out: dict[tuple[int, int], int] = defaultdict(int)
+    if not lenders or not borrowers:
+        return {}
+    held = session.execute(
+        select(Commitment.lender_id, LoanRequest.borrower_id, func.sum(Commitment.amount_minor))
+        .join(LoanRequest, LoanRequest.id == Commitment.request_id)
+        .where(
+            Commitment.status == CommitmentStatus.HELD,
+            Commitment.lender_id.in_(lenders),
+            LoanRequest.borrower_id.in_(borrowers),
+        )
+        .group_by(Commitment.lender_id, LoanRequest.borrower_id)
+    )
+    for lender, borrower, amount in held:
+        out[(lender, borrower)] += int(amount)
+    lent = session.execute(
+        select(LoanPart.lender_id, Loan.borrower_id, func.sum(LoanPart.outstanding_minor))
+        .join(Loan, Loan.id == LoanPart.loan_id)
+        .where(
+            Loan.status.in_([LoanStatus.ACTIVE, LoanStatus.LATE]),
+            LoanPart.lender_id.in_(lenders),
+            Loan.borrower_id.in_(borrowers),
+        )
+        .group_by(LoanPart.lender_id, Loan.borrower_id)
+    )
+    for lender, borrower, amount in lent:
+        out[(lender, borrower)] += int(amount or 0)
+    return dict(out)
+
+
+# --- matching ------------------------------------------------------------------------------
+
+
+def as_offer(order: LenderOrder) -> matching.Offer:
+    return matching.Offer(
+        id=order.id,
+        lender_id=order.lender_id,
+        placed_at=order.placed_at,
+        remaining_minor=order.remaining_minor,
+        slice_minor=order.slice_minor,
+        max_per_borrower_minor=order.max_per_borrower_minor,
+        min_rate_bps=order.min_rate_bps,
+        min_term_months=order.min_term_months,
+        max_term_months=order.max_term_months,
+    )
+
+
+def as_listing(request: LoanRequest) -> matching.Listing:
+    return matching.Listing(
+        id=request.id,
+        borrower_id=request.borrower_id,
+        grade=request.grade,
+        term_months=request.term_months,
+        amount_minor=request.amount_minor,
+        max_rate_bps=request.max_rate_bps,
+        funded_minor=request.funded_minor,
+    )
+
+
+def explanation_of(result: matching.MatchResult, trigger: str) -> dict:
+    """The stored explanation: every fill with its rate, every skipped offer and why."""
+    return {
+        "trigger": trigger,
+        "rule": "pay-as-bid: eligible offers fill in order of rate, then time placed, then id",
+        "amount_minor": result.amount_minor,
+        "funded_minor": result.funded_minor,
+        "filled_minor": result.filled_minor,
+        "weighted_rate_bps": result.weighted_apr_bps,
+        "fills": [
+            {
+                "offer_id": f.offer_id,
+                "lender_id": f.lender_id,
+                "amount_minor": f.amount_minor,
+                "rate_bps": f.rate_bps,
+            }
+            for f in result.fills
+        ],
+        "skipped": [
+            {
+                "offer_id": s.offer_id,
+                "lender_id": s.lender_id,
+                "reason": str(s.reason),
+                "text": s.text,
+            }
+            for s in result.skipped
+        ],
+    }
+
+
+def match(
+    session: Session,
+    requests: Sequence[LoanRequest],
+    orders: Sequence[LenderOrder],
+    *,
+    trigger: str,
+    now: datetime,
+    record_empty: bool = False,
+    trigger_order_id: int | None = None,
+) -> list[Loan]:
+    """Match the (locked, open) listings in listing order against the (locked, active)
+    orders, hold the money of every fill, and issue the loans that are now fully funded.
+    Returns the loans issued."""
+    listings = sorted(
+        (r for r in requests if r.status == RequestStatus.LISTED and r.open_minor > 0),
+        key=lambda r: (r.listed_at, r.id),
+    )
+    live = [o for o in orders if o.status == OrderStatus.ACTIVE and o.remaining_minor > 0]
+    if not listings or not live:
+        if record_empty:
+            for request in listings:
+                result = matching.match_listing(as_listing(request), [], explain=True)
+                _record(session, request, result, trigger, trigger_order_id)
+        return []
+    exposure_now = exposure(session, (o.lender_id for o in live), (r.borrower_id for r in listings))
+    results = matching.match_book(
+        [as_listing(r) for r in listings],
+        [as_offer(o) for o in live],
+        exposure_now,
+        explain=True,
+    )
+    by_request = {r.id: r for r in listings}
+    by_order = {o.id: o for o in live}
+    filled = [res for res in results if res.fills]
+    if not filled and not record_empty:
+        return []
+
+    # Lock every account the fills and the loans they complete will touch, in id order.
+    lenders = {f.lender_id for res in filled for f in res.fills}
+    completing = [by_request[res.listing_id] for res in filled if res.is_fully_funded]
+    prepare_accounts(session, lenders, completing, extra_lenders=_lenders_of(completing))
+
+    touched: dict[int, LenderOrder] = {}
+    for res in results:
+        request = by_request[res.listing_id]
+        if not res.fills and not record_empty:
+            continue
+        record = _record(session, request, res, trigger, trigger_order_id)
+        for fill in res.fills:
+            order = by_order[fill.offer_id]
+            if order.id not in touched:
+                release_order_hold(session, order)
+                touched[order.id] = order
+            held = ledger.hold(
+                session,
+                account_code=accounts.wallet(order.lender_id),
+                amount=Money(fill.amount_minor, order.currency),
+                idempotency_key=f"lending:match:{record.id}:order:{order.id}",
+                ref_type="loan_request",
+                ref_id=request.id,
+                memo=f"Order {order.id} committed to listing {request.id}",
+            )
+            session.add(
+                Commitment(
+                    request_id=request.id,
+                    lender_id=order.lender_id,
+                    order_id=order.id,
+                    match_id=record.id,
+                    amount_minor=fill.amount_minor,
+                    rate_bps=fill.rate_bps,
+                    hold_id=held.id,
+                    created_at=now,
+                )
+            )
+            order.remaining_minor -= fill.amount_minor
+        request.funded_minor = res.funded_minor
+    for order in touched.values():
+        hold_order_remaining(session, order)
+    session.flush()
+    return [issue_loan(session, request, now=now) for request in completing]
+
+
+def _lenders_of(requests: Iterable[LoanRequest]) -> set[int]:
+    return {c.lender_id for r in requests for c in r.commitments}
+
+
+def _record(
+    session: Session,
+    request: LoanRequest,
+    result: matching.MatchResult,
+    trigger: str,
+    order_id: int | None,
+) -> MatchRecord:
+    record = MatchRecord(
+        request_id=request.id,
+        trigger=trigger,
+        order_id=order_id,
+        filled_minor=result.filled_minor,
+        funded_after_minor=result.funded_minor,
+        explanation_json=json.dumps(explanation_of(result, trigger), sort_keys=True),
+    )
+    session.add(record)
+    session.flush()
+    return record
+
+
+def prepare_accounts(
+    session: Session,
+    lenders: Iterable[int],
+    completing: Sequence[LoanRequest],
+    *,
+    extra_lenders: Iterable[int] = (),
+) -> None:
+    everyone = set(lenders) | set(extra_lenders)
+    codes: list[str] = []
+    for lender_id in sorted(everyone):
+        accounts.ensure_lender_accounts(session, lender_id)
+        codes += [accounts.wallet(lender_id), accounts.lent_code(lender_id)]
+    if completing:
+        accounts.ensure_fees(session)
+        codes.append(accounts.FEES)
+    for request in completing:
+        accounts.ensure_borrower_accounts(session, request.borrower_id)
+        codes += [accounts.wallet(request.borrower_id), accounts.owed_code(request.borrower_id)]
+    accounts.lock_accounts(session, codes)
+
+
+# --- order holds ---------------------------------------------------------------------------
+
+
+def release_order_hold(session: Session, order: LenderOrder) -> None:
+    """Give the order's hold back (before re-holding a new remainder)."""
+    if order.hold_id is not None:
+        ledger.release_hold(
+            session, order.hold_id, idempotency_key=f"lending:hold:{order.hold_id}:release"
+        )
+        order.hold_id = None
+
+
+def hold_order_remaining(session: Session, order: LenderOrder) -> None:
+    """Hold the order's remaining money (after release_order_hold) and set its status."""
+    if order.remaining_minor > 0:
+        order.hold_seq += 1
+        held = ledger.hold(
+            session,
+            account_code=accounts.wallet(order.lender_id),
+            amount=Money(order.remaining_minor, order.currency),
+            idempotency_key=f"lending:order:{order.id}:hold:{order.hold_seq}",
+            ref_type="lender_order",
+            ref_id=order.id,
+            memo=f"Order {order.id}: money waiting for listings",
+        )
+        order.hold_id = held.id
+        if order.status != OrderStatus.CANCELLED:
+            order.move_to(OrderStatus.ACTIVE)
+    elif order.status == OrderStatus.ACTIVE:
+        order.move_to(OrderStatus.USED_UP)
+
+
+def add_to_order(session: Session, order: LenderOrder, amount_minor: int) -> None:
+    """Put money (already in the lender's wallet) back into a live order and hold it."""
+    release_order_hold(session, order)
+    order.remaining_minor += amount_minor
+    hold_order_remaining(session, order)
+
+
+# --- issuing -------------------------------------------------------------------------------
+
+
+def quote_schedule(request: LoanRequest, commitments: Sequence[Commitment], issued_on):
+    """The schedule the borrower would get from these commitments, issued on that day."""
+    parts = [sched.LoanPart(c.amount_minor, c.rate_bps) for c in commitments]
+    principal = sum(c.amount_minor for c in commitments)
+    fee = _fee(principal, request.origination_fee_bps)
+    return sched.build_schedule(
+        parts, request.term_months, issued_on, sched.Method(request.method), fee_minor=fee
+    )
+
+
+def _fee(principal_minor: int, fee_bps: int) -> int:
+    return percent_of(principal_minor, fee_bps)
+
+
+def held_commitments(session: Session, request: LoanRequest) -> list[Commitment]:
+    return list(
+        session.scalars(
+            select(Commitment)
+            .where(
+                Commitment.request_id == request.id,
+                Commitment.status == CommitmentStatus.HELD,
+            )
+            .order_by(Commitment.id)
+        )
+    )
+
+
+def issue_loan(session: Session, request: LoanRequest, *, now: datetime) -> Loan:
+    """Turn the listing's held commitments into a loan: release their holds and post the
+    one funding entry (lenders -> borrower, fee -> platform:fees) in the same step."""
+    commitments = held_commitments(session, request)
+    principal = sum(c.amount_minor for c in commitments)
+    assert principal == request.funded_minor > 0
+    issued_on = now.date()
+    schedule = quote_schedule(request, commitments, issued_on)
+    fee = schedule.fee_minor
+
+    lender_ids = {c.lender_id for c in commitments}
+    prepare_accounts(session, lender_ids, [request])
+    for commitment in commitments:
+        ledger.release_hold(
+            session,
+            commitment.hold_id,
+            idempotency_key=f"lending:hold:{commitment.hold_id}:release",
+        )
+        commitment.move_to(CommitmentStatus.ISSUED)
+        commitment.resolved_at = now
+
+    by_lender: dict[int, int] = defaultdict(int)
+    for c in commitments:
+        by_lender[c.lender_id] += c.amount_minor
+    order = sorted(by_lender)
+    fees = allocate(fee, [by_lender[lender] for lender in order]) if fee else [0] * len(order)
+    borrower_wallet = accounts.wallet(request.borrower_id)
+    owed = accounts.owed_code(request.borrower_id)
+    rows = [
+        accounts.LenderLegs(
+            lender_id=lender,
+            wallet_minor=-by_lender[lender],
+            lent_minor=by_lender[lender],
+            common={
+                owed: -by_lender[lender],
+                borrower_wallet: by_lender[lender] - share,
+                accounts.FEES: share,
+            },
+        )
+        for lender, share in zip(order, fees, strict=True)
+    ]
+    request.move_to(RequestStatus.FUNDED)
+    request.closed_at = now
+    loan = Loan(
+        request_id=request.id,
+        borrower_id=request.borrower_id,
+        currency=request.currency,
+        principal_minor=principal,
+        fee_minor=fee,
+        outstanding_minor=principal,
+        term_months=request.term_months,
+        method=request.method,
+        grade=request.grade,
+        rate_bps=_weighted_rate(commitments),
+        apr_bps=round(schedule.apr() * 10_000),
+        instalment_minor=schedule.instalments[0].payment_minor,
+        status=LoanStatus.ACTIVE,
+        issued_at=now,
+        issued_on=issued_on,
+    )
+    session.add(loan)
+    session.flush()
+    entries = accounts.post_with_lenders(
+        session,
+        lenders=rows,
+        kind="loan_funding",
+        idempotency_key=f"lending:loan:{loan.id}:funding",
+        ref_type="loan",
+        ref_id=loan.id,
+        memo=f"Loan {loan.id} paid out to the borrower; fee {fee} to the platform",
+    )
+    loan.funding_entry_id = entries[0].id
+    parts = []
+    for c in commitments:
+        part = LoanPart(
+            loan_id=loan.id,
+            lender_id=c.lender_id,
+            commitment_id=c.id,
+            order_id=c.order_id,
+            principal_minor=c.amount_minor,
+            rate_bps=c.rate_bps,
+            outstanding_minor=c.amount_minor,
+        )
+        session.add(part)
+        parts.append(part)
+    session.flush()
+    write_instalments(session, loan, parts, schedule.instalments)
+    session.flush()
+    return loan
+
+
+def _weighted_rate(commitments: Sequence[Commitment]) -> int:
+    total = sum(c.amount_minor for c in commitments)
+    weighted = sum(c.amount_minor * c.rate_bps for c in commitments)
+    return (2 * weighted + total) // (2 * total)
+
+
+def write_instalments(
+    session: Session,
+    loan: Loan,
+    parts: Sequence[LoanPart],
+    rows: Sequence[sched.Instalment],
+) -> None:
+    """Store schedule rows (new numbers) with each part's share of each row."""
+    for row in rows:
+        instalment = Instalment(
+            loan_id=loan.id,
+            number=row.number,
+            due_on=row.due_on,
+            principal_minor=row.principal_minor,
+            interest_minor=row.interest_minor,
+        )
+        for part, share in zip(parts, row.parts, strict=True):
+            instalment.parts.append(
+                InstalmentPart(
+                    part_id=part.id,
+                    principal_minor=share.principal_minor,
+                    interest_minor=share.interest_minor,
+                )
+            )
+        session.add(instalment)
+
+
+# --- releasing -----------------------------------------------------------------------------
+
+
+def release_request(
+    session: Session, request: LoanRequest, target: RequestStatus, *, now: datetime, reason: str
+) -> None:
+    """End a listing without a loan: every commitment's money goes back -- into its order
+    when the order is still live (held again, to match other listings), else to the
+    lender's wallet."""
+    request.move_to(target)
+    request.closed_at = now
+    request.close_reason = reason
+    commitments = held_commitments(session, request)
+    orders = {
+        o.id: o
+        for o in lock_orders(session, {c.order_id for c in commitments if c.order_id is not None})
+    }
+    lenders = {c.lender_id for c in commitments}
+    prepare_accounts(session, lenders, [])
+    for commitment in commitments:
+        ledger.release_hold(
+            session,
+            commitment.hold_id,
+            idempotency_key=f"lending:hold:{commitment.hold_id}:release",
+        )
+        commitment.move_to(CommitmentStatus.RELEASED)
+        commitment.resolved_at = now
+    returned: dict[int, int] = defaultdict(int)
+    for commitment in commitments:
+        order = orders.get(commitment.order_id) if commitment.order_id else None
+        if order is not None and order.status != OrderStatus.CANCELLED:
+            returned[order.id] += commitment.amount_minor
+    for order_id, amount in sorted(returned.items()):
+        add_to_order(session, orders[order_id], amount)
+    session.flush()
+
+
+def min_acceptable(request: LoanRequest) -> int:
+    return min_funded_minor(request.amount_minor, POLICY)
