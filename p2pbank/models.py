@@ -8,6 +8,7 @@ DOMAIN_MODELS = (
     "p2pbank.identity.models",
     "p2pbank.ledger.models",
     "p2pbank.lending.models",
+    "p2pbank.crowdfunding.models",
 )
 
 
