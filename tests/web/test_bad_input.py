@@ -8,6 +8,7 @@ checked too: unknown fields, wrong types, over-long strings, strict integers.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from marshmallow import Schema, ValidationError, fields, validate
@@ -402,15 +403,18 @@ def _all_schemas() -> list[type[Schema]]:
     return [s for s in subclasses(Schema) if s.__module__.startswith("p2pbank.")]
 
 
+OUTPUT_OR_QUERY = re.compile(r"Out(?:[A-Z]|$)|Query$")  # UserOut, TierOutMin, PageQuery
+
+
 def test_every_money_input_is_a_strict_ranged_integer():
     """marshmallow's plain Integer turns 2.5 into 2 and "12" into 12; money inputs
     (`*_minor` fields of input schemas) refuse both and carry a range. Output schemas
-    (`...Out`) and query-string schemas (`...Query`, where every value is text) are exempt;
-    every integer in a JSON body is also checked over HTTP by the test above."""
+    (`...Out`, `...OutMin`) and query-string schemas (`...Query`, where every value is
+    text) are exempt; every integer in a JSON body is also checked over HTTP above."""
     schemas = [
         s
         for s in _all_schemas()
-        if not s.__name__.endswith(("Out", "Query")) and s.__module__ != "p2pbank.api"
+        if not OUTPUT_OR_QUERY.search(s.__name__) and s.__module__ != "p2pbank.api"
     ]
     assert schemas, "no input schemas found"
     loose, unbounded = [], []
