@@ -21,6 +21,7 @@ def register_cli(app: Flask) -> None:
         audit_keygen,
         audit_checkpoint,
         audit_verify,
+        payments_reconcile,
     ):
         app.cli.add_command(command)
 
@@ -142,5 +143,36 @@ def audit_verify(proofs: int) -> None:
     report = verify_database(db_session(), signer_for(current_app.config).verifier, proofs=proofs)
     for line in report.summary():
         click.echo(line)
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@click.command("payments-reconcile")
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    default=None,
+    help="Only gateway objects and ledger entries from this date/time (UTC) on.",
+)
+@with_appcontext
+def payments_reconcile(since) -> None:
+    """Match every gateway payment, refund and transfer to exactly one ledger entry by
+    gateway id and amount. Exits 1 on any mismatch."""
+    from datetime import UTC
+
+    from p2pbank.payments.reconcile import reconcile
+    from p2pbank.payments.settings import PaymentSettings, make_gateway
+
+    session = db_session()
+    gateway = make_gateway(session, PaymentSettings.from_mapping(current_app.config))
+    report = reconcile(session, gateway, since=since.replace(tzinfo=UTC) if since else None)
+    for line in report.lines:
+        click.echo(
+            f"{line.status:20} {line.kind:9} {line.gateway_id:32} "
+            f"gateway={line.gateway_minor} ledger={line.ledger_minor} {line.currency} "
+            f"entries={','.join(map(str, line.entry_ids)) or '-'} {line.note}".rstrip()
+        )
+    counts = ", ".join(f"{status} {n}" for status, n in report.counts.items())
+    click.echo(f"{report.gateway} gateway: {counts}")
     if not report.ok:
         raise SystemExit(1)

@@ -7,6 +7,8 @@ import importlib
 DOMAIN_MODELS = (
     "p2pbank.identity.models",
     "p2pbank.ledger.models",
+    "p2pbank.audit.models",
+    "p2pbank.payments.models",
     "p2pbank.lending.models",
     "p2pbank.crowdfunding.models",
 )

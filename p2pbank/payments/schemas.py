@@ -149,13 +149,6 @@ class RefundOut(Schema):
     created_at = fields.DateTime()
 
 
-class WalletOut(Schema):
-    currency = fields.String()
-    posted_minor = fields.Integer(attribute="posted")
-    held_minor = fields.Integer(attribute="held")
-    available_minor = fields.Integer(attribute="available")
-
-
 class ReconLineOut(Schema):
     kind = fields.String()
     gateway_id = fields.String()

@@ -495,17 +495,21 @@ def request_withdrawal(
         gateway=account.gateway,
         idempotency_key=key,
     )
-    session.add(payout)
-    session.flush()
-    held = ledger.hold(
-        session,
-        account_code=ledger.wallet_code(user.id, currency),
-        amount=Money(amount_minor, currency),
-        idempotency_key=f"payout-hold:{payout.id}",
-        ref_type="payout",
-        ref_id=payout.id,
-        memo="Withdrawal to your payout account",
-    )
+    try:
+        session.add(payout)
+        session.flush()
+        held = ledger.hold(
+            session,
+            account_code=ledger.wallet_code(user.id, currency),
+            amount=Money(amount_minor, currency),
+            idempotency_key=f"payout-hold:{payout.id}",
+            ref_type="payout",
+            ref_id=payout.id,
+            memo="Withdrawal to your payout account",
+        )
+    except Exception:
+        session.rollback()  # not enough money (or a clash): nothing of this command stays
+        raise
     payout.hold_id = held.id
     session.commit()
     return payout
@@ -665,17 +669,21 @@ def refund_deposit(
             requested_by_id=actor.id,
             reason=reason.strip()[:500],
         )
-        session.add(refund)
-        session.flush()
-        held = ledger.hold(
-            session,
-            account_code=ledger.wallet_code(payment.user_id, payment.currency),
-            amount=Money(amount_minor, payment.currency),
-            idempotency_key=f"refund-hold:{refund.id}",
-            ref_type="refund",
-            ref_id=refund.id,
-            memo="Refund to your card",
-        )
+        try:
+            session.add(refund)
+            session.flush()
+            held = ledger.hold(
+                session,
+                account_code=ledger.wallet_code(payment.user_id, payment.currency),
+                amount=Money(amount_minor, payment.currency),
+                idempotency_key=f"refund-hold:{refund.id}",
+                ref_type="refund",
+                ref_id=refund.id,
+                memo="Refund to your card",
+            )
+        except Exception:
+            session.rollback()  # the money was spent meanwhile: nothing of this stays
+            raise
         refund.hold_id = held.id
         session.commit()
     else:

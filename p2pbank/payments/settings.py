@@ -29,6 +29,8 @@ class PaymentSettings:
     max_deposit_minor: int = DEFAULT_MAX_DEPOSIT_MINOR
     currency: str = "EUR"
     payout_country: str = "NL"
+    idempotency_namespace: str = ""
+    stripe_max_network_retries: int = 2
 
     @property
     def uses_stripe(self) -> bool:
@@ -37,8 +39,10 @@ class PaymentSettings:
     @classmethod
     def from_mapping(cls, config: Mapping) -> PaymentSettings:
         """From STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_API_BASE,
-        STRIPE_PUBLISHABLE_KEY, PAYMENTS_MIN_DEPOSIT_MINOR, PAYMENTS_MAX_DEPOSIT_MINOR and
-        PAYMENTS_PAYOUT_COUNTRY; the test-mode signing secret derives from SECRET_KEY."""
+        STRIPE_PUBLISHABLE_KEY, STRIPE_MAX_NETWORK_RETRIES, STRIPE_IDEMPOTENCY_NAMESPACE
+        (prefixed to every idempotency key sent to Stripe), PAYMENTS_MIN_DEPOSIT_MINOR,
+        PAYMENTS_MAX_DEPOSIT_MINOR and PAYMENTS_PAYOUT_COUNTRY. The test-mode gateway signs
+        its events with STRIPE_WEBHOOK_SECRET or else a secret derived from SECRET_KEY."""
         webhook_secret = str(config.get("STRIPE_WEBHOOK_SECRET") or "")
         secret_key = str(config.get("SECRET_KEY") or "") or _PROCESS_SECRET
         derived = (
@@ -60,6 +64,8 @@ class PaymentSettings:
                 config.get("PAYMENTS_MAX_DEPOSIT_MINOR") or DEFAULT_MAX_DEPOSIT_MINOR
             ),
             payout_country=str(config.get("PAYMENTS_PAYOUT_COUNTRY") or "NL"),
+            idempotency_namespace=str(config.get("STRIPE_IDEMPOTENCY_NAMESPACE") or ""),
+            stripe_max_network_retries=int(config.get("STRIPE_MAX_NETWORK_RETRIES", 2)),
         )
 
 
@@ -72,6 +78,8 @@ def make_gateway(session: Session, settings: PaymentSettings) -> PaymentGateway:
             secret_key=settings.stripe_secret_key,
             webhook_secret=settings.stripe_webhook_secret,
             api_base=settings.stripe_api_base,
+            key_namespace=settings.idempotency_namespace,
+            max_network_retries=settings.stripe_max_network_retries,
         )
     from p2pbank.payments.test_mode import TestModeGateway
 

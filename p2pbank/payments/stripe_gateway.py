@@ -65,12 +65,16 @@ class StripeGateway:
         api_base: str = "",
         max_network_retries: int = 2,
         connect_country: str = "NL",
+        key_namespace: str = "",
     ):
         if not secret_key:
             raise ValueError("a Stripe secret key is required")
         self._secret_key = secret_key
         self._webhook_secret = webhook_secret
         self.connect_country = connect_country
+        # Prefixed to every idempotency key: our keys (`deposit:42`) are unique within one
+        # database, and a Stripe account may outlive a database (a reset test installation).
+        self._key_namespace = key_namespace
         self._client = stripe.StripeClient(
             secret_key,
             base_addresses={"api": api_base} if api_base else None,
@@ -116,11 +120,10 @@ class StripeGateway:
             log.warning("Stripe error: %s", type(exc).__name__)
             raise GatewayError("The payment gateway refused the request.") from exc
 
-    @staticmethod
-    def _opts(idempotency_key: str) -> dict:
+    def _opts(self, idempotency_key: str) -> dict:
         if not idempotency_key:
             raise ValueError("every mutating gateway call needs an idempotency key")
-        return {"idempotency_key": idempotency_key}
+        return {"idempotency_key": self._key_namespace + idempotency_key}
 
     def _expanded_payment(self, payment_id: str) -> GatewayPayment:
         pi = self._call(

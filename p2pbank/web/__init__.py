@@ -6,12 +6,14 @@ from flask import Flask
 
 
 def init_web(app: Flask) -> None:
-    from p2pbank.web import audit, auth, ledger, main
+    from p2pbank.web import audit, auth, ledger, main, payments
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(ledger.bp)
     app.register_blueprint(audit.bp)
+    app.register_blueprint(payments.bp)
+    app.register_blueprint(payments.webhook_bp)
 
     from p2pbank.web.filters import register_filters
     from p2pbank.web.nav import register_nav

@@ -185,6 +185,7 @@ def make_stripe_gateway(servers: StripeServers, *, secret: str = WEBHOOK_SECRET)
         webhook_secret=secret,
         api_base=servers.fake_url,
         max_network_retries=0,
+        key_namespace=f"t{time.time_ns()}:",  # the servers outlive each test's database
     )
 
 
@@ -298,3 +299,31 @@ def gateways(request, session) -> Gateways:
 @pytest.fixture
 def testmode_gateway(session) -> TestModeGateway:
     return TestModeGateway(session, webhook_secret=WEBHOOK_SECRET)
+
+
+# --- apps configured for each gateway ----------------------------------------------------------
+
+
+@pytest.fixture
+def stripe_app(config, connection, stripe_servers):
+    """The real app with Stripe configured: the SDK talks to the fake in front of
+    localstripe, and webhooks are verified with the shared test secret."""
+    from p2pbank.app import create_app
+    from tests.conftest import _bound_sessionmaker
+
+    config.STRIPE_SECRET_KEY = STRIPE_KEY
+    config.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    config.STRIPE_API_BASE = stripe_servers.fake_url
+    config.extra["STRIPE_IDEMPOTENCY_NAMESPACE"] = f"t{time.time_ns()}:"
+    config.extra["STRIPE_MAX_NETWORK_RETRIES"] = 0
+    application = create_app(config)
+    application.extensions["p2pbank.sessionmaker"] = _bound_sessionmaker(connection)
+    return application
+
+
+def app_webhook_secret(app) -> str:
+    """The secret the app's gateway verifies webhooks with (test mode derives its own)."""
+    from p2pbank.payments.settings import PaymentSettings
+
+    settings = PaymentSettings.from_mapping(app.config)
+    return settings.stripe_webhook_secret if settings.uses_stripe else settings.test_webhook_secret

@@ -1,0 +1,437 @@
+"""Deposit, withdraw, payout account, reconciliation and the gateway's webhook endpoint.
+
+Thin: every page calls p2pbank.payments services or queries. Pages that use the embedded
+test-mode gateway say so with the "test mode — no real money" banner.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from p2pbank.db import db_session
+from p2pbank.errors import DomainError, Forbidden, ValidationFailed
+from p2pbank.extensions import csrf
+from p2pbank.payments import queries, services, webhooks
+from p2pbank.payments.gateway import GatewayError, PaymentGateway
+from p2pbank.payments.models import PaymentStatus
+from p2pbank.payments.reconcile import reconcile
+from p2pbank.payments.rules import format_minor
+from p2pbank.payments.schemas import (
+    AuthenticationForm,
+    DepositForm,
+    RefundForm,
+    TestBankIn,
+    TestCardIn,
+    WithdrawalForm,
+)
+from p2pbank.payments.settings import PaymentSettings, make_gateway
+from p2pbank.web.forms import load_form
+from p2pbank.web.nav import dashboard_panel, everyone, has_role, nav_item
+
+bp = Blueprint("payments", __name__, url_prefix="/payments")
+webhook_bp = Blueprint("payment_webhooks", __name__)
+
+nav_item("Deposit & withdraw", "payments.overview", visible=everyone, order=25)
+nav_item(
+    "Reconciliation", "payments.reconciliation", visible=has_role("auditor", "admin"), order=91
+)
+dashboard_panel("payments/_panel.html", visible=everyone, order=12)
+
+# Stripe.js is loaded from Stripe on the one page that takes a card with Stripe.
+STRIPE_CSP = (
+    "default-src 'self'; script-src 'self' https://js.stripe.com; style-src 'self'; "
+    "img-src 'self' data:; frame-src https://js.stripe.com https://hooks.stripe.com; "
+    "connect-src 'self' https://api.stripe.com; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def payment_settings() -> PaymentSettings:
+    return PaymentSettings.from_mapping(current_app.config)
+
+
+def gateway() -> PaymentGateway:
+    """This request's gateway: Stripe when configured, else the test-mode gateway."""
+    if "payment_gateway" not in g:
+        g.payment_gateway = make_gateway(db_session(), payment_settings())
+    return g.payment_gateway
+
+
+def _deliver() -> None:
+    """Test mode: hand the gateway's new events to the webhook handler right away."""
+    if gateway().name == "test":
+        webhooks.deliver_test_mode_events(db_session(), gateway())
+
+
+@bp.app_context_processor
+def _payments_context():
+    def payments_test_mode() -> bool:
+        return gateway().is_test_mode
+
+    def payments_notices(user):
+        return queries.payout_notices(db_session(), user.id, limit=3)
+
+    return {"payments_test_mode": payments_test_mode, "payments_notices": payments_notices}
+
+
+def _new_key() -> str:
+    return uuid.uuid4().hex
+
+
+def _errors(exc: DomainError) -> dict:
+    return exc.field_errors or {"_": [exc.detail]}
+
+
+# --- overview ------------------------------------------------------------------------------
+
+
+@bp.get("")
+@login_required
+def overview():
+    session = db_session()
+    return render_template(
+        "payments/overview.html",
+        wallet=queries.wallet(session, current_user.id),
+        deposits=queries.deposits(session, current_user.id),
+        payouts=queries.withdrawals(session, current_user.id),
+        account=queries.payout_account(session, current_user.id),
+        notices=queries.payout_notices(session, current_user.id),
+    )
+
+
+# --- deposits ------------------------------------------------------------------------------
+
+
+@bp.route("/deposit", methods=["GET", "POST"])
+@login_required
+def deposit_new():
+    settings = payment_settings()
+    errors: dict = {}
+    form = request.form
+    if request.method == "POST":
+        data, errors = load_form(DepositForm())
+        if data is not None:
+            try:
+                started = services.start_deposit(
+                    db_session(),
+                    gateway(),
+                    current_user.id,
+                    amount_minor=data["amount"],
+                    idempotency_key=data["idempotency_key"],
+                    min_minor=settings.min_deposit_minor,
+                    max_minor=settings.max_deposit_minor,
+                )
+            except ValidationFailed as exc:
+                errors = {"amount": exc.field_errors.get("amount_minor", [exc.detail])}
+            else:
+                return redirect(url_for(".deposit", payment_id=started.payment.id))
+    return render_template(
+        "payments/deposit_new.html",
+        errors=errors,
+        form=form,
+        key=form.get("idempotency_key") or _new_key(),
+        min_text=format_minor(settings.min_deposit_minor),
+        max_text=format_minor(settings.max_deposit_minor),
+    ), (422 if errors else 200)
+
+
+@bp.get("/deposits/<int:payment_id>")
+@login_required
+def deposit(payment_id: int):
+    session = db_session()
+    payment = queries.deposit(session, current_user.id, payment_id)
+    client_secret = None
+    stripe_page = gateway().name == "stripe"
+    waiting = payment.status in (PaymentStatus.PENDING, PaymentStatus.FAILED)
+    if stripe_page and waiting and payment.gateway_payment_id:
+        client_secret = gateway().get_payment(payment.gateway_payment_id).client_secret
+    response = current_app.make_response(
+        render_template(
+            "payments/deposit.html",
+            payment=payment,
+            waiting=waiting,
+            stripe_page=stripe_page,
+            client_secret=client_secret,
+            publishable_key=payment_settings().stripe_publishable_key,
+            errors={},
+        )
+    )
+    if client_secret:
+        response.headers["Content-Security-Policy"] = STRIPE_CSP
+    return response
+
+
+@bp.post("/deposits/<int:payment_id>/card")
+@login_required
+def deposit_card(payment_id: int):
+    data, errors = load_form(TestCardIn())
+    if data is None:
+        flash(_("Enter a card number."), "error")
+        return redirect(url_for(".deposit", payment_id=payment_id))
+    session = db_session()
+    state = services.complete_test_card_payment(
+        session, gateway(), current_user.id, payment_id, card_number=data["card_number"]
+    )
+    _deliver()
+    payment = queries.deposit(session, current_user.id, payment_id)
+    if payment.status == PaymentStatus.SUCCEEDED:
+        flash(_("Payment received. The money is in your wallet."), "success")
+    elif payment.status == PaymentStatus.NEEDS_ACTION:
+        flash(_("Your bank asks you to confirm this payment."), "warning")
+    elif state.failure_message:
+        flash(_("The card was not charged: %(reason)s", reason=state.failure_message), "error")
+    return redirect(url_for(".deposit", payment_id=payment_id))
+
+
+@bp.post("/deposits/<int:payment_id>/authenticate")
+@login_required
+def deposit_authenticate(payment_id: int):
+    data, errors = load_form(AuthenticationForm())
+    if data is None:
+        return redirect(url_for(".deposit", payment_id=payment_id))
+    services.complete_test_authentication(
+        db_session(),
+        gateway(),
+        current_user.id,
+        payment_id,
+        succeed=data["outcome"] == "complete",
+    )
+    _deliver()
+    payment = queries.deposit(db_session(), current_user.id, payment_id)
+    if payment.status == PaymentStatus.SUCCEEDED:
+        flash(_("Payment received. The money is in your wallet."), "success")
+    else:
+        flash(_("The payment was not authenticated; nothing was charged."), "error")
+    return redirect(url_for(".deposit", payment_id=payment_id))
+
+
+@bp.post("/deposits/<int:payment_id>/cancel")
+@login_required
+def deposit_cancel(payment_id: int):
+    payment = services.cancel_deposit(db_session(), gateway(), current_user.id, payment_id)
+    _deliver()
+    if payment.status == PaymentStatus.CANCELED:
+        flash(_("The deposit was canceled. Nothing was charged."), "info")
+    return redirect(url_for(".deposit", payment_id=payment_id))
+
+
+@bp.get("/deposits/<int:payment_id>/return")
+@login_required
+def deposit_return(payment_id: int):
+    """Where Stripe's payment page sends the payer back: ask Stripe how it went."""
+    queries.deposit(db_session(), current_user.id, payment_id)  # only the owner
+    services.sync_payment(db_session(), gateway(), payment_id)
+    return redirect(url_for(".deposit", payment_id=payment_id))
+
+
+# --- withdrawals ---------------------------------------------------------------------------
+
+
+@bp.route("/withdraw", methods=["GET", "POST"])
+@login_required
+def withdraw():
+    session = db_session()
+    errors: dict = {}
+    form = request.form
+    if request.method == "POST":
+        data, errors = load_form(WithdrawalForm())
+        if data is not None:
+            try:
+                payout = services.withdraw(
+                    session,
+                    gateway(),
+                    current_user.id,
+                    amount_minor=data["amount"],
+                    idempotency_key=data["idempotency_key"],
+                    totp_code=data.get("totp_code"),
+                )
+            except ValidationFailed as exc:
+                errors = exc.field_errors or {"_": [exc.detail]}
+                if "amount_minor" in errors:
+                    errors["amount"] = errors.pop("amount_minor")
+            except DomainError as exc:
+                if exc.status >= 500:
+                    raise
+                errors = _errors(exc)
+            else:
+                _deliver()
+                if payout.status == "paid":
+                    flash(
+                        _(
+                            "%(amount)s is on its way to your bank account.",
+                            amount=format_minor(payout.amount_minor, payout.currency),
+                        ),
+                        "success",
+                    )
+                else:
+                    flash(
+                        _(
+                            "The withdrawal failed: %(reason)s The money stays in your wallet.",
+                            reason=payout.failure_message or "",
+                        ),
+                        "error",
+                    )
+                return redirect(url_for(".overview"))
+    return render_template(
+        "payments/withdraw.html",
+        errors=errors,
+        form=form,
+        key=form.get("idempotency_key") or _new_key(),
+        wallet=queries.wallet(session, current_user.id),
+        account=queries.payout_account(session, current_user.id),
+        needs_code=current_user.totp_enabled,
+    ), (422 if errors else 200)
+
+
+# --- payout account ------------------------------------------------------------------------
+
+
+@bp.get("/payout-account")
+@login_required
+def payout_account():
+    return render_template(
+        "payments/payout_account.html",
+        account=queries.payout_account(db_session(), current_user.id),
+        test_mode=gateway().name == "test",
+        errors={},
+        form={},
+    )
+
+
+@bp.post("/payout-account")
+@login_required
+def payout_account_start():
+    url = services.onboard_payouts(
+        db_session(),
+        gateway(),
+        current_user.id,
+        refresh_url=url_for(".payout_account", _external=True),
+        return_url=url_for(".payout_account_return", _external=True),
+        country=payment_settings().payout_country,
+    )
+    return redirect(url)
+
+
+@bp.get("/payout-account/return")
+@login_required
+def payout_account_return():
+    """Back from the gateway's onboarding: read the account's state from the gateway."""
+    services.refresh_payout_account(db_session(), gateway(), current_user.id)
+    return redirect(url_for(".payout_account"))
+
+
+@bp.post("/payout-account/test-bank")
+@login_required
+def payout_account_test_bank():
+    data, errors = load_form(TestBankIn())
+    if data is not None:
+        try:
+            services.complete_test_onboarding(
+                db_session(), gateway(), current_user.id, iban=data["iban"]
+            )
+        except (ValidationFailed, GatewayError) as exc:
+            errors = exc.field_errors or {"iban": [exc.detail]}
+        else:
+            _deliver()
+            flash(_("Your bank account is ready for withdrawals."), "success")
+            return redirect(url_for(".payout_account"))
+    return render_template(
+        "payments/payout_account.html",
+        account=queries.payout_account(db_session(), current_user.id),
+        test_mode=True,
+        errors=errors,
+        form=request.form,
+    ), 422
+
+
+# --- auditors and admins -------------------------------------------------------------------
+
+
+@bp.get("/reconciliation")
+@login_required
+def reconciliation():
+    session = db_session()
+    queries.require_auditor(session, current_user.id)
+    since = None
+    raw = request.args.get("since", "").strip()
+    if raw:
+        try:
+            since = datetime.fromisoformat(raw)
+        except ValueError as exc:
+            raise ValidationFailed(_("Give the date as YYYY-MM-DD.")) from exc
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+    report = reconcile(session, gateway(), since=since)
+    events = queries.recent_events(session, current_user.id, limit=20)
+    return render_template("payments/reconciliation.html", report=report, since=raw, events=events)
+
+
+@bp.route("/refunds", methods=["GET", "POST"])
+@login_required
+def refund():
+    session = db_session()
+    if not current_user.has_role("admin"):
+        raise Forbidden(_("Only an admin can refund a deposit."))
+    errors: dict = {}
+    form = request.form
+    if request.method == "POST":
+        data, errors = load_form(RefundForm())
+        if data is not None:
+            try:
+                row = services.refund_deposit(
+                    session,
+                    gateway(),
+                    current_user.id,
+                    data["payment_id"],
+                    amount_minor=data["amount"],
+                    reason=data["reason"],
+                    idempotency_key=data["idempotency_key"],
+                )
+            except DomainError as exc:
+                if exc.status >= 500:
+                    raise
+                errors = _errors(exc)
+                if "amount_minor" in errors:
+                    errors["amount"] = errors.pop("amount_minor")
+            else:
+                _deliver()
+                flash(_("Refund %(id)s: %(status)s", id=row.id, status=_(row.status)), "info")
+                return redirect(url_for(".refund"))
+    return render_template(
+        "payments/refund.html",
+        errors=errors,
+        form=form,
+        key=form.get("idempotency_key") or _new_key(),
+    ), (422 if errors else 200)
+
+
+# --- the gateway's webhook endpoint --------------------------------------------------------
+
+
+@webhook_bp.post("/webhooks/stripe")
+@csrf.exempt
+def stripe_webhook():
+    """Signed by the gateway, not by a browser: no session, no CSRF token. Forged, stale
+    or malformed -> 400; duplicate -> 200 no-op; handler error -> 500 (the gateway retries)."""
+    result = webhooks.handle_event(
+        db_session(),
+        gateway(),
+        request.get_data(cache=False),
+        request.headers.get("Stripe-Signature"),
+    )
+    return jsonify(received=True, duplicate=result.duplicate, outcome=result.outcome)
