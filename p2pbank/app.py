@@ -7,7 +7,7 @@ import time
 import uuid
 
 from flask import Flask, g, request
-from flask_babel import Babel
+from flask_babel import Babel, get_locale
 from flask_login import LoginManager
 
 from p2pbank.audit.keys import pseudonym_key_source, session_info
@@ -63,6 +63,7 @@ def create_app(config: Config | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     Babel(app, locale_selector=_select_locale)
+    app.jinja_env.globals["get_locale"] = get_locale  # base.html: <html lang=...>
     _init_login(app)
     _init_request_logging(app)
 

@@ -6,13 +6,24 @@ from flask import Flask
 
 
 def init_web(app: Flask) -> None:
-    from p2pbank.web import audit, auth, ledger, main, payments
+    from p2pbank.web import (
+        admin,
+        audit,
+        auth,
+        ledger,
+        lending,
+        main,
+        password_reset,
+        payments,
+        settings,
+        twofactor,
+    )
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(ledger.bp)
-    app.register_blueprint(audit.bp)
-    app.register_blueprint(payments.bp)
+    for module in (twofactor, password_reset, settings, admin, audit, payments, lending):
+        app.register_blueprint(module.bp)
     app.register_blueprint(payments.webhook_bp)
 
     from p2pbank.web.filters import register_filters
