@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test bench lint seed
+.PHONY: run test bench lint seed translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,3 +38,14 @@ test: $(VENV)/.dev-installed
 
 bench: $(VENV)/.dev-installed
 	for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+## make translations: collect every translatable string, merge it into each language's
+## catalog (p2pbank/translations/<lang>/LC_MESSAGES/messages.po) and compile the .mo files
+BABEL_KEYWORDS := -k _l -k lazy_gettext -k N_ -k nav_item -k Forbidden -k NotFound -k Conflict \
+	-k InvalidState -k InsufficientFunds -k ValidationFailed -k Unauthorized -k DomainError
+translations: $(VENV)/.dev-installed
+	$(BIN)/pybabel extract -F p2pbank/babel.cfg $(BABEL_KEYWORDS) --add-location=file \
+	  --sort-by-file --project=p2pbank -o p2pbank/translations/messages.pot p2pbank
+	$(BIN)/pybabel update -i p2pbank/translations/messages.pot -d p2pbank/translations \
+	  --ignore-obsolete
+	$(BIN)/pybabel compile -d p2pbank/translations

@@ -7,6 +7,7 @@ import logging
 from urllib.parse import unquote_to_bytes
 
 from flask import Flask, Request, g, jsonify, render_template, request
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException
 
@@ -16,7 +17,15 @@ log = logging.getLogger("p2pbank.errors")
 
 PROBLEM = "application/problem+json"
 
-NOT_TEXT = "The request body is not valid UTF-8 text."
+
+def N_(text: str) -> str:
+    """Marks a message for the translation catalog. API problems stay in English; pages
+    translate the message where they show it (see `page_error`)."""
+    return text
+
+
+NOT_TEXT = N_("The request body is not valid UTF-8 text.")
+TRY_AGAIN = N_("Wait a while and try again.")
 
 
 def _bad_text(value: str) -> bool:
@@ -79,7 +88,7 @@ def refuse_unusable_json() -> None:
     try:
         document = json.loads(body)
     except RecursionError:
-        raise BadRequest("The JSON body is nested too deeply.") from None
+        raise BadRequest(N_("The JSON body is nested too deeply.")) from None
     except ValueError:
         return  # malformed JSON: the parser of the endpoint answers 400
     if not _json_strings(document):
@@ -110,12 +119,13 @@ def problem(status: int, title: str, detail: str, errors: dict | None = None, **
 
 
 def page_error(status: int, title: str, detail: str):
+    """The error page, in the reader's language where the catalog knows the message."""
     return (
         render_template(
             "errors/error.html",
             status=status,
             title=title,
-            detail=detail,
+            detail=gettext(detail),
             request_id=g.get("request_id", ""),
         ),
         status,
@@ -147,29 +157,33 @@ def register_error_dispatcher(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):
-        detail = "The form expired or was not sent from this site. Reload the page and try again."
+        detail = N_(
+            "The form expired or was not sent from this site. Reload the page and try again."
+        )
         if wants_problem_json():
             return problem(400, "Bad request", detail)
-        return page_error(400, "Bad request", detail)
+        return page_error(400, N_("Bad request"), detail)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         status = exc.code or 500
         title = exc.name
         detail = exc.description or title
+        sentences = [detail]
         if status == 429:
             # A limit with its own message (e.g. sign-in) says which limit was hit.
             limit = getattr(exc, "limit", None)
             own = getattr(limit, "error_message", None)
-            detail = "Too many attempts. Wait a while and try again."
-            if isinstance(own, str) and own:
-                detail = f"{own} Wait a while and try again."
+            first = own if isinstance(own, str) and own else N_("Too many attempts.")
+            sentences = [first, TRY_AGAIN]
         if status == 413:
-            detail = "The request is too large."
+            sentences = [N_("The request is too large.")]
+        detail = " ".join(sentences)
         if wants_problem_json():
             response = problem(status, title, detail, _field_errors(exc))
         else:
-            response = app.make_response(page_error(status, title, detail))
+            shown = " ".join(gettext(sentence) for sentence in sentences)
+            response = app.make_response(page_error(status, title, shown))
         for key, value in exc.get_headers() if hasattr(exc, "get_headers") else []:
             if key.lower() in ("retry-after", "allow", "www-authenticate"):
                 response.headers[key] = value
@@ -181,7 +195,7 @@ def register_error_dispatcher(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error")
-        detail = "Something went wrong on our side. Quote the request id when you contact us."
+        detail = N_("Something went wrong on our side. Quote the request id when you contact us.")
         if wants_problem_json():
             return problem(500, "Internal server error", detail)
-        return page_error(500, "Internal server error", detail)
+        return page_error(500, N_("Internal server error"), detail)
