@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from p2pbank.crowdfunding import settlement as crowdfunding
 from p2pbank.ledger import services as ledger
 from p2pbank.lending import services as lending
 
@@ -20,6 +21,7 @@ def run_due_work(session: Session, now: datetime) -> dict[str, int]:
     done: dict[str, int] = {}
     for name, count in lending.run_due_lending(session, now).items():
         done[f"lending.{name}"] = count
+    done.update(crowdfunding.run_due_work(session, now))
     try:
         done["ledger.holds_expired"] = ledger.expire_holds(session, now)
         session.commit()

@@ -54,18 +54,22 @@ from p2pbank.payments.gateway import (
     IntentStatus,
     PaymentGateway,
 )
+from p2pbank.payments.services import GATEWAY_FEES
 
-CARD_FEES = "platform:card_fees"  # what the card processor keeps (an expense)
+# What the card processor keeps: the payments domain's expense account, recovered from the
+# escrow at the payout (so the initiator bears the processing fees of their campaign).
+CARD_FEES = GATEWAY_FEES
 ENTRY_REF = "crowdfunding_pledge"
-
-
-def ensure_card_fees_account(session: Session, currency: str) -> None:
-    code = CARD_FEES if currency == "EUR" else f"{CARD_FEES}:{currency}"
-    ledger.ensure_account(session, code, type=AccountType.EXPENSE, currency=currency)
 
 
 def card_fees_code(currency: str) -> str:
     return CARD_FEES if currency == "EUR" else f"{CARD_FEES}:{currency}"
+
+
+def ensure_card_fees_account(session: Session, currency: str) -> None:
+    ledger.ensure_account(
+        session, card_fees_code(currency), type=AccountType.EXPENSE, currency=currency
+    )
 
 
 def clearing_code(currency: str) -> str:
@@ -452,7 +456,7 @@ def _book_card_charge(
             session,
             postings=[(card_fees_code(row.currency), -fee), (clearing_code(row.currency), fee)],
             currency=row.currency,
-            kind="fee",
+            kind="gateway_fee",
             idempotency_key=f"crowdfunding:pledge:{row.id}:card_fee",
             ref_type=ENTRY_REF,
             ref_id=row.id,
@@ -682,3 +686,110 @@ class SettlementReport:
             f"detached {self.detached} card(s), {self.overdue} overdue reward(s)",
             *self.problems,
         ]
+
+
+def run_due(
+    session: Session,
+    *,
+    gateway: PaymentGateway | None,
+    loan_issuer: LoanIssuer | None = None,
+) -> SettlementReport:
+    """The scheduled step (called from p2pbank.jobs.run_due_work): decide campaigns whose
+    deadline came, charge saved cards, drop cards not fixed in 7 days, finish what is
+    complete, detach cards that will not be charged, flag late rewards. Each piece is its
+    own command; a failure in one campaign is reported and does not stop the others."""
+    from p2pbank.crowdfunding.cards import detach_let_go_cards
+    from p2pbank.crowdfunding.delivery import flag_overdue_deliveries
+
+    report = SettlementReport()
+    moment = now()
+    report.expired_setups = expire_card_setups(session)
+    due = session.scalars(
+        select(Campaign.id)
+        .where(Campaign.status == CampaignStatus.LIVE, Campaign.deadline_at <= moment)
+        .order_by(Campaign.deadline_at, Campaign.id)
+    ).all()
+    for campaign_id in due:
+        try:
+            close_campaign(session, campaign_id, loan_issuer=loan_issuer)
+            report.closed.append(campaign_id)
+        except Exception as exc:  # reported; the other campaigns still settle
+            report.problems.append(f"campaign {campaign_id}: {exc}")
+    if gateway is not None:
+        to_charge = session.scalars(
+            select(Pledge.id)
+            .join(Campaign, Campaign.id == Pledge.campaign_id)
+            .where(
+                Campaign.status == CampaignStatus.COLLECTING,
+                Pledge.method == rules.PayMethod.CARD,
+                Pledge.status == PledgeStatus.PENDING,
+            )
+            .order_by(Pledge.id)
+        ).all()
+        for pledge_id in to_charge:
+            try:
+                row = collect_card_pledge(session, pledge_id, gateway=gateway)
+            except Exception as exc:  # e.g. the gateway is down: retried next run
+                report.problems.append(f"pledge {pledge_id}: {exc}")
+                continue
+            if row.status == PledgeStatus.COLLECTED:
+                report.charged += 1
+            else:
+                report.declined += 1
+    report.dropped = drop_unfixed_pledges(session)
+    collecting = session.scalars(
+        select(Campaign.id)
+        .where(Campaign.status == CampaignStatus.COLLECTING)
+        .order_by(Campaign.id)
+    ).all()
+    for campaign_id in collecting:
+        try:
+            campaign = finish_collecting(session, campaign_id, loan_issuer=loan_issuer)
+        except Exception as exc:
+            report.problems.append(f"campaign {campaign_id}: {exc}")
+            continue
+        if campaign.status != CampaignStatus.COLLECTING:
+            report.finished.append(campaign_id)
+        elif campaign.is_loan and loan_issuer is None:
+            report.problems.append(f"campaign {campaign_id}: funded; waits for loan issuing")
+    if gateway is not None:
+        detached, left = detach_let_go_cards(session, gateway=gateway)
+        report.detached = detached
+        if left:
+            report.problems.append(f"{left} saved card(s) wait to be detached by the gateway")
+    report.overdue = flag_overdue_deliveries(session)
+    return report
+
+
+def run_due_work(
+    session: Session,
+    now_at: datetime,
+    *,
+    gateway: PaymentGateway | None = None,
+    loan_issuer: LoanIssuer | None = None,
+) -> dict[str, int]:
+    """`run_due` at `now_at`, as p2pbank.jobs calls it: counts by what was done. Without a
+    gateway, the one the environment configures (test mode unless a Stripe key is set)."""
+    import os
+
+    from p2pbank import clock
+    from p2pbank.payments.settings import PaymentSettings, make_gateway
+
+    if gateway is None:
+        gateway = make_gateway(session, PaymentSettings.from_mapping(os.environ))
+    if now() == now_at:
+        report = run_due(session, gateway=gateway, loan_issuer=loan_issuer)
+    else:
+        with clock.frozen_at(now_at):
+            report = run_due(session, gateway=gateway, loan_issuer=loan_issuer)
+    return {
+        "crowdfunding.closed": len(report.closed),
+        "crowdfunding.cards_charged": report.charged,
+        "crowdfunding.cards_declined": report.declined,
+        "crowdfunding.pledges_dropped": report.dropped,
+        "crowdfunding.finished": len(report.finished),
+        "crowdfunding.card_setups_expired": report.expired_setups,
+        "crowdfunding.cards_detached": report.detached,
+        "crowdfunding.rewards_overdue": report.overdue,
+        "crowdfunding.problems": len(report.problems),
+    }

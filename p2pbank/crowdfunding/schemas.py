@@ -1,0 +1,608 @@
+"""Input and output shapes for crowdfunding (marshmallow, no framework).
+
+API inputs take money as integer minor units (`*_minor`, strict integers with ranges); page
+forms take amounts as people type them ("25", "1,250.50") and turn them into minor units
+exactly, never through a float."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from p2pbank.crowdfunding import rules
+from p2pbank.crowdfunding.content import STORY_MAX_CHARS, UPDATE_MAX_CHARS
+from p2pbank.payments.rules import parse_amount
+
+KEY = validate.Length(min=8, max=120)
+MONEY_MAX = rules.GOAL_MAX_MINOR * 10
+DECLARED_MAX = 10**13
+
+
+def money_field(lo: int, hi: int, **kw) -> fields.Integer:
+    return fields.Integer(strict=True, validate=validate.Range(min=lo, max=hi), **kw)
+
+
+class AmountText(fields.Field):
+    """An amount as typed on a page -> minor units (two decimals: EUR, GBP and USD)."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> int:
+        if not isinstance(value, str) or not value.strip():
+            raise ValidationError("Enter an amount such as 25.00.")
+        try:
+            return parse_amount(value)
+        except ValueError as exc:
+            raise ValidationError("Enter an amount such as 25.00.") from exc
+
+
+class OptionalAmountText(AmountText):
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class OptionalInt(fields.Field):
+    """A form field that is empty (None) or a whole number."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, bool):
+            raise ValidationError("Enter a whole number.")
+        try:
+            return int(str(value).strip())
+        except ValueError as exc:
+            raise ValidationError("Enter a whole number.") from exc
+
+
+class Percent(fields.Field):
+    """'6.5' (percent a year) -> 650 basis points, exactly."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        text = str(value).strip().replace(",", ".")
+        whole, _, frac = text.partition(".")
+        if not whole.isdigit() or (frac and (not frac.isdigit() or len(frac) > 2)):
+            raise ValidationError("Enter a rate such as 6.5.")
+        return int(whole) * 100 + int((frac + "00")[:2])
+
+
+class MonthField(fields.Field):
+    """'2027-03' (an HTML month input) or '2027-03-01' -> the first day of that month."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> date:
+        if isinstance(value, date):
+            return value.replace(day=1)
+        if not isinstance(value, str):
+            raise ValidationError("Give a month such as 2027-03.")
+        text = value.strip()
+        try:
+            if len(text) == 7:
+                return date.fromisoformat(text + "-01")
+            return date.fromisoformat(text).replace(day=1)
+        except ValueError as exc:
+            raise ValidationError("Give a month such as 2027-03.") from exc
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value.strftime("%Y-%m") if value else None
+
+
+# --- campaigns ----------------------------------------------------------------------------------
+
+TITLE = validate.Length(min=3, max=120)
+SUMMARY = validate.Length(min=10, max=300)
+CATEGORY = validate.OneOf(rules.CATEGORIES)
+CURRENCY = validate.OneOf(rules.CURRENCIES)
+MODEL = validate.OneOf([m.value for m in rules.FundingModel])
+KIND = validate.OneOf([k.value for k in rules.CampaignKind])
+DURATION = validate.Range(min=rules.DURATION_MIN_DAYS, max=rules.DURATION_MAX_DAYS)
+RATE = validate.Range(min=rules.LOAN_RATE_MIN_BPS, max=rules.LOAN_RATE_MAX_BPS)
+TERM = validate.Range(min=rules.LOAN_TERM_MIN_MONTHS, max=rules.LOAN_TERM_MAX_MONTHS)
+
+
+class CampaignIn(Schema):
+    title = fields.String(required=True, validate=TITLE)
+    summary = fields.String(required=True, validate=SUMMARY)
+    story_md = fields.String(load_default="", validate=validate.Length(max=STORY_MAX_CHARS))
+    category = fields.String(required=True, validate=CATEGORY)
+    goal_minor = money_field(rules.GOAL_MIN_MINOR, rules.GOAL_MAX_MINOR, required=True)
+    currency = fields.String(load_default="EUR", validate=CURRENCY)
+    duration_days = fields.Integer(required=True, strict=True, validate=DURATION)
+    funding_model = fields.String(load_default="all_or_nothing", validate=MODEL)
+    kind = fields.String(load_default="reward", validate=KIND)
+    loan_rate_bps = fields.Integer(strict=True, allow_none=True, load_default=None, validate=RATE)
+    loan_term_months = fields.Integer(
+        strict=True, allow_none=True, load_default=None, validate=TERM
+    )
+    owner_legal_name = fields.String(load_default="", validate=validate.Length(max=200))
+    owner_registration = fields.String(load_default="", validate=validate.Length(max=80))
+    risks_md = fields.String(load_default="", validate=validate.Length(max=STORY_MAX_CHARS))
+
+
+class CampaignPatch(Schema):
+    title = fields.String(validate=TITLE)
+    summary = fields.String(validate=SUMMARY)
+    story_md = fields.String(validate=validate.Length(max=STORY_MAX_CHARS))
+    category = fields.String(validate=CATEGORY)
+    goal_minor = money_field(rules.GOAL_MIN_MINOR, rules.GOAL_MAX_MINOR)
+    currency = fields.String(validate=CURRENCY)
+    duration_days = fields.Integer(strict=True, validate=DURATION)
+    funding_model = fields.String(validate=MODEL)
+    kind = fields.String(validate=KIND)
+    loan_rate_bps = fields.Integer(strict=True, allow_none=True, validate=RATE)
+    loan_term_months = fields.Integer(strict=True, allow_none=True, validate=TERM)
+    owner_legal_name = fields.String(validate=validate.Length(max=200))
+    owner_registration = fields.String(validate=validate.Length(max=80))
+    risks_md = fields.String(validate=validate.Length(max=STORY_MAX_CHARS))
+
+
+class CampaignForm(Schema):
+    """The create/edit page: amounts and rates as typed."""
+
+    title = fields.String(required=True, validate=TITLE)
+    summary = fields.String(required=True, validate=SUMMARY)
+    story_md = fields.String(load_default="", validate=validate.Length(max=STORY_MAX_CHARS))
+    category = fields.String(required=True, validate=CATEGORY)
+    goal = AmountText(required=True)
+    currency = fields.String(load_default="EUR", validate=CURRENCY)
+    duration_days = fields.Integer(required=True, validate=DURATION)
+    funding_model = fields.String(load_default="all_or_nothing", validate=MODEL)
+    kind = fields.String(load_default="reward", validate=KIND)
+    loan_rate = Percent(load_default=None)
+    loan_term_months = OptionalInt(load_default=None)
+    owner_legal_name = fields.String(load_default="", validate=validate.Length(max=200))
+    owner_registration = fields.String(load_default="", validate=validate.Length(max=80))
+    risks_md = fields.String(load_default="", validate=validate.Length(max=STORY_MAX_CHARS))
+
+    @post_load
+    def _to_minor(self, data, **kwargs):
+        data["goal_minor"] = data.pop("goal")
+        data["loan_rate_bps"] = data.pop("loan_rate")
+        if data.get("kind") != "loan":
+            data["loan_rate_bps"] = data["loan_term_months"] = None
+        return data
+
+
+class TierIn(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    description = fields.String(load_default="", validate=validate.Length(max=1000))
+    min_pledge_minor = money_field(rules.MIN_PLEDGE_MINOR, rules.MAX_PLEDGE_MINOR, required=True)
+    quantity_limit = fields.Integer(
+        strict=True, allow_none=True, load_default=None, validate=validate.Range(min=1)
+    )
+    delivery_month = MonthField(required=True)
+
+
+class TierPatch(Schema):
+    title = fields.String(validate=validate.Length(min=1, max=80))
+    description = fields.String(validate=validate.Length(max=1000))
+    min_pledge_minor = money_field(rules.MIN_PLEDGE_MINOR, rules.MAX_PLEDGE_MINOR)
+    quantity_limit = fields.Integer(
+        strict=True, allow_none=True, validate=validate.Range(min=1, max=1_000_000)
+    )
+    delivery_month = MonthField()
+
+
+class TierForm(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    description = fields.String(load_default="", validate=validate.Length(max=1000))
+    min_pledge = AmountText(required=True)
+    quantity_limit = OptionalInt(load_default=None)
+    delivery_month = MonthField(required=True)
+
+    @post_load
+    def _to_minor(self, data, **kwargs):
+        data["min_pledge_minor"] = data.pop("min_pledge")
+        return data
+
+
+class StretchGoalIn(Schema):
+    amount_minor = money_field(1, MONEY_MAX, required=True)
+    description = fields.String(required=True, validate=validate.Length(min=3, max=300))
+
+
+class StretchGoalForm(Schema):
+    amount = AmountText(required=True)
+    description = fields.String(required=True, validate=validate.Length(min=3, max=300))
+
+    @post_load
+    def _to_minor(self, data, **kwargs):
+        data["amount_minor"] = data.pop("amount")
+        return data
+
+
+class CancelIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=300))
+
+
+class UpdateIn(Schema):
+    title = fields.String(required=True, validate=validate.Length(min=3, max=150))
+    body_md = fields.String(required=True, validate=validate.Length(min=1, max=UPDATE_MAX_CHARS))
+    visibility = fields.String(
+        load_default="public", validate=validate.OneOf(["public", "backers"])
+    )
+
+
+class CommentIn(Schema):
+    body = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    parent_id = fields.Integer(strict=True, allow_none=True, load_default=None)
+
+
+class CommentForm(Schema):
+    body = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    parent_id = OptionalInt(load_default=None)
+
+
+# --- pledges -------------------------------------------------------------------------------------
+
+METHOD = validate.OneOf([m.value for m in rules.PayMethod])
+
+
+class PledgeIn(Schema):
+    amount_minor = money_field(rules.MIN_PLEDGE_MINOR, rules.MAX_PLEDGE_MINOR, required=True)
+    tier_id = fields.Integer(strict=True, allow_none=True, load_default=None)
+    method = fields.String(load_default="wallet", validate=METHOD)
+    idempotency_key = fields.String(required=True, validate=KEY)
+    acknowledge_risk = fields.Boolean(load_default=False)
+
+
+class PledgeForm(Schema):
+    amount = AmountText(required=True)
+    tier_id = OptionalInt(load_default=None)
+    method = fields.String(load_default="wallet", validate=METHOD)
+    idempotency_key = fields.String(required=True, validate=KEY)
+    acknowledge_risk = fields.Boolean(load_default=False)
+
+    @post_load
+    def _to_minor(self, data, **kwargs):
+        data["amount_minor"] = data.pop("amount")
+        return data
+
+
+class PledgeChangeIn(Schema):
+    amount_minor = money_field(rules.MIN_PLEDGE_MINOR, rules.MAX_PLEDGE_MINOR, required=True)
+    tier_id = fields.Integer(strict=True, allow_none=True, load_default=None)
+
+
+class PledgeChangeForm(Schema):
+    amount = AmountText(required=True)
+    tier_id = OptionalInt(load_default=None)
+
+    @post_load
+    def _to_minor(self, data, **kwargs):
+        data["amount_minor"] = data.pop("amount")
+        return data
+
+
+class ProblemIn(Schema):
+    note = fields.String(required=True, validate=validate.Length(min=3, max=1000))
+
+
+class TestCardIn(Schema):
+    __test__ = False  # not a pytest test class
+
+    card_number = fields.String(required=True, validate=validate.Length(min=12, max=23))
+
+
+# --- investors -----------------------------------------------------------------------------------
+
+
+class KnowledgeTestIn(Schema):
+    answers = fields.Dict(
+        keys=fields.String(validate=validate.Length(max=32)),
+        values=fields.String(validate=validate.Length(max=4)),
+        required=True,
+    )
+
+    @validates_schema
+    def _all_answered(self, data, **kwargs):
+        missing = [q.key for q in rules.KNOWLEDGE_TEST if q.key not in data.get("answers", {})]
+        if missing:
+            raise ValidationError({key: ["Choose an answer."] for key in missing})
+
+
+class SimulationIn(Schema):
+    yearly_net_income_minor = money_field(0, DECLARED_MAX, required=True)
+    liquid_assets_minor = money_field(0, DECLARED_MAX, required=True)
+    yearly_commitments_minor = money_field(0, DECLARED_MAX, required=True)
+
+
+class SimulationForm(Schema):
+    yearly_net_income = AmountText(required=True)
+    liquid_assets = AmountText(required=True)
+    yearly_commitments = AmountText(required=True)
+
+    @post_load
+    def _to_minor(self, data, **kwargs):
+        return {f"{name}_minor": value for name, value in data.items()}
+
+
+class SophisticatedIn(Schema):
+    sophisticated = fields.Boolean(required=True)
+
+
+# --- queries -------------------------------------------------------------------------------------
+
+
+class ExploreQuery(Schema):
+    category = fields.String(load_default=None, validate=validate.OneOf(rules.CATEGORIES))
+    funding_model = fields.String(load_default=None, validate=MODEL)
+    kind = fields.String(load_default=None, validate=KIND)
+    status = fields.String(
+        load_default="live", validate=validate.OneOf(["live", "succeeded", "ended", "all"])
+    )
+    sort = fields.String(
+        load_default="ending_soon",
+        validate=validate.OneOf(["ending_soon", "most_funded", "newest", "best_rated"]),
+    )
+    q = fields.String(load_default=None, validate=validate.Length(max=100))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
+    per_page = fields.Integer(load_default=12, validate=validate.Range(min=1, max=50))
+
+
+class EventsQuery(Schema):
+    since_id = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=5000))
+
+
+# --- outputs -------------------------------------------------------------------------------------
+
+
+class ProgressOut(Schema):
+    goal_minor = fields.Integer()
+    pledged_minor = fields.Integer()
+    firm_minor = fields.Integer()
+    pending_minor = fields.Integer()
+    revocable_minor = fields.Integer()
+    percent = fields.Integer()
+    backers = fields.Integer()
+    days_left = fields.Integer()
+
+
+class CampaignCardOut(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    summary = fields.String()
+    category = fields.String()
+    kind = fields.String()
+    funding_model = fields.String()
+    status = fields.String()
+    currency = fields.String()
+    goal_minor = fields.Integer()
+    pledged_minor = fields.Integer()
+    percent = fields.Integer()
+    backers = fields.Integer()
+    days_left = fields.Integer()
+    deadline_at = fields.DateTime(allow_none=True)
+    initiator_name = fields.String()
+    rating = fields.Float(allow_none=True)
+
+
+class ExploreOut(Schema):
+    items = fields.List(fields.Nested(CampaignCardOut))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class TierOut(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    description = fields.String()
+    min_pledge_minor = fields.Integer()
+    quantity_limit = fields.Integer(allow_none=True)
+    remaining = fields.Integer(allow_none=True)
+    sold_out = fields.Boolean()
+    retired = fields.Boolean()
+    backers = fields.Integer()
+    delivery_month = MonthField(allow_none=True)
+    shipped_at = fields.DateTime(allow_none=True)
+
+
+class StretchGoalOut(Schema):
+    id = fields.Integer()
+    amount_minor = fields.Integer()
+    description = fields.String()
+    reached = fields.Boolean()
+
+
+class UpdateOut(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    body_html = fields.String(allow_none=True)
+    visibility = fields.String()
+    created_at = fields.DateTime()
+
+
+class CommentOut(Schema):
+    id = fields.Integer()
+    author_name = fields.String()
+    body = fields.String()
+    by_initiator = fields.Boolean()
+    created_at = fields.DateTime()
+    replies = fields.List(fields.Nested(lambda: CommentOut()))
+
+
+class CampaignOut(Schema):
+    id = fields.Integer()
+    initiator_id = fields.Integer()
+    kind = fields.String()
+    title = fields.String()
+    summary = fields.String()
+    story_html = fields.String()
+    category = fields.String()
+    goal_minor = fields.Integer()
+    currency = fields.String()
+    duration_days = fields.Integer()
+    funding_model = fields.String()
+    status = fields.String()
+    platform_fee_bps = fields.Integer()
+    loan_rate_bps = fields.Integer(allow_none=True)
+    loan_term_months = fields.Integer(allow_none=True)
+    owner_legal_name = fields.String()
+    launched_at = fields.DateTime(allow_none=True)
+    deadline_at = fields.DateTime(allow_none=True)
+    finished_at = fields.DateTime(allow_none=True)
+    has_cover = fields.Function(lambda c: bool(c.cover_filename))
+
+
+class CampaignDetailOut(Schema):
+    campaign = fields.Nested(CampaignOut)
+    initiator_name = fields.String()
+    progress = fields.Nested(ProgressOut)
+    tiers = fields.List(fields.Nested(TierOut))
+    stretch_goals = fields.List(fields.Nested(StretchGoalOut))
+    updates = fields.List(fields.Nested(UpdateOut))
+    comments = fields.List(fields.Nested(CommentOut))
+    taking_pledges = fields.Boolean()
+
+
+class PledgeOut(Schema):
+    id = fields.Integer()
+    campaign_id = fields.Integer()
+    tier_id = fields.Integer(allow_none=True)
+    amount_minor = fields.Integer()
+    currency = fields.String()
+    method = fields.String()
+    status = fields.String()
+    processing_fee_minor = fields.Integer()
+    error_message = fields.String()
+    fix_until = fields.DateTime(allow_none=True)
+    revocable_until = fields.DateTime(allow_none=True)
+    setup_client_secret = fields.String(allow_none=True)
+    delivery_status = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class TierOutMin(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    min_pledge_minor = fields.Integer()
+    quantity_limit = fields.Integer(allow_none=True)
+    claimed = fields.Integer()
+    delivery_month = MonthField(allow_none=True)
+    shipped_at = fields.DateTime(allow_none=True)
+    retired_at = fields.DateTime(allow_none=True)
+
+
+class StretchGoalOutMin(Schema):
+    id = fields.Integer()
+    amount_minor = fields.Integer()
+    description = fields.String()
+
+
+class StatementOut(Schema):
+    final = fields.Boolean()
+    collected_minor = fields.Integer()
+    refunded_minor = fields.Integer()
+    gross_minor = fields.Integer()
+    platform_fee_bps = fields.Integer()
+    platform_fee_minor = fields.Integer()
+    processing_fee_minor = fields.Integer()
+    absorbed_minor = fields.Integer()
+    net_minor = fields.Integer()
+    paid_at = fields.DateTime(allow_none=True)
+
+
+class TierCountOut(Schema):
+    id = fields.Integer()
+    title = fields.String()
+    quantity_limit = fields.Integer(allow_none=True)
+    open = fields.Integer()
+    collected = fields.Integer()
+    let_go = fields.Integer()
+    received = fields.Integer()
+    problems = fields.Integer()
+    shipped_at = fields.DateTime(allow_none=True)
+
+
+class BackerRowOut(Schema):
+    pledge_id = fields.Integer()
+    backer_name = fields.String()
+    amount_minor = fields.Integer()
+    method = fields.String()
+    status = fields.String()
+    tier_title = fields.String(allow_none=True)
+    processing_fee_minor = fields.Integer()
+    created_at = fields.DateTime()
+    delivery_status = fields.String(allow_none=True)
+
+
+class DashboardOut(Schema):
+    progress = fields.Nested(ProgressOut)
+    series = fields.Method("_series")
+    tiers = fields.List(fields.Nested(TierCountOut))
+    backers = fields.List(fields.Nested(BackerRowOut))
+    statement = fields.Nested(StatementOut)
+
+    def _series(self, dashboard) -> list[dict]:
+        return [{"day": day.isoformat(), "pledged_minor": value} for day, value in dashboard.series]
+
+
+class InvestorOut(Schema):
+    sophisticated = fields.Boolean(attribute="check.sophisticated")
+    knowledge_test_valid = fields.Boolean(attribute="check.test_valid")
+    simulation_valid = fields.Boolean(attribute="check.simulation_valid")
+    net_worth_minor = fields.Integer(attribute="check.net_worth_minor", allow_none=True)
+    loss_capacity_minor = fields.Integer(attribute="check.loss_capacity_minor", allow_none=True)
+    large_investment_threshold_minor = fields.Integer(
+        attribute="check.threshold_minor", allow_none=True
+    )
+    knowledge_passed_at = fields.DateTime(allow_none=True)
+    knowledge_expires_at = fields.DateTime(allow_none=True)
+    simulated_at = fields.DateTime(allow_none=True)
+
+
+class KnowledgeResultOut(Schema):
+    score = fields.Integer()
+    passed = fields.Boolean()
+    taken_at = fields.DateTime()
+
+
+class QuestionOut(Schema):
+    key = fields.String()
+    text = fields.String()
+    options = fields.Method("_options")
+
+    def _options(self, q) -> list[dict]:
+        return [{"key": k, "text": t} for k, t in q.options]
+
+
+class EventOut(Schema):
+    id = fields.Integer()
+    campaign_id = fields.Integer()
+    kind = fields.String()
+    subject_id = fields.Integer()
+    actor_id = fields.Integer(allow_none=True)
+    pledge_id = fields.Integer(allow_none=True)
+    tier_id = fields.Integer(allow_none=True)
+    amount_minor = fields.Integer(allow_none=True)
+    detail = fields.String()
+    created_at = fields.DateTime()
+
+
+class InformationSheetOut(Schema):
+    campaign = fields.Nested(CampaignOut)
+    initiator_name = fields.String()
+    risks_md = fields.String(attribute="campaign.risks_md")
+    owner_registration = fields.String(attribute="campaign.owner_registration")
+    progress = fields.Nested(ProgressOut)
+    platform_fee_bps = fields.Integer()
+    raised_by_owner_minor = fields.Integer()
+    risk_warning = fields.Method("_warning")
+
+    def _warning(self, _sheet) -> str:
+        return RISK_WARNING
+
+
+# Regulation (EU) 2020/1503, Annex I, Part A(b) and Art. 23(6)(b): the warning that must
+# appear directly under the title of the key investment information sheet.
+RISK_WARNING = (
+    "This crowdfunding offer has been neither verified nor approved by competent authorities "
+    "or the European Securities and Markets Authority (ESMA). The appropriateness of your "
+    "experience and knowledge have not necessarily been assessed before you were granted "
+    "access to this investment. By making this investment, you assume full risk of taking "
+    "this investment, including the risk of partial or entire loss of the money invested."
+)
