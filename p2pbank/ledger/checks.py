@@ -181,11 +181,10 @@ def check_ledger(session: Session, *, batch: int = 500) -> LedgerReport:
 
 
 def _legs(session: Session, entry_id: int) -> list[tuple[int, int]]:
-    return sorted(
-        session.execute(
-            select(Posting.account_id, Posting.amount_minor).where(Posting.entry_id == entry_id)
-        ).tuples()
+    rows = session.execute(
+        select(Posting.account_id, Posting.amount_minor).where(Posting.entry_id == entry_id)
     )
+    return sorted((account_id, amount) for account_id, amount in rows)
 
 
 def _check_reversal(session: Session, entry: JournalEntry, bad: list[str]) -> None:
