@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 
 from sqlalchemy.orm import Session
 
 from p2pbank.audit import services as audit
 from p2pbank.audit.note import Signer
+from p2pbank.clock import now
 from p2pbank.identity import services as identity
+from p2pbank.identity import twofactor
+from p2pbank.identity import twofactor_services as two_factor
 
 # Demo passwords are printed once by `make run`; they exist only in development data.
 DEMO_PEOPLE = [
@@ -23,7 +27,15 @@ DEMO_PEOPLE = [
 
 
 def demo_password(email: str) -> str:
-    return "demo-" + email.split("@")[0] + "-2026!"
+    """Stable per person and printed once; it must pass the password policy, which refuses
+    passwords that contain the e-mail address's name part."""
+    return "demo-" + hashlib.sha256(email.encode()).hexdigest()[:8] + "-2026!"
+
+
+# Auditors and admins must sign in with two factors, so the demo auditor and admin have it
+# on with this known key (printed once by `make run`): add it to any authenticator app, or
+# print the current code with the one-liner shown. Demo data only; never a real account's.
+DEMO_TOTP_SECRET = "P2PBANKDEMOTOTPSECRETFORDEMOONLY"  # noqa: S105 (printed on purpose)
 
 
 def seed(session: Session, audit_signer: Signer | None = None) -> Iterator[str]:
@@ -60,4 +72,20 @@ def _seed_people(session: Session) -> Iterator[str]:
         if kyc == "verified":
             identity.set_kyc_status(session, None, user.id, "pending", "demo data")
             identity.set_kyc_status(session, None, user.id, "verified", "demo data")
+        if user.two_factor_required:
+            two_factor.start_enrolment(session, user.id, secret=DEMO_TOTP_SECRET)
+            two_factor.confirm_enrolment(
+                session, user.id, twofactor.code_at(DEMO_TOTP_SECRET, now())
+            )
         yield f"  {email:32} {demo_password(email):28} {', '.join(roles)}"
+    yield from _two_factor_note()
+
+
+def _two_factor_note() -> Iterator[str]:
+    grouped = " ".join(DEMO_TOTP_SECRET[i : i + 4] for i in range(0, len(DEMO_TOTP_SECRET), 4))
+    yield "two-factor sign-in is on for the auditor and the admin (their roles require it):"
+    yield f"  authenticator app key: {grouped}"
+    yield (
+        "  no app at hand? print the current code: .venv/bin/python -c "
+        f"\"import pyotp; print(pyotp.TOTP('{DEMO_TOTP_SECRET}').now())\""
+    )

@@ -3,6 +3,8 @@ no database. Time is passed in, so the rules are plain functions of their argume
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import io
 import re
@@ -27,6 +29,17 @@ _NOT_CODE_CHARS = re.compile(r"[^0-9A-Za-z]")
 def new_secret() -> str:
     """160 random bits in base32, the length RFC 4226 recommends for HMAC-SHA1."""
     return pyotp.random_base32(length=32)
+
+
+def is_valid_secret(secret: str) -> bool:
+    """Unpadded base32 (A-Z, 2-7) of 128 to 320 bits; RFC 4226 asks for at least 128."""
+    if not 26 <= len(secret) <= 64 or not secret.isascii() or not secret.isupper():
+        return False
+    try:
+        key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    except binascii.Error:
+        return False
+    return len(key) >= 16
 
 
 def provisioning_uri(secret: str, account: str, issuer: str = ISSUER) -> str:

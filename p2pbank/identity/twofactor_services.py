@@ -26,13 +26,17 @@ class SecondFactor:
     recovery_codes_left: int
 
 
-def start_enrolment(session: Session, user_id: int) -> str:
+def start_enrolment(session: Session, user_id: int, *, secret: str | None = None) -> str:
     """Create a new secret for the person's authenticator app. Two-factor sign-in is not on
-    until `confirm_enrolment` sees a code made from it. Starting again replaces the secret."""
+    until `confirm_enrolment` sees a code made from it. Starting again replaces the secret.
+    `secret` is for demo data only (a known key printed next to the demo password); pages and
+    API never pass it."""
     user = get_user(session, user_id)
     if user.totp_enabled:
         raise Conflict("Two-factor sign-in is already on.")
-    user.totp_secret = twofactor.new_secret()
+    if secret is not None and not twofactor.is_valid_secret(secret):
+        raise ValidationFailed("A secret is base32 and at least 128 bits long.")
+    user.totp_secret = secret or twofactor.new_secret()
     user.totp_last_step = None
     session.commit()
     return user.totp_secret
