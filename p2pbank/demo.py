@@ -13,6 +13,8 @@ from p2pbank.clock import now
 from p2pbank.identity import services as identity
 from p2pbank.identity import twofactor
 from p2pbank.identity import twofactor_services as two_factor
+from p2pbank.ledger import services as ledger
+from p2pbank.money import Money
 
 # Demo passwords are printed once by `make run`; they exist only in development data.
 DEMO_PEOPLE = [
@@ -41,8 +43,43 @@ DEMO_TOTP_SECRET = "P2PBANKDEMOTOTPSECRETFORDEMOONLY"  # noqa: S105 (printed on 
 def seed(session: Session, audit_signer: Signer | None = None) -> Iterator[str]:
     """Everything, in order; the trust log's checkpoint is signed last so it covers it all."""
     yield from _seed_people(session)
+    yield from seed_wallets(session)
     if audit_signer is not None:
         yield from seed_audit_checkpoint(session, audit_signer)  # keep last
+
+
+# Opening wallet balances (minor units), posted as deposits from the gateway clearing
+# account so the wallets, statements and trial balance have something to show.
+DEMO_WALLETS = {
+    "lena@demo.p2pbank.test": 500_000,
+    "lars@demo.p2pbank.test": 250_000,
+    "bo@demo.p2pbank.test": 15_000,
+    "bea@demo.p2pbank.test": 120_000,
+    "ian@demo.p2pbank.test": 30_000,
+}
+
+
+def seed_wallets(session: Session) -> Iterator[str]:
+    """Give the demo people money to lend and pledge: one deposit each, idempotent (the
+    key names the person, so seeding twice posts nothing new)."""
+    ledger.ensure_platform_account(session, ledger.PLATFORM_GATEWAY_CLEARING)
+    yield "wallets (opening deposits):"
+    for email, minor in DEMO_WALLETS.items():
+        user = identity.find_user_by_email(session, email)
+        if user is None:
+            continue
+        ledger.ensure_wallet(session, user.id)
+        ledger.transfer(
+            session,
+            from_code=ledger.PLATFORM_GATEWAY_CLEARING,
+            to_code=ledger.wallet_code(user.id),
+            amount=Money(minor),
+            kind="deposit",
+            idempotency_key=f"demo:opening-deposit:{email}",
+            memo="Opening deposit (demo data)",
+        )
+        session.commit()
+        yield f"  {email:32} {Money(minor)}"
 
 
 def seed_audit_checkpoint(session: Session, signer: Signer) -> Iterator[str]:

@@ -63,7 +63,8 @@ def check_ledger(session: Session, *, batch: int = 500) -> LedgerReport:
             .group_by(Hold.account_id)
         ).all()
     )
-    for account in session.scalars(select(Account).order_by(Account.id)):
+    fresh = {"populate_existing": True}  # read the rows as stored, not the session's copies
+    for account in session.scalars(select(Account).order_by(Account.id), execution_options=fresh):
         posted = int(posted_sums.get(account.id) or 0)
         held = int(held_sums.get(account.id) or 0)
         if account.posted_minor != posted:
@@ -76,11 +77,15 @@ def check_ledger(session: Session, *, batch: int = 500) -> LedgerReport:
                 f"account {account.code}: cached held balance {account.held_minor} "
                 f"!= open holds {held}"
             )
-        if account.no_negative and (posted < 0 or posted - held < 0):
-            bad.append(
-                f"account {account.code}: may not go negative but posted {posted}, "
-                f"available {posted - held}"
-            )
+        if account.no_negative:
+            # Both the cached balances (what the services act on) and the recomputed ones.
+            for p, h in sorted({(account.posted_minor, account.held_minor), (posted, held)}):
+                if p < 0 or p - h < 0:
+                    bad.append(
+                        f"account {account.code}: may not go negative but posted {p}, "
+                        f"available {p - h}"
+                    )
+                    break
 
     # 2. Every entry has two or more postings summing to zero.
     unbalanced = session.execute(
@@ -135,7 +140,8 @@ def check_ledger(session: Session, *, batch: int = 500) -> LedgerReport:
                 select(JournalEntry)
                 .where(JournalEntry.id > after_id)
                 .order_by(JournalEntry.id)
-                .limit(batch)
+                .limit(batch),
+                execution_options=fresh,
             )
             .scalars()
             .all()

@@ -1,0 +1,161 @@
+"""ledger-check finds each kind of damage and names it; the command exits non-zero.
+
+The damage is done with raw SQL, bypassing the services (and, on PostgreSQL, the
+immutability triggers, switched off for this transaction only), inside the test's
+rolled-back transaction."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from p2pbank.ledger import services
+from p2pbank.ledger.checks import check_ledger
+from p2pbank.ledger.services import PLATFORM_FEES
+from p2pbank.ledger.services import PLATFORM_GATEWAY_CLEARING as CLEARING
+from p2pbank.money import Money
+
+
+@pytest.fixture
+def books(session, make_user):
+    lena, bo = make_user(), make_user()
+    services.ensure_platform_account(session, CLEARING)
+    services.ensure_platform_account(session, PLATFORM_FEES)
+    services.ensure_wallet(session, lena.id)
+    services.ensure_wallet(session, bo.id)
+    deposit = services.post_entry(
+        session,
+        postings=[(CLEARING, -10_000), (services.wallet_code(lena.id), 10_000)],
+        kind="deposit",
+        idempotency_key="deposit:check",
+    )
+    pay = services.transfer(
+        session,
+        from_code=services.wallet_code(lena.id),
+        to_code=services.wallet_code(bo.id),
+        amount=Money(3_000),
+        kind="transfer",
+        idempotency_key="pay:check",
+    )
+    services.reverse_entry(session, pay.id, reason="test", idempotency_key="rev:check")
+    held = services.hold(
+        session,
+        account_code=services.wallet_code(lena.id),
+        amount=Money(1_000),
+        idempotency_key="hold:check",
+    )
+    captured = services.hold(
+        session,
+        account_code=services.wallet_code(lena.id),
+        amount=Money(500),
+        idempotency_key="hold:captured",
+    )
+    services.capture_hold(
+        session, captured.id, to_code=PLATFORM_FEES, idempotency_key="cap:check", kind="fee"
+    )
+    session.flush()
+    return {"lena": lena, "bo": bo, "deposit": deposit, "pay": pay, "hold": held}
+
+
+def _bypass_history_guards(session) -> None:
+    """Let raw SQL change postings/entries (PostgreSQL: skip ordinary triggers for the rest
+    of this rolled-back transaction; SQLite has no triggers, the ORM guard is not involved)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL session_replication_role = replica"))
+
+
+def test_a_sound_ledger_has_no_violations(session, books):
+    report = check_ledger(session)
+    assert report.ok, report.violations
+    assert report.totals == {"EUR": 0}
+    assert report.open_holds == 1
+    assert "0 violation(s)" in report.summary()
+
+
+def test_a_wrong_cached_balance_is_named(session, books):
+    code = services.wallet_code(books["bo"].id)
+    session.execute(
+        text("UPDATE ledger_accounts SET posted_minor = posted_minor + 7 WHERE code = :c"),
+        {"c": code},
+    )
+    violations = check_ledger(session).violations
+    assert violations == [f"account {code}: cached posted balance 7 != sum of postings 0"]
+
+
+def test_a_held_balance_that_does_not_match_open_holds_is_named(session, books):
+    session.execute(
+        text("UPDATE ledger_holds SET status = 'released', resolved_at = created_at WHERE id = :h"),
+        {"h": books["hold"].id},
+    )
+    code = services.wallet_code(books["lena"].id)
+    assert check_ledger(session).violations == [
+        f"account {code}: cached held balance 1000 != open holds 0"
+    ]
+
+
+def test_a_changed_posting_breaks_balance_hash_running_balance_and_cache(session, books):
+    _bypass_history_guards(session)
+    entry_id = books["deposit"].id
+    session.execute(
+        text(
+            "UPDATE postings SET amount_minor = 9000, balance_after_minor = 9000 "
+            "WHERE entry_id = :e AND amount_minor > 0"
+        ),
+        {"e": entry_id},
+    )
+    violations = check_ledger(session).violations
+    code = services.wallet_code(books["lena"].id)
+    joined = "\n".join(violations)
+    assert f"entry {entry_id}: 2 posting(s) summing to -1000, not balanced" in violations
+    assert f"entry {entry_id}: content does not match its content hash" in violations
+    assert f"account {code}: cached posted balance" in joined
+    assert f"({code}): balance after" in joined
+    assert "currency EUR: postings sum to -1000, not zero" in violations
+
+
+def test_a_changed_memo_breaks_the_content_hash(session, books):
+    _bypass_history_guards(session)
+    session.execute(
+        text("UPDATE journal_entries SET memo = 'nothing to see' WHERE id = :e"),
+        {"e": books["pay"].id},
+    )
+    assert check_ledger(session).violations == [
+        f"entry {books['pay'].id}: content does not match its content hash"
+    ]
+
+
+def test_a_negative_protected_account_is_named(session, books):
+    code = services.wallet_code(books["bo"].id)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text(
+                "ALTER TABLE ledger_accounts DROP CONSTRAINT ck_ledger_accounts_no_negative_balance"
+            )
+        )
+    else:
+        session.execute(text("PRAGMA ignore_check_constraints = ON"))
+    try:
+        session.execute(
+            text("UPDATE ledger_accounts SET posted_minor = -5 WHERE code = :c"), {"c": code}
+        )
+        violations = check_ledger(session).violations
+    finally:
+        if session.get_bind().dialect.name == "sqlite":
+            session.execute(text("PRAGMA ignore_check_constraints = OFF"))
+    assert f"account {code}: may not go negative but posted -5, available -5" in violations
+
+
+def test_the_command_exits_non_zero_naming_each_violation(app, session, books):
+    runner = app.test_cli_runner()
+    ok = runner.invoke(args=["ledger-check"])
+    assert ok.exit_code == 0, ok.output
+    code = services.wallet_code(books["bo"].id)
+    session.execute(
+        text("UPDATE ledger_accounts SET posted_minor = posted_minor + 7 WHERE code = :c"),
+        {"c": code},
+    )
+    session.commit()
+    failed = runner.invoke(args=["ledger-check"])
+    assert failed.exit_code == 1
+    assert f"VIOLATION: account {code}: cached posted balance 7" in failed.output
+    assert "1 violation(s)" in failed.output
