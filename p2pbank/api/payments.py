@@ -79,9 +79,11 @@ class Deposits(MethodView):
             min_minor=settings.min_deposit_minor,
             max_minor=settings.max_deposit_minor,
         )
-        out = DepositOut().dump(started.payment)
-        out["client_secret"] = started.client_secret
-        return out
+        payment = started.payment
+        return {
+            **{name: getattr(payment, name) for name in DepositOut().fields},
+            "client_secret": started.client_secret,
+        }
 
 
 @blp.route("/deposits/<int:payment_id>")

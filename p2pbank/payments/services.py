@@ -27,6 +27,7 @@ from p2pbank.clock import now
 from p2pbank.errors import (
     Conflict,
     Forbidden,
+    InsufficientFunds,
     InvalidState,
     NotFound,
     Unauthorized,
@@ -507,8 +508,12 @@ def request_withdrawal(
             ref_id=payout.id,
             memo="Withdrawal to your payout account",
         )
+    except InsufficientFunds as exc:
+        session.rollback()  # nothing of this command stays
+        message = "You have less than that available in your wallet."
+        raise InsufficientFunds(message, field_errors={"amount_minor": [message]}) from exc
     except Exception:
-        session.rollback()  # not enough money (or a clash): nothing of this command stays
+        session.rollback()
         raise
     payout.hold_id = held.id
     session.commit()
@@ -681,8 +686,12 @@ def refund_deposit(
                 ref_id=refund.id,
                 memo="Refund to your card",
             )
-        except Exception:
+        except InsufficientFunds as exc:
             session.rollback()  # the money was spent meanwhile: nothing of this stays
+            message = "The person's wallet no longer holds that much."
+            raise InsufficientFunds(message, field_errors={"amount_minor": [message]}) from exc
+        except Exception:
+            session.rollback()
             raise
         refund.hold_id = held.id
         session.commit()

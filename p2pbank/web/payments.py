@@ -94,7 +94,11 @@ def _new_key() -> str:
 
 
 def _errors(exc: DomainError) -> dict:
-    return exc.field_errors or {"_": [exc.detail]}
+    """Field errors for the form (the services name the amount `amount_minor`)."""
+    errors = dict(exc.field_errors or {"_": [exc.detail]})
+    if "amount_minor" in errors:
+        errors["amount"] = errors.pop("amount_minor")
+    return errors
 
 
 # --- overview ------------------------------------------------------------------------------
@@ -260,10 +264,6 @@ def withdraw():
                     idempotency_key=data["idempotency_key"],
                     totp_code=data.get("totp_code"),
                 )
-            except ValidationFailed as exc:
-                errors = exc.field_errors or {"_": [exc.detail]}
-                if "amount_minor" in errors:
-                    errors["amount"] = errors.pop("amount_minor")
             except DomainError as exc:
                 if exc.status >= 500:
                     raise
@@ -406,8 +406,6 @@ def refund():
                 if exc.status >= 500:
                     raise
                 errors = _errors(exc)
-                if "amount_minor" in errors:
-                    errors["amount"] = errors.pop("amount_minor")
             else:
                 _deliver()
                 flash(_("Refund %(id)s: %(status)s", id=row.id, status=_(row.status)), "info")

@@ -18,8 +18,9 @@ made through services, before the callers ask.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 from sqlalchemy import func, select
@@ -119,6 +120,79 @@ def owner_reset_link(world: World) -> Objects:
     )
     (token,) = links
     return Objects(path={"token": token}, private=[world.owner.email])
+
+
+def _payments_gateway(world: World):
+    from p2pbank.payments.test_mode import TestModeGateway
+
+    return TestModeGateway(world.session, webhook_secret="whsec_matrix")
+
+
+def _owner_deposit(world: World, card: str | None) -> Objects:
+    from p2pbank.payments import services, webhooks
+
+    gateway = _payments_gateway(world)
+    started = services.start_deposit(
+        world.session,
+        gateway,
+        world.owner.id,
+        amount_minor=12_345,
+        idempotency_key=f"matrix-{uuid.uuid4().hex}",
+    )
+    payment = started.payment
+    if card:
+        services.complete_test_card_payment(
+            world.session, gateway, world.owner.id, payment.id, card_number=card
+        )
+        webhooks.deliver_test_mode_events(world.session, gateway)
+    return Objects(path={"payment_id": payment.id}, private=[payment.gateway_payment_id])
+
+
+def owner_deposit(world: World) -> Objects:
+    """A deposit the owner started and has not paid yet."""
+    return _owner_deposit(world, None)
+
+
+def owner_deposit_needing_authentication(world: World) -> Objects:
+    return _owner_deposit(world, "4000002760003184")
+
+
+def owner_paid_deposit(world: World) -> Objects:
+    return _owner_deposit(world, "4242424242424242")
+
+
+def owner_payout_account(world: World) -> Objects:
+    from p2pbank.payments import services
+
+    services.onboard_payouts(
+        world.session,
+        _payments_gateway(world),
+        world.owner.id,
+        refresh_url="http://x/r",
+        return_url="http://x/b",
+    )
+    account = services.refresh_payout_account(
+        world.session, _payments_gateway(world), world.owner.id
+    )
+    return Objects(private=[account.gateway_account_id])
+
+
+def owner_withdrawal(world: World) -> Objects:
+    from p2pbank.payments import services
+
+    made = owner_paid_deposit(world)
+    gateway = _payments_gateway(world)
+    owner_payout_account(world)
+    services.complete_test_onboarding(
+        world.session, gateway, world.owner.id, iban="DE89370400440532013000"
+    )
+    payout = services.withdraw(
+        world.session, gateway, world.owner.id, amount_minor=2_000, idempotency_key="matrix"
+    )
+    return Objects(
+        path={"payout_id": payout.id, **made.path},
+        private=[payout.gateway_transfer_id, *made.private],
+    )
 
 
 # --- the table -----------------------------------------------------------------------------
@@ -273,6 +347,214 @@ ROWS: list[Row] = [
         data={"status": "rejected", "reason": "documents expired"},
         admin_sees_private=True,
     ),
+    # payments: a member's own deposits, withdrawals and payout account
+    Row("GET", "/payments", LOGIN, 200, 200, 200, objects=owner_withdrawal),
+    Row("GET", "/payments/deposit", LOGIN, 200, 200, 200),
+    Row(
+        "POST",
+        "/payments/deposit",
+        LOGIN,
+        302,
+        302,
+        302,
+        data={"amount": "25.00", "idempotency_key": "matrix-page"},
+    ),
+    Row("GET", "/payments/deposits/{payment_id}", LOGIN, 404, 200, 404, objects=owner_deposit),
+    Row(
+        "POST",
+        "/payments/deposits/{payment_id}/card",
+        LOGIN,
+        404,
+        302,
+        404,
+        objects=owner_deposit,
+        data={"card_number": "4242424242424242"},
+    ),
+    Row(
+        "POST",
+        "/payments/deposits/{payment_id}/authenticate",
+        LOGIN,
+        404,
+        302,
+        404,
+        objects=owner_deposit_needing_authentication,
+        data={"outcome": "complete"},
+    ),
+    Row(
+        "POST",
+        "/payments/deposits/{payment_id}/cancel",
+        LOGIN,
+        404,
+        302,
+        404,
+        objects=owner_deposit,
+    ),
+    Row(
+        "GET",
+        "/payments/deposits/{payment_id}/return",
+        LOGIN,
+        404,
+        302,
+        404,
+        objects=owner_deposit,
+    ),
+    Row("GET", "/payments/withdraw", LOGIN, 200, 200, 200),
+    # Nobody here has a payout account yet: the form comes back with the reason.
+    Row(
+        "POST",
+        "/payments/withdraw",
+        LOGIN,
+        422,
+        422,
+        422,
+        data={"amount": "10", "idempotency_key": "matrix-page"},
+    ),
+    Row("GET", "/payments/payout-account", LOGIN, 200, 200, 200, objects=owner_payout_account),
+    Row("POST", "/payments/payout-account", LOGIN, 302, 302, 302),
+    Row("GET", "/payments/payout-account/return", LOGIN, 302, 302, 302),
+    Row(
+        "POST",
+        "/payments/payout-account/test-bank",
+        LOGIN,
+        409,
+        302,
+        409,
+        objects=owner_payout_account,
+        data={"iban": "DE89370400440532013000"},
+    ),
+    Row(
+        "GET",
+        "/payments/reconciliation",
+        LOGIN,
+        403,
+        403,
+        200,
+        objects=owner_paid_deposit,
+        admin_sees_private=True,
+    ),
+    Row("GET", "/payments/refunds", LOGIN, 403, 403, 200),
+    Row(
+        "POST",
+        "/payments/refunds",
+        LOGIN,
+        403,
+        403,
+        302,
+        objects=owner_paid_deposit,
+        data={
+            "payment_id": "{payment_id}",
+            "amount": "1",
+            "reason": "asked",
+            "idempotency_key": "m",
+        },
+    ),
+    Row("GET", "/api/v1/payments/deposits", 401, 200, 200, 200, objects=owner_deposit),
+    Row(
+        "POST",
+        "/api/v1/payments/deposits",
+        401,
+        201,
+        201,
+        201,
+        data={"amount_minor": 2500, "idempotency_key": "matrix-api"},
+    ),
+    Row(
+        "GET",
+        "/api/v1/payments/deposits/{payment_id}",
+        401,
+        404,
+        200,
+        404,
+        objects=owner_deposit,
+    ),
+    Row(
+        "POST",
+        "/api/v1/payments/deposits/{payment_id}/test-card",
+        401,
+        404,
+        200,
+        404,
+        objects=owner_deposit,
+        data={"card_number": "4242424242424242"},
+    ),
+    Row(
+        "POST",
+        "/api/v1/payments/deposits/{payment_id}/cancel",
+        401,
+        404,
+        200,
+        404,
+        objects=owner_deposit,
+    ),
+    Row(
+        "POST",
+        "/api/v1/payments/deposits/{payment_id}/refunds",
+        401,
+        403,
+        403,
+        201,
+        objects=owner_paid_deposit,
+        admin_sees_private=True,
+        data={"amount_minor": 100, "reason": "asked", "idempotency_key": "matrix-api"},
+    ),
+    Row("GET", "/api/v1/payments/withdrawals", 401, 200, 200, 200, objects=owner_withdrawal),
+    # Nobody here has a payout account yet.
+    Row(
+        "POST",
+        "/api/v1/payments/withdrawals",
+        401,
+        409,
+        409,
+        409,
+        data={"amount_minor": 100, "idempotency_key": "matrix-api"},
+    ),
+    Row(
+        "GET",
+        "/api/v1/payments/withdrawals/{payout_id}",
+        401,
+        404,
+        200,
+        404,
+        objects=owner_withdrawal,
+    ),
+    Row(
+        "GET",
+        "/api/v1/payments/payout-account",
+        401,
+        404,
+        200,
+        404,
+        objects=owner_payout_account,
+    ),
+    Row(
+        "POST",
+        "/api/v1/payments/payout-account",
+        401,
+        200,
+        200,
+        200,
+        data={"refresh_url": "https://app.example/r", "return_url": "https://app.example/b"},
+    ),
+    Row(
+        "POST",
+        "/api/v1/payments/payout-account/test-bank",
+        401,
+        409,
+        200,
+        409,
+        objects=owner_payout_account,
+        data={"iban": "DE89370400440532013000"},
+    ),
+    Row(
+        "GET",
+        "/api/v1/payments/reconciliation",
+        401,
+        403,
+        403,
+        200,
+        objects=owner_paid_deposit,
+        admin_sees_private=True,
+    ),
     # API: who am I, my tokens
     Row("GET", "/api/v1/openapi.json", 200, 200, 200, 200),
     Row("GET", "/api/v1/me", 401, 200, 200, 200, objects=owner_email),
@@ -287,6 +569,7 @@ EXEMPT: dict[tuple[str, str], str] = {
     ("POST", "/signup"): "creates the caller's account: tests/web/test_auth.py",
     ("POST", "/login"): "authentication itself: tests/web/test_auth.py",
     ("POST", "/password/forgot"): "the same answer for every address: the reset tests",
+    ("POST", "/webhooks/stripe"): "signed by the gateway, no session: test_webhook_endpoint",
 }
 
 
@@ -349,6 +632,9 @@ class Callers:
         """Ask the row's route as each caller; return what went against the table."""
         made = row.objects(self.world)
         path = row.path.format(**made.path)
+        # Form fields may name the objects too, e.g. {"payment_id": "{payment_id}"}.
+        data = {k: v.format(**made.path) if isinstance(v, str) else v for k, v in row.data.items()}
+        row = replace(row, data=data)
         expected = {
             ANONYMOUS: row.anonymous,
             OTHER: row.other,
