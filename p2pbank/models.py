@@ -11,6 +11,7 @@ DOMAIN_MODELS = (
     "p2pbank.payments.models",
     "p2pbank.lending.models",
     "p2pbank.crowdfunding.models",
+    "p2pbank.trust.models",
 )
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 13:48:31.952271
+Create Date: 2026-11-25 14:03:40.878402
 """
 
 import sqlalchemy as sa
@@ -76,6 +76,22 @@ POSTGRES_DDL = [
     (
         "CREATE TRIGGER audit_log_head_no_truncate BEFORE TRUNCATE ON audit_log_head FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change()",
         "DROP TRIGGER IF EXISTS audit_log_head_no_truncate ON audit_log_head",
+    ),
+    (
+        "CREATE OR REPLACE FUNCTION trust_refuse_delete() RETURNS trigger AS $$\nBEGIN\n    RAISE EXCEPTION USING\n        MESSAGE = 'trust records are never deleted: ' || TG_OP || ' on ' || TG_TABLE_NAME,\n        ERRCODE = 'restrict_violation';\nEND;\n$$ LANGUAGE plpgsql",
+        "DROP FUNCTION IF EXISTS trust_refuse_delete()",
+    ),
+    (
+        "CREATE TRIGGER trust_ratings_no_delete BEFORE DELETE ON trust_ratings FOR EACH ROW EXECUTE FUNCTION trust_refuse_delete()",
+        "DROP TRIGGER IF EXISTS trust_ratings_no_delete ON trust_ratings",
+    ),
+    (
+        "CREATE TRIGGER trust_revision_requests_no_delete BEFORE DELETE ON trust_revision_requests FOR EACH ROW EXECUTE FUNCTION trust_refuse_delete()",
+        "DROP TRIGGER IF EXISTS trust_revision_requests_no_delete ON trust_revision_requests",
+    ),
+    (
+        "CREATE TRIGGER trust_transactions_no_delete BEFORE DELETE ON trust_transactions FOR EACH ROW EXECUTE FUNCTION trust_refuse_delete()",
+        "DROP TRIGGER IF EXISTS trust_transactions_no_delete ON trust_transactions",
     ),
 ]
 
@@ -249,6 +265,24 @@ def upgrade() -> None:
         sa.Column("created_at", p2pbank.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("idempotency_key", name=op.f("pk_testmode_requests")),
     )
+    op.create_table(
+        "trust_score_runs",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("as_of", p2pbank.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("score_version", sa.String(length=32), nullable=False),
+        sa.Column("ratings_revealed", sa.Integer(), nullable=False),
+        sa.Column("members_scored", sa.Integer(), nullable=False),
+        sa.Column("snapshots_written", sa.Integer(), nullable=False),
+        sa.Column("grades_changed", sa.Integer(), nullable=False),
+        sa.Column("network_members", sa.Integer(), nullable=False),
+        sa.Column("eigentrust_iterations", sa.Integer(), nullable=False),
+        sa.Column("eigentrust_converged", sa.Boolean(), nullable=False),
+        sa.Column("created_at", p2pbank.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_trust_score_runs")),
+    )
+    with op.batch_alter_table("trust_score_runs", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_trust_score_runs_as_of"), ["as_of"], unique=False)
+
     op.create_table(
         "users",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -668,6 +702,134 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_role_grants_user_id"), ["user_id"], unique=False)
 
     op.create_table(
+        "trust_repayment_events",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("days_late", sa.Integer(), nullable=False),
+        sa.Column("occurred_at", p2pbank.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("loan_id", sa.BigInteger(), nullable=False),
+        sa.Column("instalment_number", sa.Integer(), nullable=True),
+        sa.Column("event_key", sa.String(length=160), nullable=False),
+        sa.Column("created_at", p2pbank.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "kind IN ('on_time','late','default','cured','recovered')",
+            name=op.f("ck_trust_repayment_events_kind"),
+        ),
+        sa.CheckConstraint("days_late >= 0", name=op.f("ck_trust_repayment_events_days_late")),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_trust_repayment_events_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_trust_repayment_events")),
+        sa.UniqueConstraint("event_key", name=op.f("uq_trust_repayment_events_event_key")),
+    )
+    with op.batch_alter_table("trust_repayment_events", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_trust_repayment_events_user", ["user_id", "occurred_at"], unique=False
+        )
+
+    op.create_table(
+        "trust_score_snapshots",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("run_id", sa.Integer(), nullable=False),
+        sa.Column("as_of", p2pbank.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("score_version", sa.String(length=32), nullable=False),
+        sa.Column("feedback_score", sa.Integer(), nullable=False),
+        sa.Column("star_tier", sa.String(length=16), nullable=False),
+        sa.Column("positives", sa.Integer(), nullable=False),
+        sa.Column("neutrals", sa.Integer(), nullable=False),
+        sa.Column("negatives", sa.Integer(), nullable=False),
+        sa.Column("completed", sa.Integer(), nullable=False),
+        sa.Column("percent_positive_bps", sa.Integer(), nullable=True),
+        sa.Column("effective_percent_positive_bps", sa.Integer(), nullable=True),
+        sa.Column("repayment_expectation_bps", sa.Integer(), nullable=False),
+        sa.Column("trust_percentile_bps", sa.Integer(), nullable=False),
+        sa.Column("history_months", sa.Integer(), nullable=False),
+        sa.Column("grade", sa.String(length=1), nullable=False),
+        sa.Column("grade_points_bps", sa.Integer(), nullable=False),
+        sa.Column("reasons_json", sa.Text(), nullable=False),
+        sa.Column("log_sequence", sa.BigInteger(), nullable=True),
+        sa.CheckConstraint(
+            "grade IN ('A','B','C','D','E')", name=op.f("ck_trust_score_snapshots_grade")
+        ),
+        sa.CheckConstraint(
+            "effective_percent_positive_bps IS NULL OR effective_percent_positive_bps BETWEEN 0 AND 10000",
+            name=op.f("ck_trust_score_snapshots_effective_percent_positive_bps"),
+        ),
+        sa.CheckConstraint(
+            "percent_positive_bps IS NULL OR percent_positive_bps BETWEEN 0 AND 10000",
+            name=op.f("ck_trust_score_snapshots_percent_positive_bps"),
+        ),
+        sa.CheckConstraint(
+            "repayment_expectation_bps BETWEEN 0 AND 10000",
+            name=op.f("ck_trust_score_snapshots_repayment_expectation_bps"),
+        ),
+        sa.CheckConstraint(
+            "trust_percentile_bps BETWEEN 0 AND 10000",
+            name=op.f("ck_trust_score_snapshots_trust_percentile_bps"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"],
+            ["trust_score_runs.id"],
+            name=op.f("fk_trust_score_snapshots_run_id_trust_score_runs"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_trust_score_snapshots_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_trust_score_snapshots")),
+    )
+    with op.batch_alter_table("trust_score_snapshots", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_trust_score_snapshots_run_id"), ["run_id"], unique=False
+        )
+        batch_op.create_index("ix_trust_score_snapshots_user", ["user_id", "id"], unique=False)
+
+    op.create_table(
+        "trust_transactions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("ref_type", sa.String(length=16), nullable=False),
+        sa.Column("ref_id", sa.BigInteger(), nullable=False),
+        sa.Column("principal_id", sa.Integer(), nullable=False),
+        sa.Column("counterparty_id", sa.Integer(), nullable=False),
+        sa.Column("completed_at", p2pbank.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("window_closes_at", p2pbank.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", p2pbank.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "ref_type IN ('loan','campaign')", name=op.f("ck_trust_transactions_ref_type")
+        ),
+        sa.CheckConstraint(
+            "principal_id <> counterparty_id", name=op.f("ck_trust_transactions_two_people")
+        ),
+        sa.CheckConstraint(
+            "window_closes_at > completed_at", name=op.f("ck_trust_transactions_window")
+        ),
+        sa.ForeignKeyConstraint(
+            ["counterparty_id"],
+            ["users.id"],
+            name=op.f("fk_trust_transactions_counterparty_id_users"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["principal_id"], ["users.id"], name=op.f("fk_trust_transactions_principal_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_trust_transactions")),
+        sa.UniqueConstraint(
+            "ref_type",
+            "ref_id",
+            "principal_id",
+            "counterparty_id",
+            name=op.f("uq_trust_transactions_ref_type_ref_id_principal_id_counterparty_id"),
+        ),
+    )
+    with op.batch_alter_table("trust_transactions", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_trust_transactions_counterparty", ["counterparty_id", "completed_at"], unique=False
+        )
+        batch_op.create_index(
+            "ix_trust_transactions_principal", ["principal_id", "completed_at"], unique=False
+        )
+
+    op.create_table(
         "user_roles",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -977,6 +1139,98 @@ def upgrade() -> None:
     with op.batch_alter_table("postings", schema=None) as batch_op:
         batch_op.create_index("ix_postings_account_id_id", ["account_id", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_postings_entry_id"), ["entry_id"], unique=False)
+
+    op.create_table(
+        "trust_ratings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("transaction_id", sa.Integer(), nullable=False),
+        sa.Column("rater_id", sa.Integer(), nullable=False),
+        sa.Column("ratee_id", sa.Integer(), nullable=False),
+        sa.Column("ratee_side", sa.String(length=16), nullable=False),
+        sa.Column("value", sa.SmallInteger(), nullable=False),
+        sa.Column("comment", sa.String(length=500), nullable=False),
+        sa.Column("communication_stars", sa.SmallInteger(), nullable=True),
+        sa.Column("kept_schedule_stars", sa.SmallInteger(), nullable=True),
+        sa.Column("as_described_stars", sa.SmallInteger(), nullable=True),
+        sa.Column("delivered_on_time_stars", sa.SmallInteger(), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("salt", sa.String(length=32), nullable=False),
+        sa.Column("submitted_at", p2pbank.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("reveal_due_at", p2pbank.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revealed_at", p2pbank.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revised_at", p2pbank.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("value_before_revision", sa.SmallInteger(), nullable=True),
+        sa.Column("hidden_at", p2pbank.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("hidden_reason", sa.String(length=32), nullable=True),
+        sa.Column("hidden_note", sa.String(length=500), nullable=False),
+        sa.Column("hidden_by_id", sa.Integer(), nullable=True),
+        sa.CheckConstraint(
+            "hidden_reason IS NULL OR hidden_reason IN ('personal_data','abusive','off_topic','fraud','legal')",
+            name=op.f("ck_trust_ratings_hidden_reason"),
+        ),
+        sa.CheckConstraint(
+            "ratee_side IN ('borrower','lender','initiator','backer')",
+            name=op.f("ck_trust_ratings_ratee_side"),
+        ),
+        sa.CheckConstraint(
+            "status = 'revealed' OR revealed_at IS NULL", name=op.f("ck_trust_ratings_revealed_at")
+        ),
+        sa.CheckConstraint("status IN ('sealed','revealed')", name=op.f("ck_trust_ratings_status")),
+        sa.CheckConstraint(
+            "(hidden_at IS NULL) = (hidden_reason IS NULL)",
+            name=op.f("ck_trust_ratings_hidden_with_reason"),
+        ),
+        sa.CheckConstraint(
+            "as_described_stars IS NULL OR as_described_stars BETWEEN 1 AND 5",
+            name=op.f("ck_trust_ratings_as_described_stars"),
+        ),
+        sa.CheckConstraint(
+            "communication_stars IS NULL OR communication_stars BETWEEN 1 AND 5",
+            name=op.f("ck_trust_ratings_communication_stars"),
+        ),
+        sa.CheckConstraint(
+            "delivered_on_time_stars IS NULL OR delivered_on_time_stars BETWEEN 1 AND 5",
+            name=op.f("ck_trust_ratings_delivered_on_time_stars"),
+        ),
+        sa.CheckConstraint(
+            "kept_schedule_stars IS NULL OR kept_schedule_stars BETWEEN 1 AND 5",
+            name=op.f("ck_trust_ratings_kept_schedule_stars"),
+        ),
+        sa.CheckConstraint("length(comment) <= 500", name=op.f("ck_trust_ratings_comment_length")),
+        sa.CheckConstraint("rater_id <> ratee_id", name=op.f("ck_trust_ratings_not_oneself")),
+        sa.CheckConstraint("value BETWEEN -1 AND 1", name=op.f("ck_trust_ratings_value")),
+        sa.CheckConstraint(
+            "value_before_revision IS NULL OR value >= value_before_revision",
+            name=op.f("ck_trust_ratings_upward_only"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["hidden_by_id"], ["users.id"], name=op.f("fk_trust_ratings_hidden_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["ratee_id"], ["users.id"], name=op.f("fk_trust_ratings_ratee_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["rater_id"], ["users.id"], name=op.f("fk_trust_ratings_rater_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["transaction_id"],
+            ["trust_transactions.id"],
+            name=op.f("fk_trust_ratings_transaction_id_trust_transactions"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_trust_ratings")),
+        sa.UniqueConstraint(
+            "transaction_id", "rater_id", name=op.f("uq_trust_ratings_transaction_id_rater_id")
+        ),
+    )
+    with op.batch_alter_table("trust_ratings", schema=None) as batch_op:
+        batch_op.create_index("ix_trust_ratings_ratee", ["ratee_id", "submitted_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_trust_ratings_rater_id"), ["rater_id"], unique=False)
+        batch_op.create_index(
+            "ix_trust_ratings_sealed_due", ["status", "reveal_due_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_trust_ratings_transaction_id"), ["transaction_id"], unique=False
+        )
 
     op.create_table(
         "crowdfunding_pledges",
@@ -1371,6 +1625,34 @@ def upgrade() -> None:
         batch_op.create_index("ix_payouts_user_id_id", ["user_id", "id"], unique=False)
 
     op.create_table(
+        "trust_revision_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("rating_id", sa.Integer(), nullable=False),
+        sa.Column("requested_by_id", sa.Integer(), nullable=False),
+        sa.Column("note", sa.String(length=500), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("requested_at", p2pbank.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("answered_at", p2pbank.db.UTCDateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "status IN ('open','revised')", name=op.f("ck_trust_revision_requests_status")
+        ),
+        sa.CheckConstraint(
+            "length(note) <= 500", name=op.f("ck_trust_revision_requests_note_length")
+        ),
+        sa.ForeignKeyConstraint(
+            ["rating_id"],
+            ["trust_ratings.id"],
+            name=op.f("fk_trust_revision_requests_rating_id_trust_ratings"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["requested_by_id"],
+            ["users.id"],
+            name=op.f("fk_trust_revision_requests_requested_by_id_users"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_trust_revision_requests")),
+        sa.UniqueConstraint("rating_id", name=op.f("uq_trust_revision_requests_rating_id")),
+    )
+    op.create_table(
         "crowdfunding_events",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("campaign_id", sa.Integer(), nullable=False),
@@ -1744,6 +2026,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_crowdfunding_events_campaign_id"))
 
     op.drop_table("crowdfunding_events")
+    op.drop_table("trust_revision_requests")
     with op.batch_alter_table("payouts", schema=None) as batch_op:
         batch_op.drop_index("ix_payouts_user_id_id")
 
@@ -1780,6 +2063,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_crowdfunding_pledges_backer_id"))
 
     op.drop_table("crowdfunding_pledges")
+    with op.batch_alter_table("trust_ratings", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_trust_ratings_transaction_id"))
+        batch_op.drop_index("ix_trust_ratings_sealed_due")
+        batch_op.drop_index(batch_op.f("ix_trust_ratings_rater_id"))
+        batch_op.drop_index("ix_trust_ratings_ratee")
+
+    op.drop_table("trust_ratings")
     with op.batch_alter_table("postings", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_postings_entry_id"))
         batch_op.drop_index("ix_postings_account_id_id")
@@ -1813,6 +2103,20 @@ def downgrade() -> None:
 
     op.drop_table("crowdfunding_comments")
     op.drop_table("user_roles")
+    with op.batch_alter_table("trust_transactions", schema=None) as batch_op:
+        batch_op.drop_index("ix_trust_transactions_principal")
+        batch_op.drop_index("ix_trust_transactions_counterparty")
+
+    op.drop_table("trust_transactions")
+    with op.batch_alter_table("trust_score_snapshots", schema=None) as batch_op:
+        batch_op.drop_index("ix_trust_score_snapshots_user")
+        batch_op.drop_index(batch_op.f("ix_trust_score_snapshots_run_id"))
+
+    op.drop_table("trust_score_snapshots")
+    with op.batch_alter_table("trust_repayment_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_trust_repayment_events_user")
+
+    op.drop_table("trust_repayment_events")
     with op.batch_alter_table("role_grants", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_role_grants_user_id"))
 
@@ -1858,6 +2162,10 @@ def downgrade() -> None:
 
     op.drop_table("api_tokens")
     op.drop_table("users")
+    with op.batch_alter_table("trust_score_runs", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_trust_score_runs_as_of"))
+
+    op.drop_table("trust_score_runs")
     op.drop_table("testmode_requests")
     with op.batch_alter_table("testmode_objects", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_testmode_objects_kind"))

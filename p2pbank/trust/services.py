@@ -1,0 +1,646 @@
+"""Trust use cases: rating a counterparty, revisions, moderation, and the scores job.
+
+Two kinds of functions live here:
+
+- Commands (`rate_counterparty`, `request_revision`, `revise_rating`, `hide_rating`,
+  `reveal_due_ratings`, `recompute_trust`): the session first, one commit each.
+- Primitives other domains call inside their own commands (`record_completed_transaction`,
+  `record_repayment_event`): they only flush, like `audit.append`, so the fact and the
+  change that caused it commit or roll back together.
+
+Every rating submitted, revealed, revised or hidden, every completed transaction and
+repayment fact, every published score and grade change is appended to the trust log, with
+payloads `p2pbank.audit.replay` folds into exactly the scores published here (see its
+"trust events"). Ratings are double-blind: sealed until the other side rated too, or until
+the other side's chance to rate is over (14 days after the first rating, or the end of the
+60-day window if that comes sooner); then both are revealed at once. A sealed rating is
+committed to in the log by a hash of its value, details and a random salt, which the
+reveal opens.
+"""
+
+from __future__ import annotations
+
+import secrets
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from p2pbank import clock
+from p2pbank.audit import replay as log_rules
+from p2pbank.audit import services as audit
+from p2pbank.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
+from p2pbank.identity.models import Role, User
+from p2pbank.trust import queries
+from p2pbank.trust import scores as score_rules
+from p2pbank.trust.models import (
+    BLIND_PERIOD,
+    COMMENT_MAX,
+    DETAILS_FOR,
+    NOTE_MAX,
+    RATING_WINDOW,
+    VALUES,
+    HideReason,
+    RatedTransaction,
+    Rating,
+    RatingStatus,
+    RepaymentKind,
+    RepaymentRecord,
+    RevisionRequest,
+    RevisionStatus,
+    ScoreRun,
+    ScoreSnapshot,
+    TransactionKind,
+)
+
+RiskGrade = score_rules.RiskGrade
+
+# --- plumbing ------------------------------------------------------------------------------
+
+
+@contextmanager
+def _command(session: Session) -> Iterator[None]:
+    """One transaction: commit at the end, roll back on any error (nothing written)."""
+    try:
+        yield
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _refuse(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(message, field_errors={field: [message]})
+
+
+def _user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such member.")
+    return user
+
+
+def clean_text(text: str | None, field: str, *, maximum: int, minimum: int = 0) -> str:
+    """Plain text as typed: trimmed, line ends unified, no control characters, bounded.
+    Pages escape it when they show it; it is never rendered as HTML."""
+    value = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in value):
+        raise _refuse(field, "Use plain text without control characters.")
+    if len(value) > maximum:
+        raise _refuse(field, f"At most {maximum} characters.")
+    if len(value) < minimum:
+        raise _refuse(field, f"At least {minimum} characters.")
+    return value
+
+
+def rating_value(value: str | int) -> int:
+    """'positive' / 'neutral' / 'negative' (or +1 / 0 / -1) as the stored integer."""
+    if isinstance(value, str) and value in VALUES:
+        return VALUES[value]
+    if type(value) is int and value in (-1, 0, 1):
+        return value
+    raise _refuse("value", "Choose positive, neutral or negative.")
+
+
+def _check_details(details: Mapping[str, int] | None, ratee_side: str) -> dict[str, int]:
+    """Detailed ratings fitting the rated side, each 1-5 stars; empty ones are left out."""
+    allowed = {str(d) for d in DETAILS_FOR[ratee_side]}
+    given = {name: stars for name, stars in (details or {}).items() if stars is not None}
+    for name, stars in given.items():
+        if name not in allowed:
+            raise _refuse(name, "This detail is not asked about this side.")
+        if type(stars) is not int or not 1 <= stars <= 5:
+            raise _refuse(name, "Give 1 to 5 stars.")
+    return given
+
+
+def _when(moment: datetime) -> str:
+    return audit.format_time(moment)
+
+
+# --- primitives for other domains (flush only) ---------------------------------------------
+
+
+def record_completed_transaction(
+    session: Session,
+    *,
+    ref_type: str,
+    ref_id: int,
+    principal_id: int,
+    counterparty_ids: Iterable[int],
+    completed_at: datetime | None = None,
+) -> list[RatedTransaction]:
+    """A loan (borrower and its lenders) or a campaign (initiator and its backers) is done:
+    each principal/counterparty pair may now rate each other, for 60 days. Idempotent per
+    pair; flushes only (part of the caller's command)."""
+    if ref_type not in {str(k) for k in TransactionKind}:
+        raise ValueError(f"unknown transaction kind {ref_type!r}")
+    moment = completed_at or clock.now()
+    made = []
+    for counterparty_id in sorted(set(counterparty_ids) - {principal_id}):
+        exists = session.scalar(
+            select(RatedTransaction.id).where(
+                RatedTransaction.ref_type == ref_type,
+                RatedTransaction.ref_id == ref_id,
+                RatedTransaction.principal_id == principal_id,
+                RatedTransaction.counterparty_id == counterparty_id,
+            )
+        )
+        if exists is not None:
+            continue
+        row = RatedTransaction(
+            ref_type=ref_type,
+            ref_id=ref_id,
+            principal_id=principal_id,
+            counterparty_id=counterparty_id,
+            completed_at=moment,
+            window_closes_at=moment + RATING_WINDOW,
+            created_at=clock.now(),
+        )
+        session.add(row)
+        session.flush()
+        audit.append(
+            session,
+            type="trust.transaction_completed",
+            subject_user_id=principal_id,
+            payload={
+                "counterparty": audit.pseudonym(session, counterparty_id),
+                "ref_type": ref_type,
+                "ref": ref_id,
+                "transaction": row.id,
+                "completed": _when(moment),
+            },
+        )
+        made.append(row)
+    return made
+
+
+def record_repayment_event(
+    session: Session,
+    *,
+    user_id: int,
+    kind: str,
+    occurred_at: datetime,
+    loan_id: int,
+    event_key: str,
+    days_late: int = 0,
+    instalment_number: int | None = None,
+) -> RepaymentRecord:
+    """A repayment fact about a borrower (on time, late, cured, default, recovered), kept
+    for the scores and logged. Idempotent by `event_key`; flushes only."""
+    try:
+        kind = RepaymentKind(kind)
+    except ValueError:
+        raise ValueError(f"unknown repayment event kind {kind!r}") from None
+    if days_late < 0:
+        raise ValueError("days_late cannot be negative")
+    existing = session.scalar(select(RepaymentRecord).where(RepaymentRecord.event_key == event_key))
+    if existing is not None:
+        return existing
+    row = RepaymentRecord(
+        user_id=user_id,
+        kind=kind,
+        days_late=days_late,
+        occurred_at=occurred_at,
+        loan_id=loan_id,
+        instalment_number=instalment_number,
+        event_key=event_key,
+        created_at=clock.now(),
+    )
+    session.add(row)
+    session.flush()
+    audit.append(
+        session,
+        type=log_rules.LOG_TYPE_OF_REPAYMENT[score_rules.EventKind(kind)],
+        subject_user_id=user_id,
+        payload={
+            "kind": str(kind),
+            "days_late": days_late,
+            "occurred": _when(occurred_at),
+            "loan": loan_id,
+            "instalment": instalment_number,
+        },
+    )
+    return row
+
+
+# --- rating ----------------------------------------------------------------------------------
+
+
+def _lock_transaction(session: Session, transaction_id: int) -> RatedTransaction | None:
+    return session.scalar(
+        select(RatedTransaction)
+        .where(RatedTransaction.id == transaction_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def _reveal(session: Session, rating: Rating, moment: datetime) -> None:
+    rating.move_to(RatingStatus.REVEALED)
+    rating.revealed_at = moment
+    session.flush()
+    audit.append(
+        session,
+        type="rating.revealed",
+        subject_user_id=rating.ratee_id,
+        payload={
+            "rating": rating.id,
+            "rater": audit.pseudonym(session, rating.rater_id),
+            "transaction": rating.transaction_id,
+            "value": rating.value,
+            "details": rating.details,
+            "salt": rating.salt,
+            "submitted": _when(rating.submitted_at),
+        },
+    )
+
+
+def rate_counterparty(
+    session: Session,
+    rater_id: int,
+    transaction_id: int,
+    *,
+    value: str | int,
+    comment: str = "",
+    details: Mapping[str, int] | None = None,
+) -> Rating:
+    """Rate the other party of a completed transaction: once, within the window. Sealed
+    until the other side rated too (then both are revealed now) or its chance is over."""
+    with _command(session):
+        moment = clock.now()
+        transaction = _lock_transaction(session, transaction_id)
+        if transaction is None or rater_id not in transaction.parties:
+            raise NotFound("No such transaction of yours to rate.")
+        ratee_id = transaction.other(rater_id)
+        ratings = queries.ratings_of_transaction(session, transaction.id)
+        if rater_id in ratings:
+            raise Conflict("You already rated this transaction; a rating is given once.")
+        other = ratings.get(ratee_id)
+        if moment < transaction.completed_at:
+            raise InvalidState("This transaction is not completed yet.")
+        if moment >= queries.rating_deadline(transaction, other):
+            raise InvalidState("The time to rate this transaction is over.")
+        ratee_side = transaction.side_of(ratee_id)
+        stars = _check_details(details, ratee_side)
+        rating = Rating(
+            transaction_id=transaction.id,
+            rater_id=rater_id,
+            ratee_id=ratee_id,
+            ratee_side=ratee_side,
+            value=rating_value(value),
+            comment=clean_text(comment, "comment", maximum=COMMENT_MAX),
+            status=RatingStatus.SEALED,
+            salt=secrets.token_hex(16),
+            submitted_at=moment,
+            reveal_due_at=(
+                None
+                if other is not None
+                else min(moment + BLIND_PERIOD, transaction.window_closes_at)
+            ),
+            **{f"{name}_stars": count for name, count in stars.items()},
+        )
+        session.add(rating)
+        session.flush()
+        audit.append(
+            session,
+            type="rating.submitted",
+            subject_user_id=ratee_id,
+            payload={
+                "rating": rating.id,
+                "rater": audit.pseudonym(session, rater_id),
+                "transaction": transaction.id,
+                "commitment": log_rules.rating_commitment(
+                    rating.id, rating.value, rating.details, rating.salt
+                ),
+            },
+        )
+        if other is not None:
+            if other.status == RatingStatus.SEALED:
+                _reveal(session, other, moment)  # both at once: the first one first
+            _reveal(session, rating, moment)
+    return rating
+
+
+def _reveal_due(session: Session, moment: datetime) -> int:
+    """Reveal every sealed rating whose time has come (flush only); returns how many."""
+    due = session.execute(
+        select(Rating.id, Rating.transaction_id)
+        .where(Rating.status == RatingStatus.SEALED, Rating.reveal_due_at <= moment)
+        .order_by(Rating.transaction_id, Rating.id)
+    ).all()
+    revealed = 0
+    for rating_id, transaction_id in due:
+        _lock_transaction(session, transaction_id)
+        rating = session.get(Rating, rating_id, populate_existing=True)
+        if rating is not None and rating.status == RatingStatus.SEALED:
+            _reveal(session, rating, moment)
+            revealed += 1
+    return revealed
+
+
+def reveal_due_ratings(session: Session, now: datetime | None = None) -> int:
+    """Reveal the sealed ratings whose other side's chance to rate is over."""
+    with _command(session):
+        return _reveal_due(session, now or clock.now())
+
+
+def _lock_rating(session: Session, rating_id: int) -> Rating:
+    rating = session.get(Rating, rating_id)
+    if rating is None:
+        raise NotFound("No such rating.")
+    _lock_transaction(session, rating.transaction_id)
+    session.refresh(rating)
+    return rating
+
+
+def _shown(session: Session, rating: Rating, moment: datetime) -> None:
+    """A rating about to be acted on in public must be revealed; reveal it if it is due."""
+    if rating.status == RatingStatus.SEALED:
+        if not rating.is_open_at(moment):
+            raise InvalidState("This rating is still sealed.")
+        _reveal(session, rating, moment)
+
+
+def request_revision(
+    session: Session, ratee_id: int, rating_id: int, *, note: str = ""
+) -> RevisionRequest:
+    """The rated person asks the author to reconsider; once per rating."""
+    with _command(session):
+        moment = clock.now()
+        rating = _lock_rating(session, rating_id)
+        if rating.rater_id == ratee_id:
+            raise Forbidden("Only the rated person asks for a revision.")
+        if rating.ratee_id != ratee_id:
+            raise NotFound("No such rating about you.")
+        _shown(session, rating, moment)
+        if rating.hidden_at is not None:
+            raise InvalidState("A moderator hid this rating.")
+        if queries.revision_request(session, rating.id) is not None or rating.revised_at:
+            raise Conflict("A revision of this rating was asked for already; it is asked once.")
+        if rating.value == 1 and all(
+            rating.details.get(str(d), 5) == 5 for d in DETAILS_FOR[rating.ratee_side]
+        ):
+            raise InvalidState("This rating cannot go any higher.")
+        request = RevisionRequest(
+            rating_id=rating.id,
+            requested_by_id=ratee_id,
+            note=clean_text(note, "note", maximum=NOTE_MAX),
+            status=RevisionStatus.OPEN,
+            requested_at=moment,
+        )
+        session.add(request)
+    return request
+
+
+def revise_rating(
+    session: Session,
+    rater_id: int,
+    rating_id: int,
+    *,
+    value: str | int,
+    comment: str | None = None,
+    details: Mapping[str, int] | None = None,
+) -> Rating:
+    """The author answers a revision request: only upward, only once."""
+    with _command(session):
+        moment = clock.now()
+        rating = _lock_rating(session, rating_id)
+        if rating.ratee_id == rater_id:
+            raise Forbidden("Only its author revises a rating.")
+        if rating.rater_id != rater_id:
+            raise NotFound("No such rating of yours.")
+        request = queries.revision_request(session, rating.id)
+        if request is None:
+            raise InvalidState("A rating is revised only when the rated person asks.")
+        if rating.revised_at is not None or request.status != RevisionStatus.OPEN:
+            raise Conflict("This rating was revised already; a rating is revised once.")
+        if rating.hidden_at is not None:
+            raise InvalidState("A moderator hid this rating.")
+        _shown(session, rating, moment)
+        new_value = rating_value(value)
+        if new_value < rating.value:
+            raise _refuse("value", "A revision only goes up.")
+        stars = _check_details(details, rating.ratee_side)
+        old_stars = rating.details
+        for name, count in stars.items():
+            if count < old_stars.get(name, 1):
+                raise _refuse(name, "A revision only goes up.")
+        raised = new_value > rating.value or any(
+            count > old_stars.get(name, 0) for name, count in stars.items()
+        )
+        if not raised:
+            raise _refuse("value", "A revision raises the rating or a detail.")
+        before = rating.value
+        rating.value_before_revision = before
+        rating.value = new_value
+        for name, count in stars.items():
+            setattr(rating, f"{name}_stars", count)
+        if comment is not None:
+            rating.comment = clean_text(comment, "comment", maximum=COMMENT_MAX)
+        rating.revised_at = moment
+        request.move_to(RevisionStatus.REVISED)
+        request.answered_at = moment
+        session.flush()
+        audit.append(
+            session,
+            type="rating.revised",
+            subject_user_id=rating.ratee_id,
+            payload={
+                "rating": rating.id,
+                "from": before,
+                "to": rating.value,
+                "details": rating.details,
+            },
+        )
+    return rating
+
+
+def hide_rating(
+    session: Session, moderator_id: int, rating_id: int, *, reason: str, note: str
+) -> Rating:
+    """A moderator (admin) hides a shown rating with a reason; it is never deleted."""
+    with _command(session):
+        moment = clock.now()
+        moderator = _user(session, moderator_id)
+        if not moderator.has_role(Role.ADMIN):
+            raise Forbidden("Only a moderator hides ratings.")
+        rating = _lock_rating(session, rating_id)
+        if reason not in {str(r) for r in HideReason}:
+            raise _refuse("reason", "Choose a reason.")
+        text = clean_text(note, "note", maximum=NOTE_MAX, minimum=3)
+        _shown(session, rating, moment)
+        if rating.hidden_at is not None:
+            raise Conflict("This rating is hidden already.")
+        rating.hidden_at = moment
+        rating.hidden_reason = reason
+        rating.hidden_note = text
+        rating.hidden_by_id = moderator_id
+        session.flush()
+        audit.append(
+            session,
+            type="rating.hidden",
+            subject_user_id=rating.ratee_id,
+            payload={
+                "rating": rating.id,
+                "reason": reason,
+                "by": audit.pseudonym(session, moderator_id),
+            },
+        )
+    return rating
+
+
+# --- grades for other domains ----------------------------------------------------------------
+
+
+def published_grade(session: Session, user_id: int) -> RiskGrade | None:
+    """The grade the scores job last published for this member, or None if none yet."""
+    return queries.published_grade(session, user_id)
+
+
+def current_grade(session: Session, user_id: int) -> RiskGrade:
+    """The published grade, or (before the job ever scored the member) the grade their
+    facts give now."""
+    return queries.current_grade(session, user_id)
+
+
+# --- the scores job --------------------------------------------------------------------------
+
+SHOWN_FIELDS = (
+    "grade",
+    "feedback_score",
+    "star_tier",
+    "positives",
+    "neutrals",
+    "negatives",
+    "completed",
+    "percent_positive_bps",
+    "effective_percent_positive_bps",
+)
+
+
+def _snapshot_values(reputation: log_rules.Reputation) -> dict[str, object]:
+    published = reputation.published()
+    percent = reputation.percent
+    return {
+        "feedback_score": published["feedback_score"],
+        "star_tier": published["star_tier"],
+        "positives": percent.positives,
+        "neutrals": percent.neutrals,
+        "negatives": percent.negatives,
+        "completed": percent.completed,
+        "percent_positive_bps": published["percent_positive_bps"],
+        "effective_percent_positive_bps": published["effective_percent_positive_bps"],
+        "repayment_expectation_bps": published["repayment_expectation_bps"],
+        "trust_percentile_bps": published["trust_percentile_bps"],
+        "history_months": int(reputation.history_months),
+        "grade": published["grade"],
+        "grade_points_bps": published["grade_points_bps"],
+    }
+
+
+def _changed(previous: ScoreSnapshot | None, values: dict, reasons: tuple[str, ...]) -> bool:
+    if previous is None or previous.score_version != score_rules.SCORE_VERSION:
+        return True
+    if previous.reasons != reasons:
+        return True
+    return any(getattr(previous, name) != values[name] for name in SHOWN_FIELDS)
+
+
+def recompute_trust(session: Session, now: datetime | None = None) -> dict[str, int]:
+    """The scores job: reveal due ratings, compute network trust (EigenTrust over the shown
+    ratings, KYC-verified members pre-trusted) and every active member's scores and grade
+    as of `now`; store and publish a snapshot where something shown changed, and log grade
+    changes. Returns counts for the job report."""
+    with _command(session):
+        moment = now or clock.now()
+        # The first append locks the log head for this transaction: nothing can be logged
+        # between the inputs read below and the scores published from them.
+        audit.append(
+            session,
+            type="score.run",
+            subject_user_id=None,
+            payload={"score_version": score_rules.SCORE_VERSION, "as_of": _when(moment)},
+        )
+        revealed = _reveal_due(session, moment)
+        inputs = queries.score_inputs(session)
+        network, percentiles = log_rules.network_trust(inputs.ratings_by_id, inputs.pretrusted)
+        run = ScoreRun(
+            as_of=moment,
+            score_version=score_rules.SCORE_VERSION,
+            ratings_revealed=revealed,
+            network_members=len(network.trust),
+            eigentrust_iterations=network.iterations,
+            eigentrust_converged=network.converged,
+            created_at=clock.now(),
+        )
+        session.add(run)
+        session.flush()
+        latest = queries.latest_snapshots(session, inputs.members)
+        written = changed_grades = 0
+        received: dict[str, list[score_rules.Rating]] = defaultdict(list)
+        for rating in inputs.ratings_by_id.values():
+            received[str(rating.ratee_id)].append(rating)
+        for user_id in sorted(inputs.members):
+            pseudonym = inputs.pseudonyms[user_id]
+            reputation = log_rules.reputation(
+                pseudonym,
+                received.get(pseudonym, ()),
+                inputs.completed.get(pseudonym, ()),
+                inputs.repayments.get(pseudonym, ()),
+                percentiles.get(pseudonym, 0.0),
+                moment,
+            )
+            values = _snapshot_values(reputation)
+            previous = latest.get(user_id)
+            if not _changed(previous, values, reputation.grade.reasons):
+                continue
+            leaf = audit.append(
+                session,
+                type="score.published",
+                subject_user_id=user_id,
+                payload={
+                    "score_version": score_rules.SCORE_VERSION,
+                    "as_of": _when(moment),
+                    "scores": reputation.published(),
+                },
+            )
+            session.add(
+                ScoreSnapshot(
+                    user_id=user_id,
+                    run_id=run.id,
+                    as_of=moment,
+                    score_version=score_rules.SCORE_VERSION,
+                    reasons_json=queries.dump_reasons(reputation.grade.reasons),
+                    log_sequence=leaf.sequence,
+                    **values,
+                )
+            )
+            written += 1
+            before = previous.grade if previous is not None else None
+            if before != values["grade"]:
+                changed_grades += 1
+                audit.append(
+                    session,
+                    type="grade.changed",
+                    subject_user_id=user_id,
+                    payload={
+                        "from": before,
+                        "to": values["grade"],
+                        "score_version": score_rules.SCORE_VERSION,
+                        "reasons": list(reputation.grade.reasons),
+                    },
+                )
+        run.members_scored = len(inputs.members)
+        run.snapshots_written = written
+        run.grades_changed = changed_grades
+    return {
+        "trust.ratings_revealed": revealed,
+        "trust.members_scored": len(inputs.members),
+        "trust.snapshots_written": written,
+        "trust.grades_changed": changed_grades,
+    }
