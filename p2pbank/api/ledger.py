@@ -10,12 +10,12 @@ from p2pbank.api.auth import current_api_user, protect
 from p2pbank.db import db_session
 from p2pbank.ledger import queries
 from p2pbank.ledger.schemas import (
-    AccountOut,
-    AccountPageOut,
-    AccountsQuery,
-    EntryOut,
-    PageQuery,
+    JournalEntryOut,
+    LedgerAccountOut,
+    LedgerAccountPageOut,
+    LedgerAccountsQuery,
     StatementOut,
+    StatementQuery,
     TrialBalanceOut,
     WalletOut,
 )
@@ -41,7 +41,7 @@ class Wallet(MethodView):
 
 @blp.route("/wallet/statement")
 class WalletStatement(MethodView):
-    @blp.arguments(PageQuery, location="query")
+    @blp.arguments(StatementQuery, location="query")
     @blp.response(200, StatementOut)
     def get(self, args):
         """Your wallet's postings, newest first, each with the balance after it."""
@@ -50,8 +50,8 @@ class WalletStatement(MethodView):
 
 @blp.route("/ledger/accounts")
 class Accounts(MethodView):
-    @blp.arguments(AccountsQuery, location="query")
-    @blp.response(200, AccountPageOut)
+    @blp.arguments(LedgerAccountsQuery, location="query")
+    @blp.response(200, LedgerAccountPageOut)
     def get(self, args):
         """Auditors: every account with its balances, by code."""
         return queries.auditor_accounts(db_session(), _viewer(), **args)
@@ -59,7 +59,7 @@ class Accounts(MethodView):
 
 @blp.route("/ledger/accounts/<code>")
 class AccountItem(MethodView):
-    @blp.response(200, AccountOut)
+    @blp.response(200, LedgerAccountOut)
     def get(self, code: str):
         """Auditors: one account and its balances."""
         return queries.auditor_account(db_session(), _viewer(), code)
@@ -67,7 +67,7 @@ class AccountItem(MethodView):
 
 @blp.route("/ledger/accounts/<code>/statement")
 class AccountStatement(MethodView):
-    @blp.arguments(PageQuery, location="query")
+    @blp.arguments(StatementQuery, location="query")
     @blp.response(200, StatementOut)
     def get(self, args, code: str):
         """Auditors: an account's postings with running balance, newest first."""
@@ -76,7 +76,7 @@ class AccountStatement(MethodView):
 
 @blp.route("/ledger/entries/<int:entry_id>")
 class EntryItem(MethodView):
-    @blp.response(200, EntryOut)
+    @blp.response(200, JournalEntryOut)
     def get(self, entry_id: int):
         """Auditors: one journal entry with its postings and content hash."""
         return queries.auditor_entry(db_session(), _viewer(), entry_id)

@@ -10,18 +10,18 @@ from p2pbank.ledger.queries import MAX_PER_PAGE
 Minor = fields.Integer
 
 
-class PageQuery(Schema):
+class StatementQuery(Schema):
     page = fields.Integer(strict=False, load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(
         strict=False, load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE)
     )
 
 
-class AccountsQuery(PageQuery):
+class LedgerAccountsQuery(StatementQuery):
     prefix = fields.String(load_default="", validate=validate.Length(max=120))
 
 
-class HoldOut(Schema):
+class WalletHoldOut(Schema):
     id = fields.Integer()
     amount_minor = Minor()
     currency = fields.String()
@@ -39,7 +39,7 @@ class WalletOut(Schema):
     posted_minor = Minor(attribute="posted")
     held_minor = Minor(attribute="held")
     available_minor = Minor(attribute="available")
-    open_holds = fields.List(fields.Nested(HoldOut))
+    open_holds = fields.List(fields.Nested(WalletHoldOut))
 
 
 class StatementLineOut(Schema):
@@ -65,7 +65,7 @@ class StatementOut(Schema):
     lines = fields.List(fields.Nested(StatementLineOut))
 
 
-class AccountOut(Schema):
+class LedgerAccountOut(Schema):
     id = fields.Integer()
     code = fields.String()
     type = fields.String()
@@ -79,15 +79,15 @@ class AccountOut(Schema):
     closed_at = fields.DateTime(allow_none=True)
 
 
-class AccountPageOut(Schema):
+class LedgerAccountPageOut(Schema):
     page = fields.Integer()
     per_page = fields.Integer()
     total = fields.Integer()
     pages = fields.Integer()
-    accounts = fields.List(fields.Nested(AccountOut))
+    accounts = fields.List(fields.Nested(LedgerAccountOut))
 
 
-class PostingOut(Schema):
+class LedgerPostingOut(Schema):
     id = fields.Integer()
     account_code = fields.String()
     account_type = fields.String()
@@ -96,7 +96,7 @@ class PostingOut(Schema):
     side = fields.String()
 
 
-class EntryOut(Schema):
+class JournalEntryOut(Schema):
     id = fields.Integer()
     idempotency_key = fields.String()
     kind = fields.String()
@@ -109,7 +109,7 @@ class EntryOut(Schema):
     content_hash = fields.String()
     reverses_entry_id = fields.Integer(allow_none=True)
     reversed_by_entry_id = fields.Integer(allow_none=True)
-    postings = fields.List(fields.Nested(PostingOut))
+    postings = fields.List(fields.Nested(LedgerPostingOut))
 
 
 class TrialBalanceRowOut(Schema):

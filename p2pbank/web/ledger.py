@@ -16,7 +16,7 @@ from p2pbank.db import db_session
 from p2pbank.errors import ValidationFailed
 from p2pbank.ledger import queries
 from p2pbank.ledger.checks import check_ledger
-from p2pbank.ledger.schemas import AccountsQuery, PageQuery
+from p2pbank.ledger.schemas import LedgerAccountsQuery, StatementQuery
 from p2pbank.money import exponent
 from p2pbank.web.nav import dashboard_panel, everyone, has_role, nav_item
 
@@ -54,7 +54,7 @@ def _wallet_for_panel():
 @bp.get("/wallet")
 @login_required
 def wallet():
-    paging = _args(PageQuery())
+    paging = _args(StatementQuery())
     session = db_session()
     summary = queries.wallet_summary(session, current_user.id)
     page = queries.wallet_statement(session, current_user.id, **paging)
@@ -139,7 +139,7 @@ def check():
 @bp.get("/ledger/accounts")
 @login_required
 def accounts():
-    args = _args(AccountsQuery())
+    args = _args(LedgerAccountsQuery())
     page = queries.auditor_accounts(db_session(), _viewer(), **args)
     return render_template("ledger/accounts.html", accounts=page, prefix=args["prefix"])
 
@@ -147,7 +147,7 @@ def accounts():
 @bp.get("/ledger/accounts/<code>")
 @login_required
 def account(code: str):
-    paging = _args(PageQuery())
+    paging = _args(StatementQuery())
     session = db_session()
     viewer = _viewer()
     view = queries.auditor_account(session, viewer, code)

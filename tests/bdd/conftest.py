@@ -30,16 +30,31 @@ def _word_type(pattern: str):
     return convert
 
 
+def _amount_type():
+    """'25.00' or '-40.00' (two decimals, as written after EUR) -> integer minor units."""
+
+    def convert(text: str) -> int:
+        whole, _, cents = text.lstrip("-").partition(".")
+        minor = int(whole) * 100 + int(cents)
+        return -minor if text.startswith("-") else minor
+
+    convert.pattern = r"-?\d+\.\d{2}"  # type: ignore[attr-defined]
+    convert.regex_group_count = 0  # type: ignore[attr-defined]
+    return convert
+
+
 TYPES = {
     "Name": _word_type(r"[A-Z][A-Za-z-]*"),
     "Roles": _word_type(r"[a-z]+(?:(?:, | and )[a-z]+)*"),
+    "Amount": _amount_type(),
 }
 
 
 def phrase(text: str) -> parsers.parse:
     """A step pattern where `{name:Name}` is one capitalised word (a person) and
-    `{roles:Roles}` is 'lender', 'lender and borrower' or 'lender, borrower and backer'.
-    Typed placeholders keep steps from swallowing each other's words."""
+    `{roles:Roles}` is 'lender', 'lender and borrower' or 'lender, borrower and backer';
+    `{amount:Amount}` is '25.00' or '-40.00' (given in minor units, 2500). Typed
+    placeholders keep steps from swallowing each other's words."""
     return parsers.parse(text, extra_types=TYPES)
 
 
@@ -275,3 +290,80 @@ def _api_answers(story, status):
     assert story.last.status_code == status, story.text()
     if status >= 400:
         assert story.last.mimetype == "application/problem+json"
+
+
+# --- money in wallets (the ledger; other domains' features use these too) -----------------
+#
+# Amounts are written "EUR 25.00" ({amount:Amount} -> 2500 minor units). A deposit here is a
+# posted entry from the platform's gateway clearing account, the way a settled card payment
+# ends up in the ledger, so features of any domain can start with money in a wallet.
+
+
+def wallet_deposit(session, user_id: int, minor: int) -> None:
+    from uuid import uuid4
+
+    from p2pbank.ledger import services as ledger
+    from p2pbank.money import Money
+
+    ledger.ensure_platform_account(session, ledger.PLATFORM_GATEWAY_CLEARING)
+    ledger.ensure_wallet(session, user_id)
+    ledger.transfer(
+        session,
+        from_code=ledger.PLATFORM_GATEWAY_CLEARING,
+        to_code=ledger.wallet_code(user_id),
+        amount=Money(minor),
+        kind="deposit",
+        idempotency_key=f"bdd:deposit:{uuid4().hex}",
+        memo="Card deposit",
+    )
+    session.commit()
+
+
+def shown_money(story: Story, minor: int, currency: str = "EUR") -> str:
+    """An amount as the pages show it."""
+    from p2pbank.web.filters import money
+
+    with story.app.test_request_context():  # type: ignore[attr-defined]
+        return money(minor, currency)
+
+
+@given(phrase("{name:Name} has EUR {amount:Amount} in the wallet"))
+@given(phrase("{name:Name} has EUR {amount:Amount} in her wallet"))
+@given(phrase("{name:Name} has EUR {amount:Amount} in his wallet"))
+def _has_money(story, session, name, amount):
+    wallet_deposit(session, story.person(name).id, amount)
+
+
+@when(phrase("a deposit of EUR {amount:Amount} reaches {name:Name}'s wallet"))
+def _deposit_reaches(story, session, name, amount):
+    wallet_deposit(session, story.person(name).id, amount)
+
+
+@then(
+    phrase(
+        "{name:Name}'s wallet shows available EUR {available:Amount}, "
+        "on hold EUR {held:Amount} and posted EUR {posted:Amount}"
+    )
+)
+def _wallet_shows(story, name, available, held, posted):
+    """What the person sees on their own wallet page (signing them in if needed)."""
+    browser = story.browser(name)
+    page = browser.get("/wallet")
+    if page.status_code == 302:
+        browser.login(story.person(name).email)
+        page = browser.get("/wallet")
+    assert page.status_code == 200, page.status_code
+    html = page.get_data(as_text=True)
+    for label, minor in (("available", available), ("held", held), ("posted", posted)):
+        shown = re.search(rf'data-balance="{label}">([^<]*)<', html)
+        assert shown, f"no {label} balance on {name}'s wallet page"
+        assert shown.group(1) == shown_money(story, minor), (label, shown.group(1))
+    story.remember(name, page)
+
+
+@then(phrase("the ledger check finds nothing wrong"))
+def _ledger_check_passes(session):
+    from p2pbank.ledger.checks import check_ledger
+
+    report = check_ledger(session)
+    assert report.ok, report.violations
