@@ -1,0 +1,249 @@
+"""The independent verifier end to end: `python -m p2pbank.audit.verify` over real HTTP
+against a live server with real committed data in its own fresh SQLite database."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from werkzeug.serving import make_server
+
+from p2pbank.app import create_app
+from p2pbank.audit import services, verify
+from p2pbank.audit.keys import signer_for
+from p2pbank.config import Config
+from p2pbank.db import Base
+from p2pbank.identity import services as identity
+from p2pbank.models import load_all
+from tests.conftest import STRONG_PASSWORD, TEST_SECRET
+
+
+class Platform:
+    """A running platform: app, its own database, a server on 127.0.0.1."""
+
+    def __init__(self, folder: Path) -> None:
+        config = Config(
+            ENV="testing",
+            SECRET_KEY=TEST_SECRET,
+            DATABASE_URL=f"sqlite:///{folder / 'live.sqlite3'}",
+            INSTANCE_PATH=str(folder / "instance"),
+            TESTING=True,
+        ).finish()
+        self.app = create_app(config)
+        load_all()
+        self.engine = self.app.extensions["p2pbank.engine"]
+        Base.metadata.create_all(self.engine)
+        self.signer = signer_for(self.app.config)
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def session(self):
+        return self.app.extensions["p2pbank.sessionmaker"]()
+
+    def members(self, count: int, start: int = 0) -> None:
+        with self.session() as s:
+            for n in range(start, start + count):
+                user = identity.sign_up(
+                    s,
+                    email=f"member{n}@example.test",
+                    display_name=f"Member {n}",
+                    password=STRONG_PASSWORD,
+                    roles=["lender"],
+                )
+                identity.set_kyc_status(s, None, user.id, "pending", "test")
+                identity.set_kyc_status(s, None, user.id, "verified", "test")
+
+    def events(self, count: int) -> None:
+        with self.session() as s:
+            for i in range(count):
+                services.append(s, type="test.platform", subject_user_id=None, payload={"i": i})
+            s.commit()
+
+    def sign(self) -> int:
+        with self.session() as s:
+            return services.sign_checkpoint(s, self.signer, self.signer.name).tree_size
+
+    def tamper(self, sql: str, **params) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(text(sql), params)
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+        self.engine.dispose()
+
+
+@pytest.fixture
+def platform(tmp_path):
+    live = Platform(tmp_path)
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
+def run_verifier(capsys, *args: str) -> tuple[int, str]:
+    status = verify.main(list(args))
+    return status, capsys.readouterr().out
+
+
+def test_an_auditor_verifies_the_log_and_later_its_growth(platform, tmp_path, capsys):
+    platform.members(3)  # role.granted and kyc.verified events
+    platform.events(4)
+    size = platform.sign()
+    state = tmp_path / "auditor-state.json"
+    vkey = platform.signer.verifier.vkey
+
+    status, out = run_verifier(capsys, "--url", platform.url, "--state", str(state), "--key", vkey)
+    assert status == 0, out
+    assert f"checkpoint: {platform.signer.name}, {size} entries" in out
+    assert f"entries: {size} downloaded; leaf hashes and root recomputed: OK" in out
+    assert "3 members" in out and "0 differences" in out
+    assert out.rstrip().endswith(f"state saved to {state}")
+    saved = json.loads(state.read_text())
+    assert saved["size"] == size and saved["vkey"] == vkey
+    assert (tmp_path / "auditor-state.json.leaves").stat().st_size == 32 * size
+
+    platform.members(2, start=3)
+    grown = platform.sign()
+    status, out = run_verifier(capsys, "--url", platform.url, "--state", str(state))
+    assert status == 0, out
+    assert f"consistency with the checkpoint of {size} entries seen before: OK" in out
+    assert json.loads(state.read_text())["size"] == grown
+
+
+def test_the_verifier_catches_a_tampered_entry_and_names_it(platform, tmp_path, capsys):
+    platform.members(2)
+    platform.events(10)
+    platform.sign()
+    state = tmp_path / "state.json"
+    vkey = platform.signer.verifier.vkey
+    assert run_verifier(capsys, "--url", platform.url, "--state", str(state), "--key", vkey)[0] == 0
+
+    with platform.session() as s:
+        forged = bytes(s.get(services.LogLeaf, 9).data).replace(b'"i":5', b'"i":50')
+    platform.tamper("UPDATE audit_leaves SET data = :d WHERE sequence = 9", d=forged)
+    status, out = run_verifier(capsys, "--url", platform.url, "--state", str(state))
+    assert status == 1, out
+    assert "[entry 9] the stored leaf hash differs from the entry's data" in out
+    assert out.rstrip().endswith("RESULT: FAILED - first bad index 9")
+    assert json.loads(state.read_text())["size"] == 14  # a failed run never moves the state
+
+
+def test_a_thorough_rewrite_is_named_exactly_with_the_saved_leaf_hashes(platform, tmp_path, capsys):
+    platform.events(12)
+    platform.sign()
+    state = tmp_path / "state.json"
+    vkey = platform.signer.verifier.vkey
+    assert run_verifier(capsys, "--url", platform.url, "--state", str(state), "--key", vkey)[0] == 0
+    # Rewrite entry 5 and every hash above it, then sign the rewritten log with the real key:
+    # the signature is fine, only the auditor's memory of the log can tell.
+    from p2pbank.audit import merkle
+
+    with platform.session() as s:
+        forged = bytes(s.get(services.LogLeaf, 5).data).replace(b'"i":5', b'"i":55')
+    platform.tamper(
+        "UPDATE audit_leaves SET data = :d, leaf_hash = :h WHERE sequence = 5",
+        d=forged,
+        h=merkle.leaf_hash(forged),
+    )
+    with platform.engine.connect() as conn:
+        hashes = [
+            bytes(h)
+            for (h,) in conn.execute(text("SELECT leaf_hash FROM audit_leaves ORDER BY sequence"))
+        ]
+    compact = merkle.CompactRange()
+    for digest in hashes:
+        for level, index, value in compact.append(digest)[1:]:
+            platform.tamper(
+                "UPDATE audit_nodes SET hash = :h WHERE level = :l AND node_index = :i",
+                h=value,
+                l=level,
+                i=index,
+            )
+    platform.tamper("UPDATE audit_log_head SET frontier = :f", f=b"".join(compact.roots))
+    platform.events(1)
+    platform.sign()
+
+    status, out = run_verifier(capsys, "--url", platform.url, "--state", str(state))
+    assert status == 1, out
+    assert "changed since the checkpoint of 12 entries" in out
+    assert out.rstrip().endswith("RESULT: FAILED - first bad index 5")
+
+
+def test_a_tampered_node_is_caught_by_the_proofs(platform, tmp_path, capsys):
+    platform.events(16)
+    platform.sign()
+    platform.tamper(
+        "UPDATE audit_nodes SET hash = :h WHERE level = 2 AND node_index = 2", h=bytes(32)
+    )
+    status, out = run_verifier(
+        capsys, "--url", platform.url, "--key", platform.signer.verifier.vkey
+    )
+    assert status == 1, out
+    assert "the log's stored hash of entries [8, 12) is wrong" in out
+    assert out.rstrip().endswith("RESULT: FAILED - first bad index 8")
+
+
+def test_the_wrong_key_or_a_changed_key_fails(platform, tmp_path, capsys):
+    from p2pbank.audit.note import generate_signer
+
+    platform.events(3)
+    platform.sign()
+    stranger = generate_signer(platform.signer.name).verifier.vkey
+    status, out = run_verifier(capsys, "--url", platform.url, "--key", stranger)
+    assert status == 1 and "no signature by" in out
+
+    state = tmp_path / "state.json"
+    status, out = run_verifier(capsys, "--url", platform.url, "--state", str(state))
+    assert status == 0 and "WARNING trusting the key the log publishes on first use" in out
+    status, out = run_verifier(
+        capsys, "--url", platform.url, "--state", str(state), "--key", stranger
+    )
+    assert status == 1 and "the key differs from the one in the state file" in out
+
+
+def test_the_key_can_come_from_a_file(platform, tmp_path, capsys):
+    platform.events(2)
+    platform.sign()
+    key_file = tmp_path / "log.vkey"
+    key_file.write_text(platform.signer.verifier.vkey + "\n")
+    assert run_verifier(capsys, "--url", platform.url, "--key", str(key_file))[0] == 0
+
+
+def test_an_unreachable_or_unsigned_log_exits_2(platform, capsys):
+    vkey = platform.signer.verifier.vkey
+    status, out = run_verifier(capsys, "--url", platform.url, "--key", vkey)
+    assert status == 2 and "HTTP 404" in out  # nothing signed yet
+    status, _ = run_verifier(capsys, "--url", "ftp://example.test", "--key", vkey)
+    assert status == 2
+
+
+def test_the_module_runs_as_a_program(platform):
+    platform.events(5)
+    platform.sign()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "p2pbank.audit.verify",
+            "--url",
+            platform.url,
+            "--key",
+            platform.signer.verifier.vkey,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.rstrip().endswith("RESULT: OK")
