@@ -195,6 +195,106 @@ def owner_withdrawal(world: World) -> Objects:
     )
 
 
+def _lending_money(world: World, *people) -> None:
+    from p2pbank.ledger import services as ledger
+
+    clearing = ledger.PLATFORM_GATEWAY_CLEARING
+    ledger.ensure_platform_account(world.session, clearing)
+    for person in people:
+        ledger.ensure_wallet(world.session, person.id)
+        ledger.post_entry(
+            world.session,
+            postings=[(clearing, -500_000), (ledger.wallet_code(person.id), 500_000)],
+            kind="deposit",
+            idempotency_key=f"matrix-lending-deposit:{person.id}",
+        )
+    world.session.commit()
+
+
+def lending_money(world: World) -> Objects:
+    """EUR 5,000 in the owner's and the other member's wallets."""
+    _lending_money(world, world.owner, world.other)
+    return Objects()
+
+
+def lending_listing(world: World) -> Objects:
+    """The owner's loan request, listed; both members have money to lend."""
+    from p2pbank.lending import services as lending
+
+    _lending_money(world, world.owner, world.other)
+    request = lending.request_loan(
+        world.session,
+        world.owner.id,
+        amount_minor=100_000,
+        term_months=12,
+        max_rate_bps=1_400,
+        purpose_category="car",
+        purpose_text="A used car to get to work",
+    )
+    return Objects(path={"request_id": request.id})
+
+
+def lending_loan(world: World) -> Objects:
+    """The owner's loan, funded by a third member; the owner has money to pay it."""
+    from p2pbank.lending import services as lending
+
+    third = identity.sign_up(
+        world.session,
+        email="third-lender@example.test",
+        display_name="Third",
+        password=STRONG_PASSWORD,
+        roles=["lender"],
+    )
+    identity.set_kyc_status(world.session, None, third.id, "pending", "matrix")
+    identity.set_kyc_status(world.session, None, third.id, "verified", "matrix")
+    _lending_money(world, world.owner, third)
+    request = lending.request_loan(
+        world.session,
+        world.owner.id,
+        amount_minor=60_000,
+        term_months=12,
+        max_rate_bps=1_400,
+        purpose_category="car",
+        purpose_text="A used car to get to work",
+    )
+    lending.commit_to_listing(
+        world.session, third.id, request.id, amount_minor=60_000, rate_bps=1_200
+    )
+    from p2pbank.lending.models import Loan
+
+    loan = world.session.scalar(select(Loan).where(Loan.request_id == request.id))
+    return Objects(path={"loan_id": loan.id, "request_id": request.id})
+
+
+def lending_order(world: World) -> Objects:
+    """The owner's auto-invest order with money waiting."""
+    from p2pbank.lending import services as lending
+
+    _lending_money(world, world.owner)
+    order = lending.place_order(
+        world.session, world.owner.id, amount_minor=50_000, min_rate_bps={"D": 900}
+    )
+    return Objects(path={"order_id": order.id})
+
+
+LENDING = ("borrower", "lender")
+_ORDER_FORM = {"amount": "100", "rate_d": "8"}
+_REQUEST_FORM = {
+    "amount": "1000",
+    "term_months": "12",
+    "max_rate": "12",
+    "purpose_category": "car",
+    "purpose_text": "A used car to get to work",
+}
+_REQUEST_JSON = {
+    "amount_minor": 100_000,
+    "term_months": 12,
+    "max_rate_bps": 1_400,
+    "purpose_category": "car",
+    "purpose_text": "A used car to get to work",
+}
+
+
 # --- the table -----------------------------------------------------------------------------
 
 NEW_PASSWORD = "a-brand-new-secret-77"
@@ -561,6 +661,319 @@ ROWS: list[Row] = [
     Row("GET", "/api/v1/tokens", 401, 200, 200, 200, objects=owner_token),
     Row("POST", "/api/v1/tokens", 401, 201, 201, 201, data={"name": "new", "scope": "read"}),
     Row("DELETE", "/api/v1/tokens/{token_id}", 401, 404, 204, 404, objects=owner_token),
+    # lending pages: listings open for funding are for every member; requests, orders
+    # and loans are their owner's (admins may look, and cancel a listing)
+    Row("GET", "/lending/", LOGIN, 200, 200, 200, objects=lending_listing, roles=LENDING),
+    Row(
+        "GET",
+        "/lending/listings/{request_id}",
+        LOGIN,
+        200,
+        200,
+        200,
+        objects=lending_listing,
+        roles=LENDING,
+    ),
+    Row(
+        "POST",
+        "/lending/listings/{request_id}/commit",
+        LOGIN,
+        302,
+        422,
+        403,
+        objects=lending_listing,
+        roles=LENDING,
+        data={"amount": "25", "rate": "9"},
+    ),
+    Row("GET", "/lending/borrow", LOGIN, 200, 200, 200, objects=lending_loan, roles=LENDING),
+    Row("GET", "/lending/lend", LOGIN, 200, 200, 200, objects=lending_loan, roles=LENDING),
+    Row("GET", "/lending/requests/new", LOGIN, 200, 200, 200, roles=LENDING),
+    Row(
+        "POST",
+        "/lending/requests/new",
+        LOGIN,
+        302,
+        302,
+        403,
+        roles=LENDING,
+        data={**_REQUEST_FORM, "action": "confirm"},
+    ),
+    Row(
+        "POST",
+        "/lending/requests/{request_id}/cancel",
+        LOGIN,
+        404,
+        302,
+        302,
+        objects=lending_listing,
+        roles=LENDING,
+    ),
+    Row(
+        "POST",
+        "/lending/requests/{request_id}/accept",
+        LOGIN,
+        404,
+        302,
+        404,
+        objects=lending_listing,
+        roles=LENDING,
+    ),
+    Row(
+        "GET", "/lending/loans/{loan_id}", LOGIN, 404, 200, 200, objects=lending_loan, roles=LENDING
+    ),
+    Row(
+        "POST",
+        "/lending/loans/{loan_id}/pay",
+        LOGIN,
+        404,
+        302,
+        404,
+        objects=lending_loan,
+        roles=LENDING,
+    ),
+    Row(
+        "GET",
+        "/lending/loans/{loan_id}/early",
+        LOGIN,
+        404,
+        200,
+        404,
+        objects=lending_loan,
+        roles=LENDING,
+    ),
+    Row(
+        "POST",
+        "/lending/loans/{loan_id}/early",
+        LOGIN,
+        404,
+        302,
+        404,
+        objects=lending_loan,
+        roles=LENDING,
+        data={"principal": "10"},
+    ),
+    Row("GET", "/lending/orders/new", LOGIN, 200, 200, 200, roles=LENDING),
+    Row(
+        "POST",
+        "/lending/orders/new",
+        LOGIN,
+        302,
+        302,
+        403,
+        objects=lending_money,
+        roles=LENDING,
+        data=_ORDER_FORM,
+    ),
+    Row(
+        "GET",
+        "/lending/orders/{order_id}",
+        LOGIN,
+        404,
+        200,
+        200,
+        objects=lending_order,
+        roles=LENDING,
+    ),
+    Row(
+        "POST",
+        "/lending/orders/{order_id}/cancel",
+        LOGIN,
+        404,
+        302,
+        404,
+        objects=lending_order,
+        roles=LENDING,
+    ),
+    Row(
+        "POST",
+        "/lending/orders/{order_id}/reinvest",
+        LOGIN,
+        404,
+        302,
+        404,
+        objects=lending_order,
+        roles=LENDING,
+        data={"reinvest": "on"},
+    ),
+    Row(
+        "GET",
+        "/api/v1/lending/listings",
+        401,
+        200,
+        200,
+        200,
+        objects=lending_listing,
+        roles=LENDING,
+    ),
+    Row(
+        "GET",
+        "/api/v1/lending/listings/{request_id}",
+        401,
+        200,
+        200,
+        200,
+        objects=lending_listing,
+        roles=LENDING,
+    ),
+    Row(
+        "POST",
+        "/api/v1/lending/listings/{request_id}/commitments",
+        401,
+        201,
+        422,
+        403,
+        objects=lending_listing,
+        roles=LENDING,
+        data={"amount_minor": 2500, "rate_bps": 900},
+    ),
+    Row(
+        "POST",
+        "/api/v1/lending/schedule-preview",
+        401,
+        200,
+        200,
+        200,
+        roles=LENDING,
+        data={"amount_minor": 100000, "term_months": 12, "max_rate_bps": 1400},
+    ),
+    Row("GET", "/api/v1/lending/requests", 401, 200, 200, 200, objects=lending_loan, roles=LENDING),
+    Row("POST", "/api/v1/lending/requests", 401, 201, 201, 403, roles=LENDING, data=_REQUEST_JSON),
+    Row(
+        "POST",
+        "/api/v1/lending/requests/{request_id}/cancel",
+        401,
+        404,
+        409,
+        200,
+        objects=lending_listing,
+        roles=LENDING,
+    ),
+    Row(
+        "POST",
+        "/api/v1/lending/requests/{request_id}/accept",
+        401,
+        404,
+        409,
+        404,
+        objects=lending_listing,
+        roles=LENDING,
+    ),
+    Row("GET", "/api/v1/lending/orders", 401, 200, 200, 200, objects=lending_order, roles=LENDING),
+    Row(
+        "POST",
+        "/api/v1/lending/orders",
+        401,
+        201,
+        201,
+        403,
+        objects=lending_money,
+        roles=LENDING,
+        data={"amount_minor": 10000, "min_rate_bps": {"D": 800}},
+    ),
+    Row(
+        "GET",
+        "/api/v1/lending/orders/{order_id}",
+        401,
+        404,
+        200,
+        200,
+        objects=lending_order,
+        roles=LENDING,
+    ),
+    Row(
+        "POST",
+        "/api/v1/lending/orders/{order_id}/cancel",
+        401,
+        404,
+        200,
+        404,
+        objects=lending_order,
+        roles=LENDING,
+    ),
+    Row(
+        "POST",
+        "/api/v1/lending/orders/{order_id}/reinvest",
+        401,
+        404,
+        200,
+        404,
+        objects=lending_order,
+        roles=LENDING,
+        data={"reinvest": True},
+    ),
+    Row("GET", "/api/v1/lending/parts", 401, 200, 200, 200, objects=lending_loan, roles=LENDING),
+    Row(
+        "GET",
+        "/api/v1/lending/dashboard/lender",
+        401,
+        200,
+        200,
+        200,
+        objects=lending_loan,
+        roles=LENDING,
+    ),
+    Row(
+        "GET",
+        "/api/v1/lending/dashboard/borrower",
+        401,
+        200,
+        200,
+        200,
+        objects=lending_loan,
+        roles=LENDING,
+    ),
+    Row("GET", "/api/v1/lending/loans", 401, 200, 200, 200, objects=lending_loan, roles=LENDING),
+    Row(
+        "GET",
+        "/api/v1/lending/loans/{loan_id}",
+        401,
+        404,
+        200,
+        200,
+        objects=lending_loan,
+        roles=LENDING,
+    ),
+    Row(
+        "GET",
+        "/api/v1/lending/loans/{loan_id}/repayments",
+        401,
+        404,
+        200,
+        200,
+        objects=lending_loan,
+        roles=LENDING,
+    ),
+    Row(
+        "POST",
+        "/api/v1/lending/loans/{loan_id}/pay",
+        401,
+        404,
+        201,
+        404,
+        objects=lending_loan,
+        roles=LENDING,
+    ),
+    Row(
+        "GET",
+        "/api/v1/lending/loans/{loan_id}/early-repayment",
+        401,
+        404,
+        200,
+        404,
+        objects=lending_loan,
+        roles=LENDING,
+    ),
+    Row(
+        "POST",
+        "/api/v1/lending/loans/{loan_id}/early-repayment",
+        401,
+        404,
+        201,
+        404,
+        objects=lending_loan,
+        roles=LENDING,
+        data={"principal_minor": 1000},
+    ),
 ]
 
 # Routes that are not about whose data it is, with the reason; everything else needs a row.

@@ -1,0 +1,535 @@
+"""Input and output shapes for lending (marshmallow, no framework).
+
+The API takes money as strict integer cents (`*_minor`) and rates as strict integer basis
+points (`*_bps`), each with its range. The page forms take what people type -- euros such
+as "1,250.50" and percents such as "7.25" -- and load into the very same keys, exactly
+(never through a float), so pages and API call the services with the same data.
+"""
+
+from __future__ import annotations
+
+import re
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from p2pbank.lending.rules import GRADES, POLICY, euros, percent
+from p2pbank.payments.rules import parse_amount
+
+P = POLICY
+TERMS = list(P.terms_months)
+METHODS = ["annuity", "equal_principal"]
+MAX_MINOR = 10**12
+
+
+def _cents(minimum: int, maximum: int) -> validate.Range:
+    return validate.Range(min=minimum, max=maximum)
+
+
+def _euro_range(minimum: int, maximum: int) -> validate.Range:
+    """A range in cents with a message in euros, for the page forms."""
+    return validate.Range(
+        min=minimum, max=maximum, error=f"Enter {euros(minimum)} to {euros(maximum)}."
+    )
+
+
+def _rate_range(minimum: int, maximum: int) -> validate.Range:
+    return validate.Range(
+        min=minimum,
+        max=maximum,
+        error=f"Enter a rate from {percent(minimum)} to {percent(maximum)}.",
+    )
+
+
+def Cents(**kw) -> fields.Integer:  # noqa: N802 - a field factory reads like a field
+    return fields.Integer(strict=True, **kw)
+
+
+def Bps(**kw) -> fields.Integer:  # noqa: N802
+    return fields.Integer(strict=True, **kw)
+
+
+def Key() -> fields.String:  # noqa: N802
+    return fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "Idempotency key: a repeat with the same key does nothing new."},
+    )
+
+
+# --- API inputs ----------------------------------------------------------------------------
+
+
+class RequestIn(Schema):
+    amount_minor = Cents(required=True, validate=_cents(P.min_amount_minor, P.max_amount_minor))
+    term_months = fields.Integer(strict=True, required=True, validate=validate.OneOf(TERMS))
+    max_rate_bps = Bps(required=True, validate=_cents(P.min_rate_bps, P.rate_cap_bps))
+    purpose_category = fields.String(required=True, validate=validate.OneOf(P.purposes))
+    purpose_text = fields.String(required=True, validate=validate.Length(min=10, max=500))
+    method = fields.String(load_default="annuity", validate=validate.OneOf(METHODS))
+    idempotency_key = Key()
+
+
+class PreviewIn(Schema):
+    amount_minor = Cents(required=True, validate=_cents(P.min_amount_minor, P.max_amount_minor))
+    term_months = fields.Integer(strict=True, required=True, validate=validate.OneOf(TERMS))
+    max_rate_bps = Bps(required=True, validate=_cents(P.min_rate_bps, P.rate_cap_bps))
+    method = fields.String(load_default="annuity", validate=validate.OneOf(METHODS))
+
+
+class OrderIn(Schema):
+    amount_minor = Cents(required=True, validate=_cents(P.min_slice_minor, P.max_order_minor))
+    slice_minor = Cents(
+        load_default=P.min_slice_minor, validate=_cents(P.min_slice_minor, P.max_amount_minor)
+    )
+    max_per_borrower_minor = Cents(
+        load_default=None, allow_none=True, validate=_cents(P.min_slice_minor, P.max_order_minor)
+    )
+    min_rate_bps = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(GRADES)),
+        values=Bps(validate=_cents(0, P.rate_cap_bps)),
+        required=True,
+        validate=validate.Length(min=1),
+        metadata={"description": "Accepted grades and the lowest rate for each, e.g. {'C': 900}"},
+    )
+    min_term_months = fields.Integer(
+        strict=True, load_default=min(TERMS), validate=_cents(min(TERMS), max(TERMS))
+    )
+    max_term_months = fields.Integer(
+        strict=True, load_default=max(TERMS), validate=_cents(min(TERMS), max(TERMS))
+    )
+    reinvest = fields.Boolean(load_default=False)
+    idempotency_key = Key()
+
+
+class ReinvestIn(Schema):
+    reinvest = fields.Boolean(required=True)
+
+
+class CommitIn(Schema):
+    amount_minor = Cents(required=True, validate=_cents(1, P.max_amount_minor))
+    rate_bps = Bps(required=True, validate=_cents(0, P.rate_cap_bps))
+    idempotency_key = Key()
+
+
+class PayIn(Schema):
+    amount_minor = Cents(load_default=None, allow_none=True, validate=_cents(1, MAX_MINOR))
+    idempotency_key = Key()
+
+
+class EarlyIn(Schema):
+    principal_minor = Cents(
+        load_default=None, allow_none=True, validate=_cents(1, P.max_amount_minor)
+    )
+    idempotency_key = Key()
+
+
+class QuoteQuery(Schema):
+    principal_minor = fields.Integer(
+        load_default=None, allow_none=True, validate=_cents(1, P.max_amount_minor)
+    )
+
+
+class MarketQuery(Schema):
+    """Filters of the marketplace (query string, so integers arrive as text)."""
+
+    grade = fields.List(fields.String(validate=validate.OneOf(GRADES)), load_default=list)
+    term_months = fields.Integer(load_default=None, validate=validate.OneOf(TERMS))
+    purpose_category = fields.String(load_default=None, validate=validate.OneOf(P.purposes))
+    min_rate_bps = fields.Integer(load_default=None, validate=_cents(0, P.rate_cap_bps))
+    min_remaining_minor = fields.Integer(load_default=None, validate=_cents(0, P.max_amount_minor))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
+
+
+# --- page forms (what people type) ---------------------------------------------------------
+
+
+class EuroText(fields.Field):
+    """'1,250.50' or '1250.5' -> 125050 cents; exact, never through a float."""
+
+    default_error_messages = {"invalid": "Enter an amount in euros, such as 250 or 1,250.50."}
+
+    def _deserialize(self, value, attr, data, **kwargs) -> int:
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        try:
+            return parse_amount(value)
+        except ValueError as exc:
+            raise self.make_error("invalid") from exc
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else f"{value // 100}.{value % 100:02d}"
+
+
+_PERCENT = re.compile(r"^(\d{1,3})(?:[.,](\d{1,2}))?$")
+
+
+class PercentText(fields.Field):
+    """'7.25' (percent a year) -> 725 basis points; exact."""
+
+    default_error_messages = {"invalid": "Enter a rate in percent, such as 7 or 7.25."}
+
+    def _deserialize(self, value, attr, data, **kwargs) -> int:
+        match = _PERCENT.match(value.strip()) if isinstance(value, str) else None
+        if not match:
+            raise self.make_error("invalid")
+        return int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))
+
+
+def _blank_is_none(data: dict, *names: str) -> dict:
+    return {k: v for k, v in data.items() if not (k in names and str(v).strip() == "")}
+
+
+class RequestForm(Schema):
+    amount_minor = EuroText(
+        data_key="amount",
+        required=True,
+        validate=_euro_range(P.min_amount_minor, P.max_amount_minor),
+        error_messages={"required": "Enter the amount."},
+    )
+    term_months = fields.Integer(required=True, validate=validate.OneOf(TERMS))
+    max_rate_bps = PercentText(
+        data_key="max_rate", required=True, validate=_rate_range(P.min_rate_bps, P.rate_cap_bps)
+    )
+    purpose_category = fields.String(required=True, validate=validate.OneOf(P.purposes))
+    purpose_text = fields.String(required=True, validate=validate.Length(min=10, max=500))
+    method = fields.String(load_default="annuity", validate=validate.OneOf(METHODS))
+    idempotency_key = Key()
+
+
+class OrderForm(Schema):
+    amount_minor = EuroText(
+        data_key="amount", required=True, validate=_euro_range(P.min_slice_minor, P.max_order_minor)
+    )
+    slice_minor = EuroText(
+        data_key="slice",
+        load_default=P.min_slice_minor,
+        validate=_euro_range(P.min_slice_minor, P.max_amount_minor),
+    )
+    max_per_borrower_minor = EuroText(
+        data_key="max_per_borrower",
+        load_default=None,
+        validate=_euro_range(P.min_slice_minor, P.max_order_minor),
+    )
+    rate_a = PercentText(load_default=None, validate=_rate_range(0, P.rate_cap_bps))
+    rate_b = PercentText(load_default=None, validate=_rate_range(0, P.rate_cap_bps))
+    rate_c = PercentText(load_default=None, validate=_rate_range(0, P.rate_cap_bps))
+    rate_d = PercentText(load_default=None, validate=_rate_range(0, P.rate_cap_bps))
+    rate_e = PercentText(load_default=None, validate=_rate_range(0, P.rate_cap_bps))
+    min_term_months = fields.Integer(
+        load_default=min(TERMS),
+        validate=validate.Range(
+            min=min(TERMS),
+            max=max(TERMS),
+            error=f"Terms run from {min(TERMS)} to {max(TERMS)} months.",
+        ),
+    )
+    max_term_months = fields.Integer(
+        load_default=max(TERMS),
+        validate=validate.Range(
+            min=min(TERMS),
+            max=max(TERMS),
+            error=f"Terms run from {min(TERMS)} to {max(TERMS)} months.",
+        ),
+    )
+    reinvest = fields.Boolean(load_default=False)
+    idempotency_key = Key()
+
+    def load(self, data, **kwargs):  # type: ignore[override]
+        blanks = ("max_per_borrower", "slice", *(f"rate_{g.lower()}" for g in GRADES))
+        return super().load(_blank_is_none(dict(data), *blanks), **kwargs)
+
+    @validates_schema
+    def _some_grade(self, data, **_kw) -> None:
+        if all(data.get(f"rate_{g.lower()}") is None for g in GRADES):
+            raise ValidationError("Accept at least one grade: give its lowest rate.", "rate_d")
+
+    @post_load
+    def _rates(self, data, **_kw) -> dict:
+        data["min_rate_bps"] = {
+            g: data.pop(f"rate_{g.lower()}")
+            for g in GRADES
+            if data.get(f"rate_{g.lower()}") is not None
+        }
+        for g in GRADES:
+            data.pop(f"rate_{g.lower()}", None)
+        return data
+
+
+class CommitForm(Schema):
+    amount_minor = EuroText(
+        data_key="amount", required=True, validate=_euro_range(1, P.max_amount_minor)
+    )
+    rate_bps = PercentText(data_key="rate", required=True, validate=_rate_range(0, P.rate_cap_bps))
+    idempotency_key = Key()
+
+
+class PayForm(Schema):
+    amount_minor = EuroText(
+        data_key="amount", load_default=None, validate=_euro_range(1, MAX_MINOR)
+    )
+    idempotency_key = Key()
+
+    def load(self, data, **kwargs):  # type: ignore[override]
+        return super().load(_blank_is_none(dict(data), "amount"), **kwargs)
+
+
+class EarlyForm(Schema):
+    principal_minor = EuroText(
+        data_key="principal", load_default=None, validate=_euro_range(1, P.max_amount_minor)
+    )
+    idempotency_key = Key()
+
+    def load(self, data, **kwargs):  # type: ignore[override]
+        return super().load(_blank_is_none(dict(data), "principal"), **kwargs)
+
+
+# --- outputs -------------------------------------------------------------------------------
+
+
+class ScheduleRowOut(Schema):
+    number = fields.Integer()
+    due_on = fields.Date()
+    payment_minor = fields.Integer()
+    interest_minor = fields.Integer()
+    principal_minor = fields.Integer()
+    balance_minor = fields.Integer()
+    late_fee_minor = fields.Integer()
+    paid_minor = fields.Integer()
+    owed_minor = fields.Integer()
+    state = fields.String()
+
+
+class PreviewOut(Schema):
+    principal_minor = fields.Integer()
+    fee_minor = fields.Integer()
+    paid_out_minor = fields.Integer()
+    term_months = fields.Integer()
+    rate_bps = fields.Integer()
+    method = fields.String()
+    grade = fields.String()
+    grade_reasons = fields.List(fields.String())
+    apr_bps = fields.Integer(metadata={"description": "APR (CCD Annex I) including the fee"})
+    total_interest_minor = fields.Integer()
+    total_cost_minor = fields.Integer(metadata={"description": "All interest plus the fee"})
+    total_paid_minor = fields.Integer()
+    instalment_minor = fields.Integer()
+    rows = fields.List(fields.Nested(ScheduleRowOut))
+
+
+class ListingOut(Schema):
+    id = fields.Integer()
+    borrower_name = fields.String()
+    grade = fields.String()
+    grade_reasons = fields.List(fields.String())
+    grade_rule_version = fields.String()
+    currency = fields.String()
+    amount_minor = fields.Integer()
+    funded_minor = fields.Integer()
+    open_minor = fields.Integer()
+    progress_percent = fields.Integer()
+    term_months = fields.Integer()
+    max_rate_bps = fields.Integer()
+    method = fields.String()
+    purpose_category = fields.String()
+    purpose_text = fields.String()
+    status = fields.String()
+    listed_at = fields.DateTime()
+    expires_at = fields.DateTime()
+    accept_by = fields.DateTime(allow_none=True)
+    is_own = fields.Boolean()
+
+
+class MarketOut(Schema):
+    listings = fields.List(fields.Nested(ListingOut))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+
+
+class FillOut(Schema):
+    amount_minor = fields.Integer()
+    rate_bps = fields.Integer()
+    mine = fields.Boolean()
+
+
+class SkipOut(Schema):
+    reason = fields.String()
+    text = fields.String()
+    mine = fields.Boolean()
+    count = fields.Integer()
+
+
+class MatchOut(Schema):
+    id = fields.Integer()
+    trigger = fields.String()
+    created_at = fields.DateTime()
+    rule = fields.String()
+    filled_minor = fields.Integer()
+    funded_after_minor = fields.Integer()
+    weighted_rate_bps = fields.Integer(allow_none=True)
+    fills = fields.List(fields.Nested(FillOut))
+    skipped = fields.List(fields.Nested(SkipOut))
+
+
+class CommitmentOut(Schema):
+    id = fields.Integer()
+    request_id = fields.Integer()
+    order_id = fields.Integer(allow_none=True)
+    amount_minor = fields.Integer()
+    rate_bps = fields.Integer()
+    status = fields.String()
+    created_at = fields.DateTime()
+
+
+class ListingDetailOut(Schema):
+    listing = fields.Nested(ListingOut)
+    matches = fields.List(fields.Nested(MatchOut))
+    my_commitments = fields.List(fields.Nested(CommitmentOut))
+    acceptance = fields.Nested(PreviewOut, allow_none=True)
+    loan_id = fields.Integer(allow_none=True)
+    min_acceptable_minor = fields.Integer()
+
+
+class OrderOut(Schema):
+    id = fields.Integer()
+    status = fields.String()
+    currency = fields.String()
+    amount_minor = fields.Integer()
+    remaining_minor = fields.Integer()
+    committed_minor = fields.Integer()
+    lent_minor = fields.Integer()
+    slice_minor = fields.Integer()
+    max_per_borrower_minor = fields.Integer()
+    min_rate_bps = fields.Dict(keys=fields.String(), values=fields.Integer())
+    min_term_months = fields.Integer()
+    max_term_months = fields.Integer()
+    reinvest = fields.Boolean()
+    placed_at = fields.DateTime()
+    cancelled_at = fields.DateTime(allow_none=True)
+
+
+class NotMatchedOut(Schema):
+    listing_id = fields.Integer()
+    reason = fields.String()
+
+
+class OrderDetailOut(Schema):
+    order = fields.Nested(OrderOut)
+    commitments = fields.List(fields.Nested(CommitmentOut))
+    not_matched = fields.Method("_not_matched")
+
+    def _not_matched(self, detail) -> list[dict]:
+        return [{"listing_id": i, "reason": text} for i, text in detail.not_matched]
+
+
+class LoanOut(Schema):
+    id = fields.Integer()
+    request_id = fields.Integer()
+    status = fields.String()
+    grade = fields.String()
+    currency = fields.String()
+    principal_minor = fields.Integer()
+    fee_minor = fields.Integer()
+    outstanding_minor = fields.Integer()
+    written_off_minor = fields.Integer()
+    recovered_minor = fields.Integer()
+    debt_minor = fields.Integer()
+    term_months = fields.Integer()
+    method = fields.String()
+    rate_bps = fields.Integer()
+    apr_bps = fields.Integer()
+    instalment_minor = fields.Integer()
+    issued_at = fields.DateTime()
+    days_past_due = fields.Integer()
+    arrears_bucket = fields.String()
+    due_now_minor = fields.Integer()
+    next_due_on = fields.Date(allow_none=True)
+    next_payment_minor = fields.Integer()
+    lenders = fields.Integer()
+    rows = fields.List(fields.Nested(ScheduleRowOut))
+
+
+class RepaymentOut(Schema):
+    id = fields.Integer()
+    loan_id = fields.Integer()
+    kind = fields.String()
+    amount_minor = fields.Integer()
+    principal_minor = fields.Integer()
+    interest_minor = fields.Integer()
+    late_fee_minor = fields.Integer()
+    recovery_minor = fields.Integer()
+    servicing_fee_minor = fields.Integer()
+    created_at = fields.DateTime()
+
+
+class QuoteOut(Schema):
+    principal_minor = fields.Integer()
+    interest_minor = fields.Integer()
+    total_minor = fields.Integer()
+    remaining_minor = fields.Integer()
+    new_term_months = fields.Integer()
+    instalment_minor = fields.Integer()
+    rows = fields.List(fields.Nested(ScheduleRowOut))
+
+
+class PartOut(Schema):
+    id = fields.Integer()
+    loan_id = fields.Integer()
+    grade = fields.String()
+    term_months = fields.Integer()
+    rate_bps = fields.Integer()
+    principal_minor = fields.Integer()
+    outstanding_minor = fields.Integer()
+    received_principal_minor = fields.Integer()
+    received_interest_minor = fields.Integer()
+    received_late_fees_minor = fields.Integer()
+    received_recoveries_minor = fields.Integer()
+    servicing_fees_minor = fields.Integer()
+    written_off_minor = fields.Integer()
+    loan_status = fields.String()
+    days_past_due = fields.Integer()
+    arrears_bucket = fields.String()
+    next_due_on = fields.Date(allow_none=True)
+    next_amount_minor = fields.Integer()
+    issued_at = fields.DateTime()
+
+
+class ExpectedOut(Schema):
+    due_on = fields.Date()
+    amount_minor = fields.Integer()
+
+
+class ReturnsOut(Schema):
+    net_annualized_return = fields.Float(allow_none=True)
+    xirr = fields.Float(allow_none=True)
+    explanation = fields.List(fields.String())
+
+
+class LenderDashboardOut(Schema):
+    currency = fields.String()
+    available_minor = fields.Integer()
+    held_minor = fields.Integer()
+    lent_out_minor = fields.Integer()
+    committed_minor = fields.Integer()
+    in_orders_minor = fields.Integer()
+    income_minor = fields.Integer()
+    written_off_minor = fields.Integer()
+    orders = fields.List(fields.Nested(OrderOut))
+    commitments = fields.List(fields.Nested(CommitmentOut))
+    parts = fields.List(fields.Nested(PartOut))
+    expected = fields.List(fields.Nested(ExpectedOut))
+    returns = fields.Nested(ReturnsOut)
+
+
+class BorrowerDashboardOut(Schema):
+    currency = fields.String()
+    available_minor = fields.Integer()
+    limit_minor = fields.Integer()
+    limit_reason = fields.String()
+    grade = fields.String()
+    grade_reasons = fields.List(fields.String())
+    grade_rule_version = fields.String()
+    can_request = fields.Boolean()
+    requests = fields.List(fields.Nested(ListingOut))
+    loans = fields.List(fields.Nested(LoanOut))
