@@ -107,9 +107,11 @@ def reconcile(
 ) -> ReconReport:
     report = ReconReport(gateway=gateway.name, since=since)
     clearing = services.CLEARING
+    currency_of: dict[int, str] = {}  # entry id -> currency, for lines without a gateway side
 
     # Deposits and their fees ----------------------------------------------------------------
     deposits = _entries(session, "deposit", since)
+    currency_of.update((e.id, e.currency) for e in deposits)
     deposit_amounts = _entry_amounts(session, [e.id for e in deposits], clearing)
     by_ref: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for entry in deposits:
@@ -166,7 +168,7 @@ def reconcile(
                         "payment",
                         ref or "(none)",
                         MISSING_AT_GATEWAY,
-                        "EUR",
+                        currency_of[entry_id],
                         None,
                         amount,
                         (entry_id,),
@@ -180,6 +182,7 @@ def reconcile(
         for r in session.scalars(select(Refund).where(Refund.gateway_refund_id.is_not(None)))
     }
     refund_entries = _entries(session, "refund", since)
+    currency_of.update((e.id, e.currency) for e in refund_entries)
     refund_amounts = _entry_amounts(session, [e.id for e in refund_entries], clearing)
     refund_by_row: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for entry in refund_entries:
@@ -211,7 +214,7 @@ def reconcile(
                         "refund",
                         f"refund {row_id}",
                         MISSING_AT_GATEWAY,
-                        "EUR",
+                        currency_of[entry_id],
                         None,
                         amount,
                         (entry_id,),
@@ -226,6 +229,7 @@ def reconcile(
     }
     withdrawals = _entries(session, "withdrawal", since)
     reversals = [e for e in _entries(session, "reversal", since) if e.ref_type == "payout"]
+    currency_of.update((e.id, e.currency) for e in withdrawals + reversals)
     moved = _entry_amounts(session, [e.id for e in withdrawals + reversals], clearing)
     by_payout: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for entry in withdrawals + reversals:
@@ -276,7 +280,7 @@ def reconcile(
                         "transfer",
                         f"payout {payout_id}",
                         MISSING_AT_GATEWAY,
-                        "EUR",
+                        currency_of[entry_id],
                         None,
                         amount,
                         (entry_id,),

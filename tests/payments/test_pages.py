@@ -226,3 +226,33 @@ def test_refunds_are_for_admins(signed_in, make_user, session):
     )
     assert done.status_code == 302
     assert wallet_summary(session, lena.id).available == 5_000
+
+
+def test_with_stripe_the_card_is_taken_by_stripe_js(stripe_app, make_user, session):
+    """With a Stripe key the deposit page mounts Stripe's Payment Element (the card never
+    reaches our server) and allows exactly Stripe.js in its content security policy."""
+    from tests.conftest import Browser
+
+    stripe_app.config["STRIPE_PUBLISHABLE_KEY"] = "pk_test_p2pbank"
+    lena = make_user()
+    browser = Browser(stripe_app.test_client())
+    assert browser.login(lena.email).status_code == 302
+    payment_id = _deposit_id(_start(browser, "30"))
+    response = browser.get(f"/payments/deposits/{payment_id}")
+    page = response.get_data(as_text=True)
+    payment = session.get(Payment, payment_id)
+    assert payment.gateway == "stripe"
+    assert f'data-client-secret="{payment.gateway_payment_id}_secret_' in page
+    assert 'data-publishable-key="pk_test_p2pbank"' in page
+    assert "https://js.stripe.com/v3/" in page and 'name="card_number"' not in page
+    assert BANNER in page  # a test key: still no real money
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self' https://js.stripe.com;" in csp and "unsafe-inline" not in csp
+    assert "js.stripe.com" not in browser.get("/payments").headers["Content-Security-Policy"]
+    # Test cards are not accepted on our own form when Stripe takes the payments.
+    refused = browser.submit(
+        "/payments/deposit",
+        {"card_number": "4242424242424242"},
+        action=f"/payments/deposits/{payment_id}/card",
+    )
+    assert refused.status_code == 409
