@@ -53,7 +53,7 @@ API_BLUEPRINTS: list = []
 
 
 def init_api(app: Flask) -> None:
-    from p2pbank.api import admin, audit, identity, ledger, lending, payments
+    from p2pbank.api import admin, audit, crowdfunding, identity, ledger, lending, payments
 
     api.init_app(
         app,
@@ -62,6 +62,6 @@ def init_api(app: Flask) -> None:
             "security": [{"bearer": []}],
         },
     )
-    for module in (identity, ledger, admin, audit, payments, lending):
+    for module in (identity, ledger, admin, audit, payments, lending, crowdfunding):
         csrf.exempt(module.blp)  # token-authenticated, no cookies: CSRF does not apply
         api.register_blueprint(module.blp)

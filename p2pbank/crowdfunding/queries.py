@@ -832,3 +832,13 @@ def campaign_events(
             .limit(max(1, min(limit, 5_000)))
         )
     )
+
+
+def events_for(
+    session: Session, viewer_id: int, *, since_id: int = 0, limit: int = 500
+) -> list[CampaignEvent]:
+    """The trust events, for auditors and admins (they name backers and amounts)."""
+    viewer = get_user(session, viewer_id)
+    if not (viewer.has_role(Role.AUDITOR) or viewer.has_role(Role.ADMIN)):
+        raise Forbidden("Only auditors and admins read the event feed.")
+    return campaign_events(session, since_id=since_id, limit=limit)

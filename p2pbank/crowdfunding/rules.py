@@ -368,7 +368,7 @@ KNOWLEDGE_TEST: tuple[Question, ...] = (
     Question(
         "share",
         "How much of your net worth is it advised, at most, to put into crowdfunding?",
-        (("a", "10 %"), ("b", "50 %"), ("c", "All of it, if the rate is high.")),
+        (("a", "10 percent"), ("b", "50 percent"), ("c", "All of it, if the rate is high.")),
         "a",
     ),
 )

@@ -165,7 +165,7 @@ class CampaignForm(Schema):
         return data
 
 
-class TierIn(Schema):
+class RewardTierIn(Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=80))
     description = fields.String(load_default="", validate=validate.Length(max=1000))
     min_pledge_minor = money_field(rules.MIN_PLEDGE_MINOR, rules.MAX_PLEDGE_MINOR, required=True)
@@ -175,7 +175,7 @@ class TierIn(Schema):
     delivery_month = MonthField(required=True)
 
 
-class TierPatch(Schema):
+class RewardTierPatch(Schema):
     title = fields.String(validate=validate.Length(min=1, max=80))
     description = fields.String(validate=validate.Length(max=1000))
     min_pledge_minor = money_field(rules.MIN_PLEDGE_MINOR, rules.MAX_PLEDGE_MINOR)
@@ -185,7 +185,7 @@ class TierPatch(Schema):
     delivery_month = MonthField()
 
 
-class TierForm(Schema):
+class RewardTierForm(Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=80))
     description = fields.String(load_default="", validate=validate.Length(max=1000))
     min_pledge = AmountText(required=True)
@@ -213,11 +213,11 @@ class StretchGoalForm(Schema):
         return data
 
 
-class CancelIn(Schema):
+class CampaignCancelIn(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=3, max=300))
 
 
-class UpdateIn(Schema):
+class CampaignUpdateIn(Schema):
     title = fields.String(required=True, validate=validate.Length(min=3, max=150))
     body_md = fields.String(required=True, validate=validate.Length(min=1, max=UPDATE_MAX_CHARS))
     visibility = fields.String(
@@ -225,12 +225,19 @@ class UpdateIn(Schema):
     )
 
 
-class CommentIn(Schema):
+class CampaignCommentIn(Schema):
     body = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     parent_id = fields.Integer(strict=True, allow_none=True, load_default=None)
 
 
-class CommentForm(Schema):
+class CampaignCommentCreatedOut(Schema):
+    id = fields.Integer()
+    parent_id = fields.Integer(allow_none=True)
+    by_initiator = fields.Boolean()
+    created_at = fields.DateTime()
+
+
+class CampaignCommentForm(Schema):
     body = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     parent_id = OptionalInt(load_default=None)
 
@@ -240,7 +247,7 @@ class CommentForm(Schema):
 METHOD = validate.OneOf([m.value for m in rules.PayMethod])
 
 
-class PledgeIn(Schema):
+class CampaignPledgeIn(Schema):
     amount_minor = money_field(rules.MIN_PLEDGE_MINOR, rules.MAX_PLEDGE_MINOR, required=True)
     tier_id = fields.Integer(strict=True, allow_none=True, load_default=None)
     method = fields.String(load_default="wallet", validate=METHOD)
@@ -248,7 +255,7 @@ class PledgeIn(Schema):
     acknowledge_risk = fields.Boolean(load_default=False)
 
 
-class PledgeForm(Schema):
+class CampaignPledgeForm(Schema):
     amount = AmountText(required=True)
     tier_id = OptionalInt(load_default=None)
     method = fields.String(load_default="wallet", validate=METHOD)
@@ -261,12 +268,12 @@ class PledgeForm(Schema):
         return data
 
 
-class PledgeChangeIn(Schema):
+class CampaignPledgeChangeIn(Schema):
     amount_minor = money_field(rules.MIN_PLEDGE_MINOR, rules.MAX_PLEDGE_MINOR, required=True)
     tier_id = fields.Integer(strict=True, allow_none=True, load_default=None)
 
 
-class PledgeChangeForm(Schema):
+class CampaignPledgeChangeForm(Schema):
     amount = AmountText(required=True)
     tier_id = OptionalInt(load_default=None)
 
@@ -276,11 +283,11 @@ class PledgeChangeForm(Schema):
         return data
 
 
-class ProblemIn(Schema):
+class DeliveryProblemIn(Schema):
     note = fields.String(required=True, validate=validate.Length(min=3, max=1000))
 
 
-class TestCardIn(Schema):
+class CardNumberIn(Schema):
     __test__ = False  # not a pytest test class
 
     card_number = fields.String(required=True, validate=validate.Length(min=12, max=23))
@@ -289,7 +296,7 @@ class TestCardIn(Schema):
 # --- investors -----------------------------------------------------------------------------------
 
 
-class KnowledgeTestIn(Schema):
+class KnowledgeTestAnswersIn(Schema):
     answers = fields.Dict(
         keys=fields.String(validate=validate.Length(max=32)),
         values=fields.String(validate=validate.Length(max=4)),
@@ -303,13 +310,13 @@ class KnowledgeTestIn(Schema):
             raise ValidationError({key: ["Choose an answer."] for key in missing})
 
 
-class SimulationIn(Schema):
+class LossSimulationIn(Schema):
     yearly_net_income_minor = money_field(0, DECLARED_MAX, required=True)
     liquid_assets_minor = money_field(0, DECLARED_MAX, required=True)
     yearly_commitments_minor = money_field(0, DECLARED_MAX, required=True)
 
 
-class SimulationForm(Schema):
+class LossSimulationForm(Schema):
     yearly_net_income = AmountText(required=True)
     liquid_assets = AmountText(required=True)
     yearly_commitments = AmountText(required=True)
@@ -319,14 +326,14 @@ class SimulationForm(Schema):
         return {f"{name}_minor": value for name, value in data.items()}
 
 
-class SophisticatedIn(Schema):
+class SophisticatedInvestorIn(Schema):
     sophisticated = fields.Boolean(required=True)
 
 
 # --- queries -------------------------------------------------------------------------------------
 
 
-class ExploreQuery(Schema):
+class CampaignExploreQuery(Schema):
     category = fields.String(load_default=None, validate=validate.OneOf(rules.CATEGORIES))
     funding_model = fields.String(load_default=None, validate=MODEL)
     kind = fields.String(load_default=None, validate=KIND)
@@ -342,7 +349,7 @@ class ExploreQuery(Schema):
     per_page = fields.Integer(load_default=12, validate=validate.Range(min=1, max=50))
 
 
-class EventsQuery(Schema):
+class CampaignEventsQuery(Schema):
     since_id = fields.Integer(load_default=0, validate=validate.Range(min=0))
     limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=5000))
 
@@ -350,7 +357,7 @@ class EventsQuery(Schema):
 # --- outputs -------------------------------------------------------------------------------------
 
 
-class ProgressOut(Schema):
+class CampaignProgressOut(Schema):
     goal_minor = fields.Integer()
     pledged_minor = fields.Integer()
     firm_minor = fields.Integer()
@@ -380,14 +387,14 @@ class CampaignCardOut(Schema):
     rating = fields.Float(allow_none=True)
 
 
-class ExploreOut(Schema):
+class CampaignExploreOut(Schema):
     items = fields.List(fields.Nested(CampaignCardOut))
     total = fields.Integer()
     page = fields.Integer()
     per_page = fields.Integer()
 
 
-class TierOut(Schema):
+class RewardTierOut(Schema):
     id = fields.Integer()
     title = fields.String()
     description = fields.String()
@@ -408,7 +415,7 @@ class StretchGoalOut(Schema):
     reached = fields.Boolean()
 
 
-class UpdateOut(Schema):
+class CampaignUpdateOut(Schema):
     id = fields.Integer()
     title = fields.String()
     body_html = fields.String(allow_none=True)
@@ -416,13 +423,13 @@ class UpdateOut(Schema):
     created_at = fields.DateTime()
 
 
-class CommentOut(Schema):
+class CampaignCommentOut(Schema):
     id = fields.Integer()
     author_name = fields.String()
     body = fields.String()
     by_initiator = fields.Boolean()
     created_at = fields.DateTime()
-    replies = fields.List(fields.Nested(lambda: CommentOut()))
+    replies = fields.List(fields.Nested(lambda: CampaignCommentOut()))
 
 
 class CampaignOut(Schema):
@@ -451,15 +458,15 @@ class CampaignOut(Schema):
 class CampaignDetailOut(Schema):
     campaign = fields.Nested(CampaignOut)
     initiator_name = fields.String()
-    progress = fields.Nested(ProgressOut)
-    tiers = fields.List(fields.Nested(TierOut))
+    progress = fields.Nested(CampaignProgressOut)
+    tiers = fields.List(fields.Nested(RewardTierOut))
     stretch_goals = fields.List(fields.Nested(StretchGoalOut))
-    updates = fields.List(fields.Nested(UpdateOut))
-    comments = fields.List(fields.Nested(CommentOut))
+    updates = fields.List(fields.Nested(CampaignUpdateOut))
+    comments = fields.List(fields.Nested(CampaignCommentOut))
     taking_pledges = fields.Boolean()
 
 
-class PledgeOut(Schema):
+class CampaignPledgeOut(Schema):
     id = fields.Integer()
     campaign_id = fields.Integer()
     tier_id = fields.Integer(allow_none=True)
@@ -476,7 +483,7 @@ class PledgeOut(Schema):
     created_at = fields.DateTime()
 
 
-class TierOutMin(Schema):
+class RewardTierRowOut(Schema):
     id = fields.Integer()
     title = fields.String()
     min_pledge_minor = fields.Integer()
@@ -487,13 +494,13 @@ class TierOutMin(Schema):
     retired_at = fields.DateTime(allow_none=True)
 
 
-class StretchGoalOutMin(Schema):
+class StretchGoalRowOut(Schema):
     id = fields.Integer()
     amount_minor = fields.Integer()
     description = fields.String()
 
 
-class StatementOut(Schema):
+class PayoutStatementOut(Schema):
     final = fields.Boolean()
     collected_minor = fields.Integer()
     refunded_minor = fields.Integer()
@@ -506,7 +513,7 @@ class StatementOut(Schema):
     paid_at = fields.DateTime(allow_none=True)
 
 
-class TierCountOut(Schema):
+class RewardTierCountOut(Schema):
     id = fields.Integer()
     title = fields.String()
     quantity_limit = fields.Integer(allow_none=True)
@@ -518,7 +525,7 @@ class TierCountOut(Schema):
     shipped_at = fields.DateTime(allow_none=True)
 
 
-class BackerRowOut(Schema):
+class CampaignBackerOut(Schema):
     pledge_id = fields.Integer()
     backer_name = fields.String()
     amount_minor = fields.Integer()
@@ -530,18 +537,18 @@ class BackerRowOut(Schema):
     delivery_status = fields.String(allow_none=True)
 
 
-class DashboardOut(Schema):
-    progress = fields.Nested(ProgressOut)
+class CampaignDashboardOut(Schema):
+    progress = fields.Nested(CampaignProgressOut)
     series = fields.Method("_series")
-    tiers = fields.List(fields.Nested(TierCountOut))
-    backers = fields.List(fields.Nested(BackerRowOut))
-    statement = fields.Nested(StatementOut)
+    tiers = fields.List(fields.Nested(RewardTierCountOut))
+    backers = fields.List(fields.Nested(CampaignBackerOut))
+    statement = fields.Nested(PayoutStatementOut)
 
     def _series(self, dashboard) -> list[dict]:
         return [{"day": day.isoformat(), "pledged_minor": value} for day, value in dashboard.series]
 
 
-class InvestorOut(Schema):
+class InvestorProfileOut(Schema):
     sophisticated = fields.Boolean(attribute="check.sophisticated")
     knowledge_test_valid = fields.Boolean(attribute="check.test_valid")
     simulation_valid = fields.Boolean(attribute="check.simulation_valid")
@@ -555,13 +562,13 @@ class InvestorOut(Schema):
     simulated_at = fields.DateTime(allow_none=True)
 
 
-class KnowledgeResultOut(Schema):
+class KnowledgeTestResultOut(Schema):
     score = fields.Integer()
     passed = fields.Boolean()
     taken_at = fields.DateTime()
 
 
-class QuestionOut(Schema):
+class KnowledgeQuestionOut(Schema):
     key = fields.String()
     text = fields.String()
     options = fields.Method("_options")
@@ -570,7 +577,7 @@ class QuestionOut(Schema):
         return [{"key": k, "text": t} for k, t in q.options]
 
 
-class EventOut(Schema):
+class CampaignEventOut(Schema):
     id = fields.Integer()
     campaign_id = fields.Integer()
     kind = fields.String()
@@ -588,7 +595,7 @@ class InformationSheetOut(Schema):
     initiator_name = fields.String()
     risks_md = fields.String(attribute="campaign.risks_md")
     owner_registration = fields.String(attribute="campaign.owner_registration")
-    progress = fields.Nested(ProgressOut)
+    progress = fields.Nested(CampaignProgressOut)
     platform_fee_bps = fields.Integer()
     raised_by_owner_minor = fields.Integer()
     risk_warning = fields.Method("_warning")

@@ -10,6 +10,7 @@ def init_web(app: Flask) -> None:
         admin,
         audit,
         auth,
+        crowdfunding,
         ledger,
         lending,
         main,
@@ -22,7 +23,16 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(ledger.bp)
-    for module in (twofactor, password_reset, settings, admin, audit, payments, lending):
+    for module in (
+        twofactor,
+        password_reset,
+        settings,
+        admin,
+        audit,
+        payments,
+        lending,
+        crowdfunding,
+    ):
         app.register_blueprint(module.bp)
     app.register_blueprint(payments.webhook_bp)
 

@@ -1,0 +1,406 @@
+"""Crowdfunding endpoints under /api/v1/campaigns: the twins of the pages. Thin: each route
+calls one crowdfunding service or query; money is integer minor units."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from p2pbank.api.auth import current_api_user, protect
+from p2pbank.crowdfunding import (
+    cards,
+    delivery,
+    investors,
+    pledging,
+    queries,
+    rules,
+    services,
+    settlement,
+)
+from p2pbank.crowdfunding.schemas import (
+    CampaignCancelIn,
+    CampaignCardOut,
+    CampaignCommentCreatedOut,
+    CampaignCommentIn,
+    CampaignDashboardOut,
+    CampaignDetailOut,
+    CampaignEventOut,
+    CampaignEventsQuery,
+    CampaignExploreOut,
+    CampaignExploreQuery,
+    CampaignIn,
+    CampaignOut,
+    CampaignPatch,
+    CampaignPledgeChangeIn,
+    CampaignPledgeIn,
+    CampaignPledgeOut,
+    CampaignUpdateIn,
+    CampaignUpdateOut,
+    CardNumberIn,
+    DeliveryProblemIn,
+    InformationSheetOut,
+    InvestorProfileOut,
+    KnowledgeQuestionOut,
+    KnowledgeTestAnswersIn,
+    KnowledgeTestResultOut,
+    LossSimulationIn,
+    RewardTierIn,
+    RewardTierPatch,
+    RewardTierRowOut,
+    SophisticatedInvestorIn,
+    StretchGoalIn,
+    StretchGoalRowOut,
+)
+from p2pbank.db import db_session
+from p2pbank.errors import NotFound
+from p2pbank.payments.gateway import PaymentGateway
+from p2pbank.payments.settings import PaymentSettings, make_gateway
+
+blp = Blueprint(
+    "crowdfunding_api",
+    __name__,
+    url_prefix="/api/v1/campaigns",
+    description="Crowdfunding: campaigns, rewards, pledges, settlement, crowdlending",
+)
+protect(blp)
+
+
+def _me():
+    return current_api_user()
+
+
+def _gateway() -> PaymentGateway:
+    return make_gateway(db_session(), PaymentSettings.from_mapping(current_app.config))
+
+
+def _detail(campaign_id: int):
+    return queries.campaign_page(db_session(), campaign_id, _me().id)
+
+
+# --- campaigns ----------------------------------------------------------------------------------
+
+
+@blp.route("")
+class Campaigns(MethodView):
+    @blp.arguments(CampaignExploreQuery, location="query")
+    @blp.response(200, CampaignExploreOut)
+    def get(self, args):
+        """Public campaigns: filter by category, funding model, type and status; sort by
+        ending soon, most funded, newest or best delivery record (Wilson lower bound)."""
+        return queries.explore(db_session(), **args)
+
+    @blp.arguments(CampaignIn)
+    @blp.response(201, CampaignOut)
+    def post(self, data):
+        """Start a draft (initiators only)."""
+        return services.create_campaign(db_session(), _me().id, **data)
+
+
+@blp.route("/mine")
+class MyCampaigns(MethodView):
+    @blp.response(200, CampaignCardOut(many=True))
+    def get(self):
+        """The campaigns you started, drafts included."""
+        return queries.my_campaigns(db_session(), _me().id)
+
+
+@blp.route("/<int:campaign_id>")
+class CampaignItem(MethodView):
+    @blp.response(200, CampaignDetailOut)
+    def get(self, campaign_id: int):
+        """A campaign with its progress (before fees), rewards, stretch goals, updates you
+        may read and comments. Drafts only for their initiator."""
+        return _detail(campaign_id)
+
+    @blp.arguments(CampaignPatch)
+    @blp.response(200, CampaignOut)
+    def patch(self, data, campaign_id: int):
+        """Edit; goal, duration, currency, model, type and loan terms lock once live."""
+        return services.update_campaign(db_session(), _me().id, campaign_id, **data)
+
+
+@blp.route("/<int:campaign_id>/launch")
+class Launch(MethodView):
+    @blp.response(200, CampaignOut)
+    def post(self, campaign_id: int):
+        """draft -> live: the deadline is set to the duration from now."""
+        return services.launch_campaign(db_session(), _me().id, campaign_id)
+
+
+@blp.route("/<int:campaign_id>/cancel")
+class Cancel(MethodView):
+    @blp.arguments(CampaignCancelIn)
+    @blp.response(200, CampaignOut)
+    def post(self, data, campaign_id: int):
+        """Call it off before anything is collected; every hold is released."""
+        return services.cancel_campaign(db_session(), _me().id, campaign_id, **data)
+
+
+@blp.route("/<int:campaign_id>/tiers")
+class Tiers(MethodView):
+    @blp.arguments(RewardTierIn)
+    @blp.response(201, RewardTierRowOut)
+    def post(self, data, campaign_id: int):
+        """Add a reward tier (minimum pledge, optional limit, delivery month)."""
+        return services.add_tier(db_session(), _me().id, campaign_id, **data)
+
+
+def _tier_of(campaign_id: int, tier_id: int) -> None:
+    from p2pbank.crowdfunding.models import RewardTier
+
+    tier = db_session().get(RewardTier, tier_id)
+    if tier is None or tier.campaign_id != campaign_id:
+        raise NotFound("No such reward tier.")
+
+
+@blp.route("/<int:campaign_id>/tiers/<int:tier_id>")
+class TierItem(MethodView):
+    @blp.arguments(RewardTierPatch)
+    @blp.response(200, RewardTierRowOut)
+    def patch(self, data, campaign_id: int, tier_id: int):
+        """Change a tier; its minimum is fixed once live, its limit never below what
+        backers claimed."""
+        _tier_of(campaign_id, tier_id)
+        return services.update_tier(db_session(), _me().id, tier_id, **data)
+
+    @blp.response(204)
+    def delete(self, campaign_id: int, tier_id: int):
+        """Delete a draft's tier, or stop offering a live campaign's tier."""
+        _tier_of(campaign_id, tier_id)
+        services.remove_tier(db_session(), _me().id, tier_id)
+
+
+@blp.route("/<int:campaign_id>/tiers/<int:tier_id>/ship")
+class Ship(MethodView):
+    @blp.response(200, RewardTierRowOut)
+    def post(self, campaign_id: int, tier_id: int):
+        """Mark a reward shipped; its backers are asked to confirm receipt."""
+        _tier_of(campaign_id, tier_id)
+        return delivery.mark_tier_shipped(db_session(), _me().id, tier_id)
+
+
+@blp.route("/<int:campaign_id>/stretch-goals")
+class StretchGoals(MethodView):
+    @blp.arguments(StretchGoalIn)
+    @blp.response(201, StretchGoalRowOut)
+    def post(self, data, campaign_id: int):
+        return services.add_stretch_goal(db_session(), _me().id, campaign_id, **data)
+
+
+@blp.route("/<int:campaign_id>/stretch-goals/<int:goal_id>")
+class StretchGoalItem(MethodView):
+    @blp.response(204)
+    def delete(self, campaign_id: int, goal_id: int):
+        from p2pbank.crowdfunding.models import StretchGoal
+
+        goal = db_session().get(StretchGoal, goal_id)
+        if goal is None or goal.campaign_id != campaign_id:
+            raise NotFound("No such stretch goal.")
+        services.remove_stretch_goal(db_session(), _me().id, goal_id)
+
+
+@blp.route("/<int:campaign_id>/updates")
+class Updates(MethodView):
+    @blp.arguments(CampaignUpdateIn)
+    @blp.response(201, CampaignUpdateOut)
+    def post(self, data, campaign_id: int):
+        """Post an update for everyone or for backers only."""
+        return services.post_update(db_session(), _me().id, campaign_id, **data)
+
+
+@blp.route("/<int:campaign_id>/comments")
+class Comments(MethodView):
+    @blp.arguments(CampaignCommentIn)
+    @blp.response(201, CampaignCommentCreatedOut)
+    def post(self, data, campaign_id: int):
+        """Comment, or reply to a comment (one level deep)."""
+        return services.post_comment(db_session(), _me().id, campaign_id, **data)
+
+
+@blp.route("/<int:campaign_id>/pledges")
+class CampaignPledges(MethodView):
+    @blp.arguments(CampaignPledgeIn)
+    @blp.response(201, CampaignPledgeOut)
+    def post(self, data, campaign_id: int):
+        """Pledge from the wallet (held until the deadline) or by card (saved now with
+        POST /pledges/{id}/card, charged only on success). The same idempotency key
+        returns the same pledge."""
+        return pledging.pledge(db_session(), _me().id, campaign_id, **data)
+
+
+@blp.route("/<int:campaign_id>/dashboard")
+class Dashboard(MethodView):
+    @blp.response(200, CampaignDashboardOut)
+    def get(self, campaign_id: int):
+        """The initiator's view: pledges per day, tier counts, backers, payout statement."""
+        return queries.dashboard(db_session(), _me().id, campaign_id)
+
+
+@blp.route("/<int:campaign_id>/information-sheet")
+class InformationSheet(MethodView):
+    @blp.response(200, InformationSheetOut)
+    def get(self, campaign_id: int):
+        """The key investment information sheet of a loan campaign."""
+        return queries.information_sheet(db_session(), campaign_id, _me().id)
+
+
+# --- pledges ------------------------------------------------------------------------------------
+
+
+def _my_pledge(pledge_id: int):
+    return queries.my_pledge(db_session(), _me().id, pledge_id).pledge
+
+
+@blp.route("/pledges")
+class MyPledges(MethodView):
+    @blp.response(200, CampaignPledgeOut(many=True))
+    def get(self):
+        """Your pledges, newest first."""
+        return [v.pledge for v in queries.my_pledges(db_session(), _me().id)]
+
+
+@blp.route("/pledges/<int:pledge_id>")
+class PledgeItem(MethodView):
+    @blp.response(200, CampaignPledgeOut)
+    def get(self, pledge_id: int):
+        return _my_pledge(pledge_id)
+
+    @blp.arguments(CampaignPledgeChangeIn)
+    @blp.response(200, CampaignPledgeOut)
+    def patch(self, data, pledge_id: int):
+        """Change amount or reward until the deadline (last 24 hours: only raise)."""
+        return pledging.change_pledge(db_session(), _me().id, pledge_id, **data)
+
+    @blp.response(200, CampaignPledgeOut)
+    def delete(self, pledge_id: int):
+        """Cancel before the last 24 hours; nothing is charged."""
+        return pledging.cancel_pledge(db_session(), _me().id, pledge_id)
+
+
+@blp.route("/pledges/<int:pledge_id>/revoke")
+class Revoke(MethodView):
+    @blp.response(200, CampaignPledgeOut)
+    def post(self, pledge_id: int):
+        """Revoke a loan pledge within its 4-day reflection period, without cost."""
+        return pledging.revoke_pledge(db_session(), _me().id, pledge_id)
+
+
+@blp.route("/pledges/<int:pledge_id>/card")
+class Card(MethodView):
+    @blp.response(200, CampaignPledgeOut)
+    def post(self, pledge_id: int):
+        """Start saving the card (returns `setup_client_secret` for Stripe.js), also to
+        fix a declined card within its 7 days."""
+        gateway = _gateway()
+        if not cards.card_pledges_available(gateway):
+            raise NotFound("Card pledges are not available on this server.")
+        return cards.start_card_setup(db_session(), _me().id, pledge_id, gateway=gateway)
+
+
+@blp.route("/pledges/<int:pledge_id>/card/test")
+class SandboxCard(MethodView):
+    @blp.arguments(CardNumberIn)
+    @blp.response(200, CampaignPledgeOut)
+    def post(self, data, pledge_id: int):
+        """Test mode: confirm the card with one of Stripe's test card numbers."""
+        return _confirmed(pledge_id, data["card_number"])
+
+
+@blp.route("/pledges/<int:pledge_id>/card/confirm")
+class ConfirmCard(MethodView):
+    @blp.response(200, CampaignPledgeOut)
+    def post(self, pledge_id: int):
+        """With Stripe: after Stripe.js confirmed the setup, read it back and keep it."""
+        return _confirmed(pledge_id, None)
+
+
+def _confirmed(pledge_id: int, card_number: str | None):
+    session = db_session()
+    gateway = _gateway()
+    was_errored = _my_pledge(pledge_id).status == "errored"
+    if card_number is None:
+        cards.confirm_card_setup(session, _me().id, pledge_id, gateway=gateway)
+    else:
+        cards.complete_test_card_setup(
+            session, _me().id, pledge_id, gateway=gateway, card_number=card_number
+        )
+    if was_errored:
+        settlement.collect_card_pledge(session, pledge_id, gateway=gateway)
+    return _my_pledge(pledge_id)
+
+
+@blp.route("/pledges/<int:pledge_id>/received")
+class Received(MethodView):
+    @blp.response(200, CampaignPledgeOut)
+    def post(self, pledge_id: int):
+        return delivery.confirm_receipt(db_session(), _me().id, pledge_id)
+
+
+@blp.route("/pledges/<int:pledge_id>/problem")
+class Problem(MethodView):
+    @blp.arguments(DeliveryProblemIn)
+    @blp.response(200, CampaignPledgeOut)
+    def post(self, data, pledge_id: int):
+        return delivery.report_problem(db_session(), _me().id, pledge_id, **data)
+
+
+@blp.route("/pledges/<int:pledge_id>/refund")
+class Refund(MethodView):
+    @blp.response(200, CampaignPledgeOut)
+    def post(self, pledge_id: int):
+        """The initiator refunds a collected pledge before the payout."""
+        return settlement.refund_pledge(db_session(), _me().id, pledge_id, gateway=_gateway())
+
+
+# --- investors ----------------------------------------------------------------------------------
+
+
+@blp.route("/investor")
+class Investor(MethodView):
+    @blp.response(200, InvestorProfileOut)
+    def get(self):
+        """Your appropriateness record: knowledge test, simulated ability to bear loss."""
+        return queries.investor_view(db_session(), _me().id)
+
+
+@blp.route("/investor/knowledge-test")
+class KnowledgeTest(MethodView):
+    @blp.response(200, KnowledgeQuestionOut(many=True))
+    def get(self):
+        """The entry knowledge test's questions."""
+        return list(rules.KNOWLEDGE_TEST)
+
+    @blp.arguments(KnowledgeTestAnswersIn)
+    @blp.response(201, KnowledgeTestResultOut)
+    def post(self, data):
+        """Answer every question; 4 of 5 pass, valid for two years."""
+        return investors.take_knowledge_test(db_session(), _me().id, data["answers"])
+
+
+@blp.route("/investor/simulation")
+class Simulation(MethodView):
+    @blp.arguments(LossSimulationIn)
+    @blp.response(200, InvestorProfileOut)
+    def post(self, data):
+        """Declare income, liquid assets and commitments; see 10 % of the net worth."""
+        investors.simulate_loss_capacity(db_session(), _me().id, **data)
+        return queries.investor_view(db_session(), _me().id)
+
+
+@blp.route("/investors/<int:user_id>/sophisticated")
+class Sophisticated(MethodView):
+    @blp.arguments(SophisticatedInvestorIn)
+    @blp.response(204)
+    def put(self, data, user_id: int):
+        """Admins record a sophisticated investor (Annex II criteria checked)."""
+        investors.set_sophisticated(db_session(), _me().id, user_id, **data)
+
+
+@blp.route("/events")
+class Events(MethodView):
+    @blp.arguments(CampaignEventsQuery, location="query")
+    @blp.response(200, CampaignEventOut(many=True))
+    def get(self, args):
+        """Trust events (auditors and admins): launches, outcomes, deliveries, refunds."""
+        return queries.events_for(db_session(), _me().id, **args)
