@@ -22,6 +22,7 @@ def register_cli(app: Flask) -> None:
         audit_checkpoint,
         audit_verify,
         payments_reconcile,
+        tick,
     ):
         app.cli.add_command(command)
 
@@ -176,3 +177,40 @@ def payments_reconcile(since) -> None:
     click.echo(f"{report.gateway} gateway: {counts}")
     if not report.ok:
         raise SystemExit(1)
+
+
+@click.command("tick")
+@click.option(
+    "--until",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Move the clock forward a day at a time up to this date (UTC), running each day.",
+)
+@with_appcontext
+def tick(until) -> None:
+    """Run the due work (repayments, arrears, listing expiries, holds) now, or day by day
+    up to --until so tests and demos can move time forward."""
+    from datetime import timedelta
+
+    from p2pbank import clock
+    from p2pbank.jobs import run_due_work
+
+    session = db_session()
+    start = clock.now()
+    moments = [start]
+    if until is not None:
+        if until.date() < start.date():
+            raise click.ClickException(f"--until {until.date()} is before today")
+        moments = []
+        moment = start
+        while moment.date() <= until.date():
+            moments.append(moment)
+            moment += timedelta(days=1)
+    totals: dict[str, int] = {}
+    with clock.frozen_at(start):
+        for moment in moments:
+            clock.set_now(moment)
+            for name, count in run_due_work(session, moment).items():
+                totals[name] = totals.get(name, 0) + count
+    done = ", ".join(f"{name} {count}" for name, count in sorted(totals.items()) if count)
+    click.echo(f"ran {len(moments)} day(s) up to {moments[-1].date()}: {done or 'nothing due'}")
