@@ -11,13 +11,20 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from p2pbank.audit import queries as audit_queries
+from p2pbank.audit import services as audit
+from p2pbank.audit.note import Signer
 from p2pbank.crowdfunding import settlement as crowdfunding
 from p2pbank.ledger import services as ledger
 from p2pbank.lending import services as lending
+from p2pbank.trust import services as trust
 
 
-def run_due_work(session: Session, now: datetime) -> dict[str, int]:
-    """Run every domain's due work at `now`; returns counts by what was done."""
+def run_due_work(
+    session: Session, now: datetime, audit_signer: Signer | None = None
+) -> dict[str, int]:
+    """Run every domain's due work at `now`; returns counts by what was done. With
+    `audit_signer`, a checkpoint of the trust log is signed last, covering the day."""
     done: dict[str, int] = {}
     for name, count in lending.run_due_lending(session, now).items():
         done[f"lending.{name}"] = count
@@ -28,4 +35,9 @@ def run_due_work(session: Session, now: datetime) -> dict[str, int]:
     except BaseException:
         session.rollback()
         raise
+    done.update(trust.recompute_trust(session, now))  # last: scores see the day's events
+    if audit_signer is not None:  # keep last: the checkpoint covers everything above
+        before = audit_queries.latest_checkpoint(session, key_id=audit_signer.key_id.hex())
+        signed = audit.sign_checkpoint(session, audit_signer, audit_signer.name)
+        done["audit.checkpoints_signed"] = int(before is None or before.id != signed.id)
     return done

@@ -53,7 +53,16 @@ API_BLUEPRINTS: list = []
 
 
 def init_api(app: Flask) -> None:
-    from p2pbank.api import admin, audit, crowdfunding, identity, ledger, lending, payments
+    from p2pbank.api import (
+        admin,
+        audit,
+        crowdfunding,
+        identity,
+        ledger,
+        lending,
+        payments,
+        trust,
+    )
 
     api.init_app(
         app,
@@ -62,6 +71,6 @@ def init_api(app: Flask) -> None:
             "security": [{"bearer": []}],
         },
     )
-    for module in (identity, ledger, admin, audit, payments, lending, crowdfunding):
+    for module in (identity, ledger, admin, audit, payments, lending, crowdfunding, trust):
         csrf.exempt(module.blp)  # token-authenticated, no cookies: CSRF does not apply
         api.register_blueprint(module.blp)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from p2pbank.clock import now
 from p2pbank.crowdfunding import rules
-from p2pbank.crowdfunding.events import emit_event
+from p2pbank.crowdfunding.events import emit_event, open_ratings
 from p2pbank.crowdfunding.models import (
     Campaign,
     CampaignEvent,
@@ -100,6 +100,7 @@ def confirm_receipt(session: Session, backer_id: int, pledge_id: int) -> Pledge:
             tier_id=row.tier_id,
             dedup_key=str(row.id),
         )
+        open_ratings(session, campaign, [backer_id])
         session.flush()
     return row
 
@@ -124,6 +125,7 @@ def report_problem(session: Session, backer_id: int, pledge_id: int, *, note: st
             detail=note,
             dedup_key=str(row.id),
         )
+        open_ratings(session, campaign, [backer_id])
         mail(
             session,
             get_user(session, campaign.initiator_id),
@@ -176,6 +178,10 @@ def flag_overdue_deliveries(session: Session) -> int:
                 detail=f"promised for {tier.delivery_month:%Y-%m}",
                 dedup_key=str(tier.id),
             )
+            waiting = select(Pledge.backer_id).where(
+                Pledge.tier_id == tier.id, Pledge.status == PledgeStatus.COLLECTED
+            )
+            open_ratings(session, campaign, session.scalars(waiting))
             count += 1
         session.flush()
     return count

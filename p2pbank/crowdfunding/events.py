@@ -7,10 +7,14 @@ not know how they are scored.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from p2pbank.crowdfunding.models import CampaignEvent, EventKind
+from p2pbank.clock import now
+from p2pbank.crowdfunding.models import Campaign, CampaignEvent, EventKind
+from p2pbank.trust import services as trust_services
 
 
 def emit_event(
@@ -46,3 +50,19 @@ def emit_event(
     session.add(event)
     session.flush()
     return event
+
+
+def open_ratings(session: Session, campaign: Campaign, backer_ids: Iterable[int]) -> None:
+    """The campaign is done for these backers (settled without a reward, or their reward
+    answered for or overdue): the initiator and each may now rate each other (trust,
+    issue 6). Crowd loans are rated as loans, when the loan ends. Flushes only."""
+    if campaign.is_loan:
+        return
+    trust_services.record_completed_transaction(
+        session,
+        ref_type="campaign",
+        ref_id=campaign.id,
+        principal_id=campaign.initiator_id,
+        counterparty_ids=set(backer_ids),
+        completed_at=now(),
+    )

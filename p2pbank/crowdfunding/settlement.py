@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from p2pbank.clock import now
 from p2pbank.crowdfunding import rules
-from p2pbank.crowdfunding.events import emit_event
+from p2pbank.crowdfunding.events import emit_event, open_ratings
 from p2pbank.crowdfunding.loans import LoanIssuer, settle_loan_campaign
 from p2pbank.crowdfunding.models import (
     Campaign,
@@ -277,6 +277,12 @@ def _succeeded(session: Session, campaign: Campaign) -> None:
             f"{campaign.title} is funded",
             f'"{campaign.title}" reached its goal and your pledge was collected. Thank you!',
         )
+    rewardless = select(Pledge.backer_id).where(
+        Pledge.campaign_id == campaign.id,
+        Pledge.status == PledgeStatus.COLLECTED,
+        Pledge.tier_id.is_(None),
+    )
+    open_ratings(session, campaign, session.scalars(rewardless))  # rewards: when delivered
     session.flush()
 
 

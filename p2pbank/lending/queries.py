@@ -42,6 +42,7 @@ from p2pbank.lending.models import (
 )
 from p2pbank.lending.rules import POLICY
 from p2pbank.trust import scores
+from p2pbank.trust import services as trust_services
 
 MAX_PER_PAGE = 100
 
@@ -54,7 +55,13 @@ def _is_admin(user: User | None) -> bool:
 
 
 def grade_borrower(session: Session, borrower_id: int, now: datetime) -> grading.Grade:
-    """The interim grade (see grading.py) from this borrower's events here."""
+    """The grade the trust engine published for this borrower (issue 6); before it ever
+    scored them, the interim grade (see grading.py) from their events here."""
+    published = trust_services.published_grade(session, borrower_id)
+    if published is not None:
+        return grading.Grade(
+            published.grade, round(published.points, 2), published.reasons, published.version
+        )
     events = [
         scores.RepaymentEvent(
             kind=scores.EventKind(e.kind), days_late=e.days_late, time=e.occurred_at

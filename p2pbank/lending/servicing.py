@@ -53,6 +53,7 @@ from p2pbank.lending.rules import (
     split_by_remaining,
 )
 from p2pbank.money import allocate
+from p2pbank.trust import services as trust_services
 
 # --- loading -------------------------------------------------------------------------------
 
@@ -156,6 +157,22 @@ def record_repayment_event(
             instalment_number=instalment_number,
             event_key=key,
         )
+
+
+def open_ratings(
+    session: Session, loan: Loan, parts: Sequence[LoanPart] | None = None, *, now: datetime
+) -> None:
+    """The loan is over (repaid or defaulted): its borrower and each lender may now rate
+    each other (trust, issue 6). Flushes only."""
+    lenders = {p.lender_id for p in (parts if parts is not None else parts_of(session, loan))}
+    trust_services.record_completed_transaction(
+        session,
+        ref_type="loan",
+        ref_id=loan.id,
+        principal_id=loan.borrower_id,
+        counterparty_ids=lenders,
+        completed_at=now,
+    )
 
 
 # --- paying instalments --------------------------------------------------------------------
@@ -428,6 +445,7 @@ def refresh_status(
     if not unpaid(rows) and loan.outstanding_minor == 0:
         loan.move_to(LoanStatus.REPAID)
         loan.closed_at = now
+        open_ratings(session, loan, now=now)
         return LoanStatus.REPAID
     days = loan_days_past_due(rows, today)
     if is_default(days, POLICY):
@@ -503,6 +521,7 @@ def default_loan(
     record_repayment_event(
         session, loan=loan, kind=EventKind.DEFAULT, occurred_at=now, days_late=days
     )
+    open_ratings(session, loan, parts, now=now)
     session.flush()
 
 
@@ -650,6 +669,7 @@ def repay_early(
     if loan.outstanding_minor == 0:
         loan.move_to(LoanStatus.REPAID)
         loan.closed_at = now
+        open_ratings(session, loan, parts, now=now)
     return repayment
 
 

@@ -774,6 +774,22 @@ def moderation_list(
     ]
 
 
+def moderated(session: Session, actor: User, rating_id: int) -> ModeratedRating:
+    """One rating as moderators see it."""
+    require_moderator(actor)
+    rating = session.get(Rating, rating_id)
+    if rating is None:
+        raise NotFound("No such rating.")
+    names = _names(session, [rating.rater_id, rating.ratee_id, rating.hidden_by_id or 0])
+    return ModeratedRating(
+        rating=_shown(rating, names),
+        hidden_at=rating.hidden_at,
+        hidden_reason=rating.hidden_reason,
+        hidden_note=rating.hidden_note,
+        hidden_by_name=names.get(rating.hidden_by_id or 0, ""),
+    )
+
+
 # --- dashboard -------------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ def init_web(app: Flask) -> None:
         password_reset,
         payments,
         settings,
+        trust,
         twofactor,
     )
 
@@ -32,6 +33,7 @@ def init_web(app: Flask) -> None:
         payments,
         lending,
         crowdfunding,
+        trust,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(payments.webhook_bp)

@@ -1,0 +1,257 @@
+"""Trust pages: member profiles and the ranking, rating a counterparty, revision requests
+and revisions, moderation (admins) and the member score breakdown (auditors). Thin: every
+page calls p2pbank.trust services or queries, which decide who may see and do what.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from marshmallow import EXCLUDE, ValidationError
+
+from p2pbank.audit.queries import AUDITOR_ROLE
+from p2pbank.db import db_session
+from p2pbank.errors import DomainError, Forbidden, NotFound
+from p2pbank.trust import breakdown as breakdowns
+from p2pbank.trust import queries, services
+from p2pbank.trust.models import DETAILS_FOR, VALUES, HideReason
+from p2pbank.trust.schemas import (
+    BreakdownArgs,
+    HideIn,
+    RankingArgs,
+    RateForm,
+    ReviseForm,
+    RevisionRequestIn,
+)
+from p2pbank.web.forms import load_form
+from p2pbank.web.nav import dashboard_panel, everyone, has_role, nav_item
+
+bp = Blueprint("trust", __name__, url_prefix="/trust")
+
+nav_item("Ratings", "trust.ratings", visible=everyone, order=60)
+nav_item("Reputation", "trust.members", visible=everyone, order=61)
+nav_item("Moderation", "trust.moderation", visible=has_role("admin"), order=92)
+nav_item("Score breakdown", "trust.breakdown", visible=has_role(AUDITOR_ROLE), order=93)
+dashboard_panel("trust/_panel.html", visible=everyone, order=60)
+
+DETAIL_LABELS = {
+    "communication": "Communication",
+    "kept_schedule": "Kept to the schedule",
+    "as_described": "As described",
+    "delivered_on_time": "Delivered on time",
+}
+HIDE_REASONS = {
+    "personal_data": "Personal data",
+    "abusive": "Abusive or hateful",
+    "off_topic": "Not about the transaction",
+    "fraud": "Fraud or manipulation",
+    "legal": "Legal request",
+}
+
+
+@bp.app_context_processor
+def _trust_context():
+    def trust_summary(user):
+        return queries.summary(db_session(), user.id)
+
+    return {
+        "trust_summary": trust_summary,
+        "trust_detail_labels": DETAIL_LABELS,
+        "trust_hide_reasons": HIDE_REASONS,
+        "trust_values": list(VALUES),
+    }
+
+
+@bp.app_template_filter("bps_percent")
+def bps_percent(value: float | None) -> str:
+    """A share 0..1 as a percent with one decimal; a dash when there is none."""
+    if value is None:
+        return "–"
+    return f"{value * 100:.1f}%"
+
+
+def _errors(exc: DomainError) -> dict:
+    return exc.field_errors or {"_": [exc.detail]}
+
+
+def _refused(exc: DomainError, endpoint: str, **values):
+    """A button refused by a rule: say why on the page it was pressed on. Another
+    person's object stays a 404/403 page."""
+    if isinstance(exc, (NotFound, Forbidden)):
+        raise exc
+    flash(exc.detail, "error")
+    return redirect(url_for(endpoint, **values))
+
+
+# --- profiles and the ranking ----------------------------------------------------------------
+
+
+@bp.get("/members")
+@login_required
+def members():
+    try:
+        args = RankingArgs().load(request.args.to_dict(), unknown=EXCLUDE)
+    except ValidationError:
+        args = {"page": 1}
+    page = queries.ranking(db_session(), page=args["page"])
+    return render_template("trust/members.html", ranking=page)
+
+
+@bp.get("/members/<int:user_id>")
+@login_required
+def profile(user_id: int):
+    view = queries.member_profile(db_session(), user_id)
+    return render_template("trust/profile.html", profile=view)
+
+
+# --- rating ----------------------------------------------------------------------------------
+
+
+@bp.get("/ratings")
+@login_required
+def ratings():
+    mine = queries.my_ratings(db_session(), current_user.id)
+    return render_template("trust/ratings.html", mine=mine)
+
+
+@bp.route("/transactions/<int:transaction_id>/rate", methods=["GET", "POST"])
+@login_required
+def rate(transaction_id: int):
+    session = db_session()
+    pending = queries.pending_rating(session, current_user.id, transaction_id)
+    errors: dict = {}
+    if request.method == "POST":
+        data, errors = load_form(RateForm())
+        if data is not None:
+            try:
+                rating = services.rate_counterparty(
+                    session, current_user.id, transaction_id, **data
+                )
+            except (NotFound, Forbidden):
+                raise
+            except DomainError as exc:
+                errors = _errors(exc)
+            else:
+                if rating.status == "revealed":
+                    flash(_("Thank you. Both ratings are now shown."), "success")
+                else:
+                    flash(
+                        _(
+                            "Thank you. Your rating stays sealed until %(name)s rates you "
+                            "too, or until %(date)s.",
+                            name=pending.other_name,
+                            date=rating.reveal_due_at.date().isoformat(),
+                        ),
+                        "success",
+                    )
+                return redirect(url_for(".ratings"))
+    return render_template(
+        "trust/rate.html",
+        pending=pending,
+        errors=errors,
+        form=request.form,
+        details=[str(d) for d in DETAILS_FOR[pending.other_side]],
+    ), (422 if errors else 200)
+
+
+@bp.post("/ratings/<int:rating_id>/revision-request")
+@login_required
+def request_revision(rating_id: int):
+    data, errors = load_form(RevisionRequestIn())
+    if data is None:
+        flash(" ".join(m for ms in errors.values() for m in ms), "error")
+        return redirect(url_for(".ratings"))
+    try:
+        services.request_revision(db_session(), current_user.id, rating_id, **data)
+    except DomainError as exc:
+        return _refused(exc, ".ratings")
+    flash(_("Your request was sent. The author may raise the rating once."), "success")
+    return redirect(url_for(".ratings"))
+
+
+@bp.route("/ratings/<int:rating_id>/revise", methods=["GET", "POST"])
+@login_required
+def revise(rating_id: int):
+    session = db_session()
+    own = queries.own_rating(session, current_user.id, rating_id)
+    if own.rater_id != current_user.id:
+        raise Forbidden("Only its author revises a rating.")
+    if not own.can_revise:
+        flash(_("This rating cannot be revised now."), "error")
+        return redirect(url_for(".ratings"))
+    errors: dict = {}
+    if request.method == "POST":
+        data, errors = load_form(ReviseForm())
+        if data is not None:
+            try:
+                services.revise_rating(session, current_user.id, rating_id, **data)
+            except (NotFound, Forbidden):
+                raise
+            except DomainError as exc:
+                errors = _errors(exc)
+            else:
+                flash(_("Your rating is revised."), "success")
+                return redirect(url_for(".ratings"))
+    return render_template(
+        "trust/revise.html",
+        own=own,
+        errors=errors,
+        form=request.form if request.method == "POST" else None,
+        details=[str(d) for d in DETAILS_FOR[own.ratee_side]],
+        values=list(VALUES),
+    ), (422 if errors else 200)
+
+
+# --- moderation ------------------------------------------------------------------------------
+
+
+@bp.get("/moderation")
+@login_required
+def moderation():
+    hidden = request.args.get("hidden") == "1"
+    rows = queries.moderation_list(db_session(), current_user, hidden=hidden)
+    return render_template(
+        "trust/moderation.html", rows=rows, hidden=hidden, reasons=[str(r) for r in HideReason]
+    )
+
+
+@bp.post("/ratings/<int:rating_id>/hide")
+@login_required
+def hide(rating_id: int):
+    queries.require_moderator(current_user)
+    data, errors = load_form(HideIn())
+    if data is None:
+        flash(" ".join(m for ms in errors.values() for m in ms), "error")
+        return redirect(url_for(".moderation"))
+    try:
+        services.hide_rating(db_session(), current_user.id, rating_id, **data)
+    except DomainError as exc:
+        return _refused(exc, ".moderation")
+    flash(_("The rating is hidden. It stays on record with your reason."), "success")
+    return redirect(url_for(".moderation"))
+
+
+# --- auditors --------------------------------------------------------------------------------
+
+
+@bp.get("/audit")
+@login_required
+def breakdown():
+    if not current_user.has_role(AUDITOR_ROLE):
+        raise Forbidden("The score breakdown is for auditors.")
+    subject = request.args.get("subject", "").strip()
+    result = None
+    errors: dict = {}
+    status = 200
+    if subject:
+        try:
+            args = BreakdownArgs().load({"subject": subject})
+            result = breakdowns.member_breakdown(db_session(), current_user, args["subject"])
+        except ValidationError as exc:
+            errors, status = exc.messages, 422  # type: ignore[assignment]
+        except NotFound as exc:
+            errors, status = {"subject": [exc.detail]}, 404
+    return render_template(
+        "trust/breakdown.html", subject=subject, result=result, errors=errors
+    ), status
