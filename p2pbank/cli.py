@@ -193,6 +193,7 @@ def tick(until) -> None:
     from datetime import timedelta
 
     from p2pbank import clock
+    from p2pbank.audit.keys import signer_for
     from p2pbank.jobs import run_due_work
 
     session = db_session()
@@ -210,7 +211,8 @@ def tick(until) -> None:
     with clock.frozen_at(start):
         for moment in moments:
             clock.set_now(moment)
-            for name, count in run_due_work(session, moment).items():
+            due = run_due_work(session, moment, audit_signer=signer_for(current_app.config))
+            for name, count in due.items():
                 totals[name] = totals.get(name, 0) + count
     done = ", ".join(f"{name} {count}" for name, count in sorted(totals.items()) if count)
     click.echo(f"ran {len(moments)} day(s) up to {moments[-1].date()}: {done or 'nothing due'}")

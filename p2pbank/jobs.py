@@ -17,7 +17,6 @@ from p2pbank.audit.note import Signer
 from p2pbank.crowdfunding import settlement as crowdfunding
 from p2pbank.ledger import services as ledger
 from p2pbank.lending import services as lending
-from p2pbank.trust import services as trust
 
 
 def run_due_work(
@@ -35,7 +34,6 @@ def run_due_work(
     except BaseException:
         session.rollback()
         raise
-    done.update(trust.recompute_trust(session, now))  # last: scores see the day's events
     if audit_signer is not None:  # keep last: the checkpoint covers everything above
         before = audit_queries.latest_checkpoint(session, key_id=audit_signer.key_id.hex())
         signed = audit.sign_checkpoint(session, audit_signer, audit_signer.name)

@@ -58,3 +58,16 @@ def test_verify_without_any_checkpoint_fails(app):
     result = app.test_cli_runner().invoke(args=["audit-verify"])
     assert result.exit_code == 1
     assert "no checkpoint has been signed yet" in result.output
+
+
+def test_the_daily_job_signs_a_checkpoint_covering_the_day(app, session):
+    for i in range(2):
+        services.append(session, type="test.event", subject_user_id=None, payload={"i": i})
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["tick"])
+    assert result.exit_code == 0, result.output
+    assert "audit.checkpoints_signed 1" in result.output
+    assert queries.latest_checkpoint(session).tree_size == queries.head_size(session)
+    services.append(session, type="test.event", subject_user_id=None, payload={"i": 2})
+    assert runner.invoke(args=["tick"]).exit_code == 0
+    assert queries.latest_checkpoint(session).tree_size == queries.head_size(session)
