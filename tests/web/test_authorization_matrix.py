@@ -4,6 +4,7 @@
     other      a member with the same roles as the owner, who does not own the object
     owner      the member whose object it is (for routes without an object: any member)
     admin      an admin (with two-factor sign-in, as admins must have)
+    auditor    an auditor, asked only where a row gives an `auditor` status (auditor pages)
 
 Each ROWS entry is one route and the status each caller gets. Pages are called with a
 signed-in browser (CSRF token included), API routes with a write token. `LOGIN` means
@@ -30,8 +31,8 @@ from p2pbank.identity import services as identity
 from p2pbank.models import load_all
 from tests.conftest import STRONG_PASSWORD, Browser
 
-ANONYMOUS, OTHER, OWNER, ADMIN = "anonymous", "other", "owner", "admin"
-CALLERS = (ANONYMOUS, OTHER, ADMIN, OWNER)  # the owner goes last: they may change things
+ANONYMOUS, OTHER, OWNER, ADMIN, AUDITOR = "anonymous", "other", "owner", "admin", "auditor"
+CALLERS = (ANONYMOUS, OTHER, AUDITOR, ADMIN, OWNER)  # the owner last: they may change things
 LOGIN = "login"  # a 302 to the sign-in page
 
 
@@ -71,6 +72,7 @@ class Row:
     roles: tuple[str, ...] = ()  # roles of owner and other
     kyc: str = "verified"  # KYC status of owner and other
     admin_sees_private: bool = False
+    auditor: int | str | None = None  # None: auditors are not asked
 
     @property
     def is_api(self) -> bool:
@@ -192,6 +194,30 @@ def owner_withdrawal(world: World) -> Objects:
     return Objects(
         path={"payout_id": payout.id, **made.path},
         private=[payout.gateway_transfer_id, *made.private],
+    )
+
+
+def owner_money(world: World) -> Objects:
+    """EUR 43.21 deposited into the owner's wallet, with a private memo; also a leaf in the
+    audit log (every journal entry is one)."""
+    from p2pbank.audit.queries import head_size
+    from p2pbank.ledger import services as ledger
+
+    clearing = ledger.PLATFORM_GATEWAY_CLEARING
+    ledger.ensure_platform_account(world.session, clearing)
+    ledger.ensure_wallet(world.session, world.owner.id)
+    wallet = ledger.wallet_code(world.owner.id)
+    entry = ledger.post_entry(
+        world.session,
+        postings=[(clearing, -4_321), (wallet, 4_321)],
+        kind="deposit",
+        idempotency_key=f"matrix-deposit:{world.owner.id}",
+        memo="owner-private-memo",
+    )
+    world.session.commit()
+    return Objects(
+        path={"code": wallet, "entry_id": entry.id, "sequence": head_size(world.session) - 1},
+        private=["owner-private-memo", "43.21"],
     )
 
 
@@ -655,6 +681,81 @@ ROWS: list[Row] = [
         objects=owner_paid_deposit,
         admin_sees_private=True,
     ),
+    # wallet: everyone sees their own money only
+    Row("GET", "/wallet", LOGIN, 200, 200, 200, objects=owner_money),
+    Row("GET", "/wallet/statement.csv", LOGIN, 200, 200, 200, objects=owner_money),
+    Row("GET", "/api/v1/wallet", 401, 200, 200, 200, objects=owner_money),
+    Row("GET", "/api/v1/wallet/statement", 401, 200, 200, 200, objects=owner_money),
+    # the ledger: auditors and admins see every account; members see none of it
+    *(
+        Row(
+            "GET",
+            path,
+            LOGIN,
+            403,
+            403,
+            200,
+            objects=owner_money,
+            auditor=200,
+            admin_sees_private=True,
+        )
+        for path in (
+            "/ledger",
+            "/ledger/trial-balance",
+            "/ledger/check",
+            "/ledger/accounts",
+            "/ledger/accounts/{code}",
+            "/ledger/entries/{entry_id}",
+        )
+    ),
+    *(
+        Row(
+            "GET",
+            path,
+            401,
+            403,
+            403,
+            200,
+            objects=owner_money,
+            auditor=200,
+            admin_sees_private=True,
+        )
+        for path in (
+            "/api/v1/ledger/accounts",
+            "/api/v1/ledger/accounts/{code}",
+            "/api/v1/ledger/accounts/{code}/statement",
+            "/api/v1/ledger/entries/{entry_id}",
+            "/api/v1/ledger/trial-balance",
+        )
+    ),
+    # the trust log: its pages are for auditors; its API is public (pseudonymous by design)
+    *(
+        Row("GET", path, LOGIN, 403, 403, 403, objects=owner_money, auditor=200)
+        for path in ("/audit/", "/audit/checkpoints", "/audit/entries/{sequence}", "/audit/proof")
+    ),
+    Row("POST", "/audit/proof", LOGIN, 403, 403, 403, auditor=422, data={"index": "x"}),
+    Row("GET", "/api/v1/audit/entries?start=0&end=1", 200, 200, 200, 200, objects=owner_money),
+    Row("GET", "/api/v1/audit/key", 200, 200, 200, 200),
+    Row(
+        "GET",
+        "/api/v1/audit/proof/inclusion?index=0&size=1",
+        200,
+        200,
+        200,
+        200,
+        objects=owner_money,
+    ),
+    Row(
+        "GET",
+        "/api/v1/audit/proof/consistency?old=1&new=1",
+        200,
+        200,
+        200,
+        200,
+        objects=owner_money,
+    ),
+    # no checkpoint is signed here: the same 404 for everyone, never a 401 (it is public)
+    Row("GET", "/api/v1/audit/checkpoint", 404, 404, 404, 404),
     # API: who am I, my tokens
     Row("GET", "/api/v1/openapi.json", 200, 200, 200, 200),
     Row("GET", "/api/v1/me", 401, 200, 200, 200, objects=owner_email),
@@ -1020,7 +1121,17 @@ def _outcome(response) -> int | str:
 class Callers:
     """The three people of a test, their API tokens and their (signed-in) browsers."""
 
-    def __init__(self, app, session, make_user, signed_in, api_token, roles=(), kyc="verified"):
+    def __init__(
+        self,
+        app,
+        session,
+        make_user,
+        signed_in,
+        api_token,
+        roles=(),
+        kyc="verified",
+        auditor=False,
+    ):
         self.app = app
         self.session = session
         self.signed_in = signed_in
@@ -1029,6 +1140,8 @@ class Callers:
         admin = make_user(roles=("admin",), kyc="verified", name="Admin")
         self.world = World(session, owner, other, admin)
         self.people = {OWNER: owner, OTHER: other, ADMIN: admin}
+        if auditor:
+            self.people[AUDITOR] = make_user(roles=("auditor",), kyc="verified", name="Auditor")
         self.tokens = {name: api_token(person, "write") for name, person in self.people.items()}
         self.browsers: dict[str, Browser] = {}
 
@@ -1041,9 +1154,10 @@ class Callers:
             )
         return self.browsers[caller]
 
-    def check(self, row: Row) -> list[str]:
-        """Ask the row's route as each caller; return what went against the table."""
-        made = row.objects(self.world)
+    def check(self, row: Row, made: Objects | None = None) -> list[str]:
+        """Ask the row's route as each caller; return what went against the table.
+        `made`: the row's objects when they were made already (rows reading the same ones)."""
+        made = made if made is not None else row.objects(self.world)
         path = row.path.format(**made.path)
         # Form fields may name the objects too, e.g. {"payment_id": "{payment_id}"}.
         data = {k: v.format(**made.path) if isinstance(v, str) else v for k, v in row.data.items()}
@@ -1053,9 +1167,12 @@ class Callers:
             OTHER: row.other,
             OWNER: row.owner,
             ADMIN: row.admin,
+            AUDITOR: row.auditor,
         }
         problems = []
         for caller in CALLERS:
+            if expected[caller] is None:
+                continue
             if not row.is_api:
                 self.browser(caller)  # sign in before counting rows
             before = row_counts(self.session)
@@ -1076,21 +1193,37 @@ class Callers:
         return problems
 
 
-# Reading rows change nothing, so they share one set of people (signing in costs argon2
-# work); every other row gets fresh people of its own.
-READING = [r for r in ROWS if r.method == "GET" and not r.roles and r.kyc == "verified"]
+# Reading rows change nothing, so rows that read the same objects share one set of people
+# and one making of the objects (signing in costs argon2 work); every other row gets fresh
+# people and objects of its own.
+READING_GROUPS: dict[tuple, list[Row]] = {}
+for _row in ROWS:
+    if _row.method == "GET":
+        READING_GROUPS.setdefault((_row.objects, _row.roles, _row.kyc), []).append(_row)
+READING = [row for group in READING_GROUPS.values() for row in group]
 CHANGING = [r for r in ROWS if r not in READING]
 
 
-def test_reading_routes(app, session, make_user, signed_in, api_token):
-    callers = Callers(app, session, make_user, signed_in, api_token)
-    problems = [problem for row in READING for problem in callers.check(row)]
+@pytest.mark.parametrize(
+    "rows",
+    list(READING_GROUPS.values()),
+    ids=[f"GET reading {group[0].objects.__name__}" for group in READING_GROUPS.values()],
+)
+def test_reading_routes(rows: list[Row], app, session, make_user, signed_in, api_token):
+    auditor = any(row.auditor is not None for row in rows)
+    callers = Callers(
+        app, session, make_user, signed_in, api_token, rows[0].roles, rows[0].kyc, auditor
+    )
+    made = rows[0].objects(callers.world)
+    problems = [problem for row in rows for problem in callers.check(row, made)]
     assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize("row", CHANGING, ids=[r.id for r in CHANGING])
 def test_changing_route(row: Row, app, session, make_user, signed_in, api_token):
-    callers = Callers(app, session, make_user, signed_in, api_token, row.roles, row.kyc)
+    callers = Callers(
+        app, session, make_user, signed_in, api_token, row.roles, row.kyc, row.auditor is not None
+    )
     problems = callers.check(row)
     assert not problems, "\n".join(problems)
 
@@ -1100,7 +1233,7 @@ def _rule_path(rule) -> str:
 
 
 def test_every_route_has_a_row(app):
-    covered = {(r.method, r.path) for r in ROWS} | set(EXEMPT)
+    covered = {(r.method, r.path.split("?")[0]) for r in ROWS} | set(EXEMPT)
     missing = sorted(
         (method, _rule_path(rule))
         for rule in app.url_map.iter_rules()
@@ -1119,5 +1252,5 @@ def test_rows_name_real_routes(app):
         for rule in app.url_map.iter_rules()
         for method in rule.methods or ()
     }
-    stale = [r.id for r in ROWS if (r.method, r.path) not in real]
+    stale = [r.id for r in ROWS if (r.method, r.path.split("?")[0]) not in real]
     assert not stale, f"rows for routes that do not exist: {stale}"
