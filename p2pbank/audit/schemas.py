@@ -17,8 +17,8 @@ PSEUDONYM = re.compile(r"^[0-9a-f]{32}$")
 EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 
 
-class Base64Bytes(fields.Field):
-    """bytes out as standard base64 text."""
+class Base64Bytes(fields.String):
+    """bytes out as standard base64 text (a string in the OpenAPI document)."""
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else base64.b64encode(bytes(value)).decode()
