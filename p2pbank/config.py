@@ -35,6 +35,11 @@ class Config:
     STRIPE_SECRET_KEY: str = ""
     STRIPE_WEBHOOK_SECRET: str = ""
     STRIPE_API_BASE: str = ""
+    STRIPE_PUBLISHABLE_KEY: str = ""  # for Stripe.js on the deposit page
+    # Per-deposit limits in cents (EUR 10 to EUR 25,000) and the payout accounts' country.
+    PAYMENTS_MIN_DEPOSIT_MINOR: int = 1_000
+    PAYMENTS_MAX_DEPOSIT_MINOR: int = 2_500_000
+    PAYMENTS_PAYOUT_COUNTRY: str = "NL"
     AUDIT_SIGNING_KEY: str = ""  # Ed25519 note key (flask audit-keygen); required in production
     AUDIT_PSEUDONYM_KEY: str = ""  # keys the trust log's pseudonyms; else from SECRET_KEY
     BABEL_DEFAULT_LOCALE: str = "en"

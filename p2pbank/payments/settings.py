@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from p2pbank.payments.gateway import PaymentGateway
+from p2pbank.payments.gateway import GatewayUnavailable, PaymentGateway
 from p2pbank.payments.rules import DEFAULT_MAX_DEPOSIT_MINOR, DEFAULT_MIN_DEPOSIT_MINOR
 
 _PROCESS_SECRET = secrets.token_hex(32)
@@ -32,9 +32,16 @@ class PaymentSettings:
     idempotency_namespace: str = ""
     stripe_max_network_retries: int = 2
 
+    production: bool = False
+
     @property
     def uses_stripe(self) -> bool:
         return bool(self.stripe_secret_key)
+
+    @property
+    def is_test_mode(self) -> bool:
+        """No real money moves: the embedded gateway, or Stripe with a test key."""
+        return not self.uses_stripe or self.stripe_secret_key.startswith(("sk_test_", "rk_test_"))
 
     @classmethod
     def from_mapping(cls, config: Mapping) -> PaymentSettings:
@@ -66,11 +73,15 @@ class PaymentSettings:
             payout_country=str(config.get("PAYMENTS_PAYOUT_COUNTRY") or "NL"),
             idempotency_namespace=str(config.get("STRIPE_IDEMPOTENCY_NAMESPACE") or ""),
             stripe_max_network_retries=int(config.get("STRIPE_MAX_NETWORK_RETRIES", 2)),
+            production=config.get("ENV") == "production",
         )
 
 
 def make_gateway(session: Session, settings: PaymentSettings) -> PaymentGateway:
-    """Stripe when a secret key is configured, else the embedded test-mode gateway."""
+    """Stripe when a secret key is configured, else the embedded test-mode gateway, which
+    production never uses: it would accept test cards for money that does not exist."""
+    if settings.production and not settings.uses_stripe:
+        raise GatewayUnavailable("Card payments are not configured on this server.")
     if settings.uses_stripe:
         from p2pbank.payments.stripe_gateway import StripeGateway
 

@@ -81,7 +81,7 @@ def _deliver() -> None:
 @bp.app_context_processor
 def _payments_context():
     def payments_test_mode() -> bool:
-        return gateway().is_test_mode
+        return payment_settings().is_test_mode
 
     def payments_notices(user):
         return queries.payout_notices(db_session(), user.id, limit=3)
