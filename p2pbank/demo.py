@@ -46,6 +46,7 @@ def seed(session: Session, audit_signer: Signer | None = None) -> Iterator[str]:
     yield from _seed_people(session)
     yield from seed_wallets(session)
     yield from seed_lending(session)
+    yield from seed_crowdfunding(session)
     yield from seed_payments(session)
     if audit_signer is not None:
         yield from seed_audit_checkpoint(session, audit_signer)  # keep last
@@ -218,9 +219,14 @@ def seed_crowdfunding(session: Session) -> Iterator[str]:
             delivery_month=shipped_month,
         )
         services.launch_campaign(session, ian.id, oven.id)
-        pledge(lena, oven, 30_000, 1, tier_id=loaf.id)
-        pledge(lars, oven, 15_000, 2, tier_id=loaf.id)
-        card_pledge(bea, oven, 10_000, 3)
+    for day, (person, amount, tier) in enumerate(
+        [(lena, 30_000, loaf.id), (lars, 15_000, loaf.id), (bea, 10_000, None)], start=1
+    ):
+        with clock.frozen_at(oven.launched_at + timedelta(days=2 * day, hours=3)):
+            if person is bea:
+                card_pledge(bea, oven, amount, day)
+            else:
+                pledge(person, oven, amount, day, tier_id=tier)
     with clock.frozen_at(oven.deadline_at):
         settlement.run_due(session, gateway=gateway)
     with clock.frozen_at(oven.deadline_at + timedelta(days=5)):
@@ -281,7 +287,9 @@ def seed_crowdfunding(session: Session) -> Iterator[str]:
         )
         services.launch_campaign(session, ian.id, cafe.id)
         pledge(lena, cafe, 45_000, 1, tier_id=workshop.id)
+    with clock.frozen_at(today - timedelta(days=3)):
         card_pledge(lars, cafe, 4_000, 2, tier_id=workshop.id)
+        pledge(bea, cafe, 2_500, 3)
         question = services.post_comment(
             session, bea.id, cafe.id, body="Will you also fix coffee machines?"
         )

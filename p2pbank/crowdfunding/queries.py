@@ -104,7 +104,9 @@ class CampaignCard:
     deadline_at: datetime | None
     cover_filename: str | None
     initiator_name: str
-    rating: float | None = None
+    rating: float | None = None  # Wilson lower bound of the delivery verdicts
+    rewards_confirmed: int = 0
+    rewards_answered: int = 0
 
 
 @dataclass(frozen=True)
@@ -243,6 +245,8 @@ def explore(
             cover_filename=c.cover_filename,
             initiator_name=name,
             rating=scored.get(c.initiator_id),
+            rewards_confirmed=ratings[c.initiator_id][0],
+            rewards_answered=ratings[c.initiator_id][1],
         )
         for c, amount, count, name in window
     ]

@@ -384,7 +384,12 @@ class CampaignCardOut(Schema):
     days_left = fields.Integer()
     deadline_at = fields.DateTime(allow_none=True)
     initiator_name = fields.String()
-    rating = fields.Float(allow_none=True)
+    rating = fields.Float(
+        allow_none=True,
+        metadata={"description": "Wilson lower bound of backers' reward confirmations."},
+    )
+    rewards_confirmed = fields.Integer()
+    rewards_answered = fields.Integer()
 
 
 class CampaignExploreOut(Schema):
