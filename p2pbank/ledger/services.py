@@ -40,11 +40,12 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from p2pbank.audit import services as audit
 from p2pbank.clock import now as clock_now
@@ -339,6 +340,14 @@ def hash_of(entry: JournalEntry, legs: Sequence[tuple[str, int]]) -> str:
     )
 
 
+def _entry_columns(entry: JournalEntry) -> dict:
+    return {
+        column.key: getattr(entry, column.key)
+        for column in JournalEntry.__table__.columns
+        if column.key != "id"
+    }
+
+
 def post_entry(
     session: Session,
     *,
@@ -439,28 +448,48 @@ def _post(
         created_at=created_at,
     )
     entry.content_hash = hash_of(entry, legs)
-    session.add(entry)
+
+    # The hot path of the platform, written as three plain statements (entry, postings,
+    # balances) rather than through the unit of work, which costs more than the database
+    # work itself. The ORM objects are then brought in line without further SQL.
+    posted = {account.id: account.posted_minor for account in accounts.values()}
+    rows = []
     for code, amount in legs:
-        account = accounts[code]
-        account.posted_minor += amount
-        session.add(
-            Posting(
-                entry=entry,
-                account_id=account.id,
-                amount_minor=amount,
-                currency=currency,
-                balance_after_minor=account.posted_minor,
-            )
+        account_id = accounts[code].id
+        posted[account_id] += amount
+        rows.append(
+            {
+                "account_id": account_id,
+                "amount_minor": amount,
+                "currency": currency,
+                "balance_after_minor": posted[account_id],
+            }
         )
-    for account_id, amount in release.items():
-        for account in accounts.values():
-            if account.id == account_id:
-                account.held_minor -= amount
     try:
-        session.flush()
+        entry.id = session.execute(
+            insert(JournalEntry).values(_entry_columns(entry)).returning(JournalEntry.id)
+        ).scalar_one()
+        session.execute(insert(Posting), [{**row, "entry_id": entry.id} for row in rows])
+        touched = [accounts[code] for code, _ in legs]  # a released hold's account is a leg
+        session.execute(
+            update(Account),
+            [
+                {
+                    "id": a.id,
+                    "posted_minor": posted[a.id],
+                    "held_minor": a.held_minor - release.get(a.id, 0),
+                }
+                for a in touched
+            ],
+        )
     except IntegrityError as exc:
         # A concurrent command won the same idempotency key (or a constraint refused it).
         raise Conflict("the ledger refused the entry; retry the command") from exc
+    for account in touched:
+        set_committed_value(account, "posted_minor", posted[account.id])
+        set_committed_value(account, "held_minor", account.held_minor - release.get(account.id, 0))
+    make_transient_to_detached(entry)
+    session.add(entry)
     # The entry and its postings are in the database now (not yet committed): the place
     # where every new entry passes exactly once, e.g. for the audit log's Merkle leaf.
     audit.append(
