@@ -15,7 +15,6 @@ stop there. Recoveries are shared pro rata to what each part had written off.
 
 from __future__ import annotations
 
-import importlib.util
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -120,12 +119,10 @@ def record_repayment_event(
     days_late: int = 0,
     instalment_number: int | None = None,
 ) -> None:
-    """The one place lending tells the trust engine (issue 6) about repayment behaviour.
-
-    Always stored as a RepaymentEvent row here (the trust engine can read the table); and
-    when `p2pbank.trust.services` provides `record_repayment_event`, it is called too, in
-    the same transaction, with the same facts as keyword arguments.
-    """
+    """The one place lending tells the trust engine (issue 6) about repayment behaviour:
+    stored as a RepaymentEvent row here (the interim grade reads them) and passed to
+    `p2pbank.trust.services.record_repayment_event` in the same transaction, with the
+    same key, so both sides hold each fact once."""
     suffix = f"instalment:{instalment_number}" if instalment_number is not None else "loan"
     key = f"loan:{loan.id}:{suffix}:{kind}:{occurred_at.date().isoformat()}"
     if session.scalar(select(RepaymentEvent.id).where(RepaymentEvent.event_key == key)):
@@ -141,22 +138,16 @@ def record_repayment_event(
             event_key=key,
         )
     )
-    if importlib.util.find_spec("p2pbank.trust.services") is None:
-        return
-    from p2pbank.trust import services as trust_services
-
-    record = getattr(trust_services, "record_repayment_event", None)
-    if record is not None:
-        record(
-            session,
-            user_id=loan.borrower_id,
-            kind=str(kind),
-            days_late=days_late,
-            occurred_at=occurred_at,
-            loan_id=loan.id,
-            instalment_number=instalment_number,
-            event_key=key,
-        )
+    trust_services.record_repayment_event(
+        session,
+        user_id=loan.borrower_id,
+        kind=str(kind),
+        days_late=days_late,
+        occurred_at=occurred_at,
+        loan_id=loan.id,
+        instalment_number=instalment_number,
+        event_key=key,
+    )
 
 
 def open_ratings(
