@@ -18,6 +18,12 @@ def alembic_config(database_url: str) -> AlembicConfig:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
+    """Migrate; for an embedded SQLite file, create its folder first (fresh clones)."""
+    from sqlalchemy import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(database_url), revision)
 
 
