@@ -579,8 +579,8 @@ def expire_card_setups(session: Session) -> int:
 def refund_pledge(
     session: Session, actor_id: int, pledge_id: int, *, gateway: PaymentGateway | None = None
 ) -> Pledge:
-    """The initiator (or an admin) gives a collected pledge back before the payout: to the
-    wallet, or to the card through the gateway. Each refund is one ledger entry."""
+    """The initiator gives a collected pledge back before the payout: to the wallet, or to
+    the card through the gateway. Each refund is one ledger entry."""
     with command(session):
         actor = get_user(session, actor_id)
         row = session.scalar(
@@ -592,8 +592,8 @@ def refund_pledge(
         if row is None:
             raise NotFound("No such pledge.")
         campaign = load_campaign(session, row.campaign_id, lock="update")
-        if campaign.initiator_id != actor.id and not actor.has_role(Role.ADMIN):
-            if row.backer_id == actor.id:
+        if campaign.initiator_id != actor.id:
+            if row.backer_id == actor.id or actor.has_role(Role.ADMIN):
                 raise Forbidden("Only the campaign's initiator can refund a pledge.")
             raise NotFound("No such pledge.")
         if campaign.status != CampaignStatus.COLLECTING:

@@ -528,6 +528,10 @@ def card(pledge_id: int):
                     settlement.collect_card_pledge(session, pledge_id, gateway=gw)
             except (CardDeclined, GatewayError) as exc:
                 errors = {"card_number": [exc.detail]}
+            except DomainError as exc:
+                if exc.status in (403, 404):
+                    raise
+                errors = {"_": [exc.detail]}
             else:
                 return _card_done(pledge_id)
         status = 422
