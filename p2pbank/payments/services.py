@@ -260,7 +260,7 @@ def cancel_deposit(
 def sync_payment(session: Session, gateway: PaymentGateway, payment_id: int) -> Payment:
     """Re-read the gateway's payment and converge ours on it (the return page after the
     payer left Stripe's page; reconciliation fixes). Idempotent."""
-    payment = session.get(Payment, payment_id)
+    payment = session.get(Payment, payment_id, with_for_update=True, populate_existing=True)
     if payment is None:
         raise NotFound("No such payment.")
     if payment.gateway_payment_id is not None:
@@ -524,7 +524,7 @@ def send_payout(session: Session, gateway: PaymentGateway, payout_id: int) -> Pa
     """Ask the gateway to transfer a requested payout (our key `payout:<id>`, so a retry
     never pays twice) and settle the hold from its answer: captured on success, released
     when the gateway refuses. A gateway that cannot be reached leaves it requested."""
-    payout = session.get(Payout, payout_id)
+    payout = session.get(Payout, payout_id, with_for_update=True, populate_existing=True)
     if payout is None:
         raise NotFound("No such withdrawal.")
     if payout.status != PayoutStatus.REQUESTED:
@@ -642,7 +642,8 @@ def refund_deposit(
     actor = get_user(session, actor_id)
     if not actor.has_role("admin"):
         raise Forbidden("Only an admin can refund a deposit.")
-    payment = session.get(Payment, payment_id)
+    # Locked: two refunds of one payment are decided one after the other.
+    payment = session.get(Payment, payment_id, with_for_update=True, populate_existing=True)
     if payment is None:
         raise NotFound("No such payment.")
     if not reason.strip():

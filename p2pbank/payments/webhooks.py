@@ -65,6 +65,15 @@ class WebhookResult:
 
 Handled = tuple[EventOutcome, str]
 
+# Handlers lock the row they change (PostgreSQL: SELECT ... FOR UPDATE; SQLite serializes
+# writers anyway), and read it fresh, so two deliveries about one payment never both
+# act on a stale status.
+LOCK = {"with_for_update": True, "populate_existing": True}
+
+
+def _locked(query):
+    return query.with_for_update().execution_options(populate_existing=True)
+
 
 def handle_event(
     session: Session, gateway: PaymentGateway, payload: bytes, signature_header: str | None
@@ -122,13 +131,13 @@ def _dispatch(session: Session, gateway: PaymentGateway, event: WebhookEvent) ->
 
 def _payment_for(session: Session, gateway_payment_id: str, metadata) -> Payment | None:
     payment = session.scalar(
-        select(Payment).where(Payment.gateway_payment_id == gateway_payment_id)
+        _locked(select(Payment).where(Payment.gateway_payment_id == gateway_payment_id))
     )
     if payment is not None:
         return payment
     claimed = str((metadata or {}).get(services.META_PAYMENT, ""))
     if claimed.isdigit():
-        candidate = session.get(Payment, int(claimed))
+        candidate = session.get(Payment, int(claimed), **LOCK)
         # Only a payment still waiting for its gateway id may be claimed this way (a crash
         # between creating the gateway payment and recording its id).
         if candidate is not None and candidate.gateway_payment_id is None:
@@ -164,10 +173,12 @@ def _sync_payment(session: Session, gateway: PaymentGateway, pi_id: str, metadat
 
 
 def _on_refund(session: Session, gateway: PaymentGateway, event: WebhookEvent) -> Handled:
-    refund = session.scalar(select(Refund).where(Refund.gateway_refund_id == event.object_id))
+    refund = session.scalar(
+        _locked(select(Refund).where(Refund.gateway_refund_id == event.object_id))
+    )
     if refund is None:
         claimed = str((event.data.get("metadata") or {}).get(services.META_REFUND, ""))
-        candidate = session.get(Refund, int(claimed)) if claimed.isdigit() else None
+        candidate = session.get(Refund, int(claimed), **LOCK) if claimed.isdigit() else None
         if candidate is not None and candidate.gateway_refund_id is None:
             refund = candidate
     if refund is None:
@@ -187,10 +198,12 @@ def _on_charge_refunded(session: Session, gateway: PaymentGateway, event: Webhoo
 
 
 def _on_transfer(session: Session, gateway: PaymentGateway, event: WebhookEvent) -> Handled:
-    payout = session.scalar(select(Payout).where(Payout.gateway_transfer_id == event.object_id))
+    payout = session.scalar(
+        _locked(select(Payout).where(Payout.gateway_transfer_id == event.object_id))
+    )
     if payout is None:
         claimed = str((event.data.get("metadata") or {}).get(services.META_PAYOUT, ""))
-        candidate = session.get(Payout, int(claimed)) if claimed.isdigit() else None
+        candidate = session.get(Payout, int(claimed), **LOCK) if claimed.isdigit() else None
         if candidate is not None and candidate.gateway_transfer_id is None:
             payout = candidate
     if payout is None:
