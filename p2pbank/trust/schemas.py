@@ -14,6 +14,7 @@ from marshmallow import Schema, fields, post_load, pre_load, validate
 from p2pbank.trust.models import COMMENT_MAX, NOTE_MAX, VALUES, Detail, HideReason
 
 VALUE_CHOICES = list(VALUES)
+CHOOSE_VALUE = "Choose positive, neutral or negative."
 
 
 def _stars(strict: bool) -> fields.Integer:
@@ -44,7 +45,8 @@ def _drop_empty(data, **_kw):
 class RateIn(Schema):
     value = fields.String(
         required=True,
-        validate=validate.OneOf(VALUE_CHOICES, error="Choose positive, neutral or negative."),
+        validate=validate.OneOf(VALUE_CHOICES, error=CHOOSE_VALUE),
+        error_messages={"required": CHOOSE_VALUE},
     )
     comment = fields.String(
         load_default="",

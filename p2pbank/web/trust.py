@@ -71,8 +71,15 @@ def bps_percent(value: float | None) -> str:
     return f"{value * 100:.1f}%"
 
 
-def _errors(exc: DomainError) -> dict:
-    return exc.field_errors or {"_": [exc.detail]}
+def _errors(exc: DomainError | dict, shown: list[str] | None = None) -> dict:
+    """Field errors for the fields on the form; anything else goes above the form."""
+    errors = exc if isinstance(exc, dict) else (exc.field_errors or {"_": [exc.detail]})
+    if shown is None:
+        return errors
+    fitted: dict = {}
+    for name, messages in errors.items():
+        fitted.setdefault(name if name in shown else "_", []).extend(messages)
+    return fitted
 
 
 def _refused(exc: DomainError, endpoint: str, **values):
@@ -121,8 +128,11 @@ def rate(transaction_id: int):
     session = db_session()
     pending = queries.pending_rating(session, current_user.id, transaction_id)
     errors: dict = {}
+    details = [str(d) for d in DETAILS_FOR[pending.other_side]]
+    shown = ["value", "comment", *details]
     if request.method == "POST":
         data, errors = load_form(RateForm())
+        errors = _errors(errors, shown)
         if data is not None:
             try:
                 rating = services.rate_counterparty(
@@ -131,7 +141,7 @@ def rate(transaction_id: int):
             except (NotFound, Forbidden):
                 raise
             except DomainError as exc:
-                errors = _errors(exc)
+                errors = _errors(exc, shown)
             else:
                 if rating.status == "revealed":
                     flash(_("Thank you. Both ratings are now shown."), "success")
@@ -151,7 +161,7 @@ def rate(transaction_id: int):
         pending=pending,
         errors=errors,
         form=request.form,
-        details=[str(d) for d in DETAILS_FOR[pending.other_side]],
+        details=details,
     ), (422 if errors else 200)
 
 
@@ -181,15 +191,18 @@ def revise(rating_id: int):
         flash(_("This rating cannot be revised now."), "error")
         return redirect(url_for(".ratings"))
     errors: dict = {}
+    details = [str(d) for d in DETAILS_FOR[own.ratee_side]]
+    shown = ["value", "comment", *details]
     if request.method == "POST":
         data, errors = load_form(ReviseForm())
+        errors = _errors(errors, shown)
         if data is not None:
             try:
                 services.revise_rating(session, current_user.id, rating_id, **data)
             except (NotFound, Forbidden):
                 raise
             except DomainError as exc:
-                errors = _errors(exc)
+                errors = _errors(exc, shown)
             else:
                 flash(_("Your rating is revised."), "success")
                 return redirect(url_for(".ratings"))
@@ -198,7 +211,7 @@ def revise(rating_id: int):
         own=own,
         errors=errors,
         form=request.form if request.method == "POST" else None,
-        details=[str(d) for d in DETAILS_FOR[own.ratee_side]],
+        details=details,
         values=list(VALUES),
     ), (422 if errors else 200)
 
