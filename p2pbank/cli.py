@@ -195,8 +195,15 @@ def tick(until) -> None:
     from p2pbank import clock
     from p2pbank.audit.keys import signer_for
     from p2pbank.jobs import run_due_work
+    from p2pbank.payments.settings import PaymentSettings, make_gateway
 
     session = db_session()
+    payments = PaymentSettings.from_mapping(current_app.config)
+    gateway = (
+        None
+        if payments.production and not payments.uses_stripe
+        else make_gateway(session, payments)
+    )
     start = clock.now()
     moments = [start]
     if until is not None:
@@ -211,7 +218,12 @@ def tick(until) -> None:
     with clock.frozen_at(start):
         for moment in moments:
             clock.set_now(moment)
-            due = run_due_work(session, moment, audit_signer=signer_for(current_app.config))
+            due = run_due_work(
+                session,
+                moment,
+                audit_signer=signer_for(current_app.config),
+                payment_gateway=gateway,
+            )
             for name, count in due.items():
                 totals[name] = totals.get(name, 0) + count
     done = ", ".join(f"{name} {count}" for name, count in sorted(totals.items()) if count)

@@ -17,10 +17,15 @@ from p2pbank.audit.note import Signer
 from p2pbank.crowdfunding import settlement as crowdfunding
 from p2pbank.ledger import services as ledger
 from p2pbank.lending import services as lending
+from p2pbank.payments.due import run_due_payments
+from p2pbank.payments.gateway import PaymentGateway
 
 
 def run_due_work(
-    session: Session, now: datetime, audit_signer: Signer | None = None
+    session: Session,
+    now: datetime,
+    audit_signer: Signer | None = None,
+    payment_gateway: PaymentGateway | None = None,
 ) -> dict[str, int]:
     """Run every domain's due work at `now`; returns counts by what was done. With
     `audit_signer`, a checkpoint of the trust log is signed last, covering the day."""
@@ -34,6 +39,8 @@ def run_due_work(
     except BaseException:
         session.rollback()
         raise
+    if payment_gateway is not None:  # withdrawals to resend, test-mode events to redeliver
+        done.update(run_due_payments(session, payment_gateway, now))
     if audit_signer is not None:  # keep last: the checkpoint covers everything above
         before = audit_queries.latest_checkpoint(session, key_id=audit_signer.key_id.hex())
         signed = audit.sign_checkpoint(session, audit_signer, audit_signer.name)
