@@ -225,7 +225,7 @@ class TestModeGateway:
 
     def _card(self, pm_id: str) -> tuple[dict, TestCard | None]:
         pm = self._get(pm_id, "payment_method")
-        return pm, TEST_CARDS.get(pm["_number"])
+        return pm, TEST_CARDS.get(pm["_number"] or "")
 
     def _make_payment_method(self, card_number: str) -> dict:
         number = _digits(card_number)
@@ -241,8 +241,9 @@ class TestModeGateway:
             "created": self._ts(),
             "customer": None,
             "card": {"brand": card.brand if card else "visa", "last4": number[-4:]},
-            # Kept only inside the test gateway to decide the outcome; never returned.
-            "_number": number,
+            # Which test card it was, to decide outcomes; never returned. Any other number
+            # (a real card typed into test mode) is not kept: only its last four digits.
+            "_number": number if card else None,
         }
         return self._put(pm)
 
@@ -425,7 +426,7 @@ class TestModeGateway:
             }
             self._put(pi)
             return self._payment(pi)
-        card = TEST_CARDS.get(pm["_number"])
+        card = TEST_CARDS.get(pm["_number"] or "")
         return self._payment(self._attempt(pi, pm, card, off_session=False))
 
     def complete_authentication(self, payment_id: str, *, succeed: bool) -> GatewayPayment:
@@ -500,7 +501,7 @@ class TestModeGateway:
                 code="setup_intent_unexpected_state",
             )
         pm = self._make_payment_method(card_number)
-        card = TEST_CARDS.get(pm["_number"])
+        card = TEST_CARDS.get(pm["_number"] or "")
         if card is None or card.declined_when_saved:
             code = "test_mode_live_card" if card is None else card.decline_code or ""
             raise CardDeclined(

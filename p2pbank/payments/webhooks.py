@@ -90,7 +90,7 @@ def handle_event(
         object_id=event.object_id[:255],
         account_id=event.account_id,
         outcome=EventOutcome.PROCESSED,
-        payload=payload.decode("utf-8", errors="replace"),
+        payload=_stored_payload(payload),
         event_created_at=moment(event.created),
         processed_at=now(),
     )
@@ -115,6 +115,23 @@ def handle_event(
     record.detail = detail[:500]
     session.commit()
     return WebhookResult(event.id, event.type, str(outcome), detail)
+
+
+def _redact(value):
+    if isinstance(value, dict):
+        return {k: "(redacted)" if k in SECRET_FIELDS else _redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v) for v in value]
+    return value
+
+
+# A PaymentIntent's client secret lets a browser confirm it: never kept in our records.
+SECRET_FIELDS = frozenset({"client_secret"})
+
+
+def _stored_payload(payload: bytes) -> str:
+    """The event body as we keep it for auditors, without secrets."""
+    return json.dumps(_redact(json.loads(payload)), sort_keys=True)
 
 
 def _dispatch(session: Session, gateway: PaymentGateway, event: WebhookEvent) -> Handled:

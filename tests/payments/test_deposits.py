@@ -311,3 +311,28 @@ def test_events_arriving_out_of_order_converge(session, make_user, testmode_gate
     session.refresh(payment)
     assert payment.status == PaymentStatus.SUCCEEDED
     assert _available(session, lena.id) == 10_000
+
+
+def test_a_real_card_number_typed_in_test_mode_is_never_kept(session, make_user, testmode_gateway):
+    from p2pbank.payments.models import TestModeObject
+
+    lena = make_user()
+    payment = _deposit(session, testmode_gateway, lena, card="4111 1111 1111 1111")
+    assert payment.status == PaymentStatus.FAILED
+    stored = " ".join(session.scalars(select(TestModeObject.data)).all())
+    assert "4111111111111111" not in stored
+    assert '"last4": "1111"' in stored
+
+
+def test_recorded_events_keep_no_client_secret(session, make_user, testmode_gateway):
+    lena = make_user()
+    started = services.start_deposit(
+        session, testmode_gateway, lena.id, amount_minor=1_000, idempotency_key="s"
+    )
+    services.complete_test_card_payment(
+        session, testmode_gateway, lena.id, started.payment.id, card_number=GOOD
+    )
+    webhooks.deliver_test_mode_events(session, testmode_gateway)
+    payloads = session.scalars(select(GatewayEvent.payload)).all()
+    assert payloads and all(started.client_secret not in p for p in payloads)
+    assert any('"client_secret": "(redacted)"' in p for p in payloads)
