@@ -68,6 +68,12 @@ META_REFUND = "p2pbank_refund_id"
 META_USER = "p2pbank_user_id"
 
 
+# Field messages repeat their error's text (extracted for translation from the error).
+ENTER_CODE = "Enter the code from your authenticator app to confirm the withdrawal."
+TOO_LITTLE = "You have less than that available in your wallet."
+SPENT = "The person's wallet no longer holds that much."
+
+
 class AmountMismatch(Conflict):
     """The gateway's object does not carry the amount we asked for."""
 
@@ -481,8 +487,10 @@ def request_withdrawal(
         raise InvalidState("Set up your payout account before you withdraw.")
     if user.totp_enabled:
         if not (totp_code or "").strip():
-            message = "Enter the code from your authenticator app to confirm the withdrawal."
-            raise ValidationFailed(message, field_errors={"totp_code": [message]})
+            raise ValidationFailed(
+                "Enter the code from your authenticator app to confirm the withdrawal.",
+                field_errors={"totp_code": [ENTER_CODE]},
+            )
         try:
             verify_second_factor(session, user.id, totp_code.strip())  # type: ignore[union-attr]
         except Unauthorized as exc:
@@ -510,8 +518,10 @@ def request_withdrawal(
         )
     except InsufficientFunds as exc:
         session.rollback()  # nothing of this command stays
-        message = "You have less than that available in your wallet."
-        raise InsufficientFunds(message, field_errors={"amount_minor": [message]}) from exc
+        raise InsufficientFunds(
+            "You have less than that available in your wallet.",
+            field_errors={"amount_minor": [TOO_LITTLE]},
+        ) from exc
     except Exception:
         session.rollback()
         raise
@@ -689,8 +699,10 @@ def refund_deposit(
             )
         except InsufficientFunds as exc:
             session.rollback()  # the money was spent meanwhile: nothing of this stays
-            message = "The person's wallet no longer holds that much."
-            raise InsufficientFunds(message, field_errors={"amount_minor": [message]}) from exc
+            raise InsufficientFunds(
+                "The person's wallet no longer holds that much.",
+                field_errors={"amount_minor": [SPENT]},
+            ) from exc
         except Exception:
             session.rollback()
             raise
