@@ -48,6 +48,7 @@ def seed(session: Session, audit_signer: Signer | None = None) -> Iterator[str]:
     yield from seed_lending(session)
     yield from seed_crowdfunding(session)
     yield from seed_payments(session)
+    yield from seed_trust(session)
     if audit_signer is not None:
         yield from seed_audit_checkpoint(session, audit_signer)  # keep last
 
@@ -354,6 +355,77 @@ def pledging_rows(session: Session, campaign_id: int):
     from p2pbank.crowdfunding.models import Pledge
 
     return list(session.scalars(select(Pledge).where(Pledge.campaign_id == campaign_id)))
+
+
+# Who says what after a completed loan or campaign: (value, comment, detailed stars).
+DEMO_RATINGS = {
+    "borrower": (
+        "positive",
+        "Every instalment on time, and a friendly note when repaid.",
+        {"communication": 5, "kept_schedule": 5},
+    ),
+    "lender": ("positive", "Lent at a fair rate; no fuss.", {}),
+    "initiator": (
+        "positive",
+        "Fresh bread every Saturday, as promised.",
+        {"as_described": 5, "delivered_on_time": 4, "communication": 5},
+    ),
+    "backer": ("positive", "Collected on time and said thanks.", {}),
+}
+
+
+def seed_trust(session: Session) -> Iterator[str]:
+    """Reputation with a past, through the trust and lending services: scores as of every
+    30 days of the lending history (computed for those moments, published now), Eve's loan
+    repaid early so she and her lenders rate each other, ratings after the funded campaign
+    (Bea's left sealed: Ian has not rated her yet), and today's grades."""
+    from sqlalchemy import select
+
+    from p2pbank import clock
+    from p2pbank.errors import DomainError
+    from p2pbank.lending import services as lending
+    from p2pbank.lending.models import Loan
+    from p2pbank.trust import queries as trust_queries
+    from p2pbank.trust import services as trust
+
+    today = clock.now()
+    moment = today - timedelta(days=LENDING_HISTORY_DAYS) + timedelta(days=30)
+    runs = 0
+    while moment < today - timedelta(days=1):
+        trust.recompute_trust(session, moment)
+        moment += timedelta(days=30)
+        runs += 1
+    eve = identity.find_user_by_email(session, "eve@demo.p2pbank.test")
+    loan_id = session.scalar(select(Loan.id).where(Loan.borrower_id == eve.id)) if eve else None
+    if eve is not None and loan_id is not None:
+        try:
+            lending.repay_early(session, eve.id, loan_id, idempotency_key="demo:eve:early")
+        except DomainError as exc:
+            yield f"  (Eve could not repay early: {exc.detail})"
+    people = [identity.find_user_by_email(session, e) for e, *_ in DEMO_PEOPLE]
+    people += [identity.find_user_by_email(session, e) for e, *_ in DEMO_LENDING_PEOPLE]
+    bea = identity.find_user_by_email(session, "bea@demo.p2pbank.test")
+    given = sealed = 0
+    for person in (p for p in people if p is not None):
+        for item in trust_queries.pending_ratings(session, person.id):
+            if item.other_id == (bea.id if bea else None) and item.my_side == "initiator":
+                continue  # Ian has not rated Bea yet: her rating of him stays sealed
+            value, comment, stars = DEMO_RATINGS[item.other_side]
+            rating = trust.rate_counterparty(
+                session,
+                person.id,
+                item.transaction_id,
+                value=value,
+                comment=comment,
+                details=stars,
+            )
+            given += 1
+            sealed += rating.status == "sealed"
+    counts = trust.recompute_trust(session)
+    yield (
+        f"trust: {runs} past score runs, {given} ratings ({sealed} still sealed), "
+        f"{counts['trust.members_scored']} members graded today; profiles on /trust/members"
+    )
 
 
 def seed_audit_checkpoint(session: Session, signer: Signer) -> Iterator[str]:
