@@ -8,11 +8,12 @@ read in one query per table, so a proof costs two round trips at any log size.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from p2pbank.audit import merkle
@@ -59,6 +60,15 @@ def _require_size(session: Session, size: int, field: str = "size") -> int:
 # --- stored nodes -------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=256)
+def _nodes_statement(count: int):
+    """SELECT the stored nodes at `count` (level, index) keys, each an equality on the
+    primary key, so both databases answer with `count` index lookups. Plain SQL text:
+    building the same as SQLAlchemy expressions costs more than the lookups themselves."""
+    terms = " OR ".join(f"(level = :l{i} AND node_index = :n{i})" for i in range(count))
+    return text(f"SELECT level, node_index, hash FROM audit_nodes WHERE {terms}")  # noqa: S608 - placeholders only
+
+
 def _load_nodes(session: Session, keys: set[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
     found: dict[tuple[int, int], bytes] = {}
     leaves = sorted(index for level, index in keys if level == 0)
@@ -67,20 +77,12 @@ def _load_nodes(session: Session, keys: set[tuple[int, int]]) -> dict[tuple[int,
             select(LogLeaf.sequence, LogLeaf.leaf_hash).where(LogLeaf.sequence.in_(leaves))
         )
         found.update({(0, seq): bytes(h) for seq, h in rows})
-    by_level: dict[int, list[int]] = {}
-    for level, index in keys:
-        if level > 0:
-            by_level.setdefault(level, []).append(index)
-    if by_level:
-        condition = or_(
-            *(
-                and_(LogNode.level == level, LogNode.node_index.in_(sorted(indices)))
-                for level, indices in sorted(by_level.items())
-            )
-        )
-        rows = session.execute(
-            select(LogNode.level, LogNode.node_index, LogNode.hash).where(condition)
-        )
+    inner = sorted(key for key in keys if key[0] > 0)
+    if inner:
+        params = {}
+        for i, (level, index) in enumerate(inner):
+            params[f"l{i}"], params[f"n{i}"] = level, index
+        rows = session.execute(_nodes_statement(len(inner)), params)
         found.update({(lv, ix): bytes(h) for lv, ix, h in rows})
     return found
 
