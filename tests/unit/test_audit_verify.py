@@ -283,3 +283,18 @@ def test_missing_entries_are_reported():
 )
 def test_spread_picks_evenly_and_includes_the_ends(size, count, expected):
     assert spread(size, count) == expected
+
+
+def test_the_verifier_loads_no_database_or_web_framework():
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, p2pbank.audit.verify; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('sqlalchemy', 'flask', 'psycopg', 'werkzeug') or m == 'p2pbank.db'))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]"
