@@ -38,14 +38,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from p2pbank.audit import services as audit
 from p2pbank.clock import now as clock_now
@@ -281,6 +283,73 @@ def _lock_accounts(session: Session, codes: Iterable[str]) -> dict[str, Account]
     return accounts
 
 
+@dataclass(frozen=True)
+class LockedAccount:
+    """An account row as read under its lock, for the posting path (no ORM object)."""
+
+    id: int
+    code: str
+    currency: str
+    no_negative: bool
+    posted_minor: int
+    held_minor: int
+    closed: bool
+
+
+ACCOUNTS = Account.__table__
+ENTRIES = JournalEntry.__table__
+POSTINGS = Posting.__table__
+
+# The posting path's statements, built once (only their parameters change per entry).
+_LOCK_ROWS = (
+    select(
+        ACCOUNTS.c.id,
+        ACCOUNTS.c.code,
+        ACCOUNTS.c.currency,
+        ACCOUNTS.c.no_negative,
+        ACCOUNTS.c.posted_minor,
+        ACCOUNTS.c.held_minor,
+        ACCOUNTS.c.closed_at,
+    )
+    .where(ACCOUNTS.c.code.in_(bindparam("codes", expanding=True)))
+    .order_by(ACCOUNTS.c.id)
+    .with_for_update()
+)
+_ENTRY_BY_KEY = select(ENTRIES.c.id, ENTRIES.c.content_hash, ENTRIES.c.created_at).where(
+    ENTRIES.c.idempotency_key == bindparam("key")
+)
+_INSERT_ENTRY = insert(ENTRIES).returning(ENTRIES.c.id)
+_INSERT_POSTINGS = insert(POSTINGS)
+_UPDATE_BALANCES = (
+    update(ACCOUNTS)
+    .where(ACCOUNTS.c.id == bindparam("account_id"))
+    .values(posted_minor=bindparam("posted"), held_minor=bindparam("held"))
+)
+
+
+def _lock_rows(session: Session, codes: Iterable[str]) -> dict[str, LockedAccount]:
+    """Lock the accounts (ascending id, SELECT ... FOR UPDATE) and read their balances."""
+    wanted = set(codes)
+    session.flush()  # the caller's pending changes first, so the rows read are current
+    rows = session.connection().execute(_LOCK_ROWS, {"codes": sorted(wanted)})
+    accounts = {
+        row.code: LockedAccount(
+            row.id,
+            row.code,
+            row.currency,
+            bool(row.no_negative),
+            row.posted_minor,
+            row.held_minor,
+            row.closed_at is not None,
+        )
+        for row in rows
+    }
+    missing = sorted(wanted - accounts.keys())
+    if missing:
+        raise NotFound(f"no such account: {', '.join(missing)}")
+    return accounts
+
+
 def _lock_hold(session: Session, hold_id: int) -> Hold:
     stmt = (
         select(Hold)
@@ -342,9 +411,7 @@ def hash_of(entry: JournalEntry, legs: Sequence[tuple[str, int]]) -> str:
 
 def _entry_columns(entry: JournalEntry) -> dict:
     return {
-        column.key: getattr(entry, column.key)
-        for column in JournalEntry.__table__.columns
-        if column.key != "id"
+        column.key: getattr(entry, column.key) for column in ENTRIES.columns if column.key != "id"
     }
 
 
@@ -393,49 +460,21 @@ def _post(
     gateway_ref: str | None,
     memo: str,
     reverses_entry_id: int | None = None,
-    accounts: dict[str, Account] | None = None,
+    accounts: dict[str, LockedAccount] | None = None,
     release: dict[int, int] | None = None,
 ) -> JournalEntry:
     """The one place an entry is written. `accounts` may come locked by the caller;
-    `release` maps account id -> held amount released in the same step (a capture)."""
+    `release` maps account id -> held amount released in the same step (a capture).
+
+    The hot path of the platform, so it speaks plain SQL (lock, idempotency lookup, entry,
+    postings, balances) instead of going through the unit of work, which would cost more
+    than the database work itself; any ORM copies of the accounts are then brought in line
+    without further SQL, and the entry is handed back as an ORM object."""
     if accounts is None:
-        accounts = _lock_accounts(session, [code for code, _ in legs])
+        accounts = _lock_rows(session, [code for code, _ in legs])
     release = release or {}
+    connection = session.connection()
 
-    existing = _entry_by_key(session, key)
-    if existing is not None:
-        replay = JournalEntry(
-            idempotency_key=key,
-            kind=kind,
-            currency=currency,
-            memo=memo,
-            ref_type=ref_type,
-            ref_id=ref_id,
-            gateway_ref=gateway_ref,
-            reverses_entry_id=reverses_entry_id,
-            created_at=existing.created_at,
-        )
-        if hash_of(replay, legs) != existing.content_hash:
-            raise Conflict(f"idempotency key {key!r} was used for a different entry")
-        return existing
-
-    for code, amount in legs:
-        account = accounts[code]
-        if account.is_closed:
-            raise InvalidState(f"account {code} is closed")
-        if account.currency != currency:
-            raise _refuse(
-                f"account {code} holds {account.currency}, the entry is in {currency}",
-                "currency",
-            )
-        if amount < 0 and account.no_negative:
-            available = (
-                account.posted_minor + amount - (account.held_minor - release.get(account.id, 0))
-            )
-            if available < 0:
-                raise InsufficientFunds(f"account {code} has too little available money")
-
-    created_at = clock_now()
     entry = JournalEntry(
         idempotency_key=key,
         kind=kind,
@@ -445,49 +484,69 @@ def _post(
         ref_id=ref_id,
         gateway_ref=gateway_ref,
         reverses_entry_id=reverses_entry_id,
-        created_at=created_at,
     )
-    entry.content_hash = hash_of(entry, legs)
+    existing = connection.execute(_ENTRY_BY_KEY, {"key": key}).first()
+    if existing is not None:
+        entry.created_at = existing.created_at
+        if hash_of(entry, legs) != existing.content_hash:
+            raise Conflict(f"idempotency key {key!r} was used for a different entry")
+        original = session.get(JournalEntry, existing.id)
+        assert original is not None
+        return original
 
-    # The hot path of the platform, written as three plain statements (entry, postings,
-    # balances) rather than through the unit of work, which costs more than the database
-    # work itself. The ORM objects are then brought in line without further SQL.
-    posted = {account.id: account.posted_minor for account in accounts.values()}
-    rows = []
     for code, amount in legs:
-        account_id = accounts[code].id
-        posted[account_id] += amount
-        rows.append(
-            {
-                "account_id": account_id,
-                "amount_minor": amount,
-                "currency": currency,
-                "balance_after_minor": posted[account_id],
-            }
-        )
+        account = accounts[code]
+        if account.closed:
+            raise InvalidState(f"account {code} is closed")
+        if account.currency != currency:
+            raise _refuse(
+                f"account {code} holds {account.currency}, the entry is in {currency}",
+                "currency",
+            )
+        if amount < 0 and account.no_negative:
+            held = account.held_minor - release.get(account.id, 0)
+            if account.posted_minor + amount - held < 0:
+                raise InsufficientFunds(f"account {code} has too little available money")
+
+    entry.created_at = clock_now()
+    entry.content_hash = hash_of(entry, legs)
+    balances = {
+        accounts[code].id: [
+            accounts[code].posted_minor + amount,
+            accounts[code].held_minor - release.get(accounts[code].id, 0),
+        ]
+        for code, amount in legs
+    }
     try:
-        entry.id = session.execute(
-            insert(JournalEntry).values(_entry_columns(entry)).returning(JournalEntry.id)
-        ).scalar_one()
-        session.execute(insert(Posting), [{**row, "entry_id": entry.id} for row in rows])
-        touched = [accounts[code] for code, _ in legs]  # a released hold's account is a leg
-        session.execute(
-            update(Account),
+        entry.id = connection.execute(_INSERT_ENTRY, _entry_columns(entry)).scalar_one()
+        connection.execute(
+            _INSERT_POSTINGS,
             [
                 {
-                    "id": a.id,
-                    "posted_minor": posted[a.id],
-                    "held_minor": a.held_minor - release.get(a.id, 0),
+                    "entry_id": entry.id,
+                    "account_id": accounts[code].id,
+                    "amount_minor": amount,
+                    "currency": currency,
+                    "balance_after_minor": balances[accounts[code].id][0],
                 }
-                for a in touched
+                for code, amount in legs
+            ],
+        )
+        connection.execute(
+            _UPDATE_BALANCES,
+            [
+                {"account_id": account_id, "posted": posted, "held": held}
+                for account_id, (posted, held) in balances.items()
             ],
         )
     except IntegrityError as exc:
         # A concurrent command won the same idempotency key (or a constraint refused it).
         raise Conflict("the ledger refused the entry; retry the command") from exc
-    for account in touched:
-        set_committed_value(account, "posted_minor", posted[account.id])
-        set_committed_value(account, "held_minor", account.held_minor - release.get(account.id, 0))
+    for account_id, (posted, held) in balances.items():
+        loaded = session.identity_map.get(identity_key(Account, account_id))
+        if loaded is not None:
+            set_committed_value(loaded, "posted_minor", posted)
+            set_committed_value(loaded, "held_minor", held)
     make_transient_to_detached(entry)
     session.add(entry)
     # The entry and its postings are in the database now (not yet committed): the place
@@ -626,7 +685,7 @@ def capture_hold(
     assert source is not None
     if to_code == source.code:
         raise _refuse("a hold cannot be captured into its own account", "to_code")
-    accounts = _lock_accounts(session, [source.code, to_code])
+    accounts = _lock_rows(session, [source.code, to_code])
     held = _lock_hold(session, held.id)
 
     if amount is None:
@@ -754,7 +813,7 @@ def reverse_entry(
     if original.reverses_entry_id is not None:
         raise InvalidState(f"entry {entry_id} is a reversal; post a new entry instead")
     legs = [(code, -amount) for code, amount in _entry_legs(session, original)]
-    accounts = _lock_accounts(session, [code for code, _ in legs])
+    accounts = _lock_rows(session, [code for code, _ in legs])
 
     existing = _entry_by_key(session, key)
     if existing is not None:
