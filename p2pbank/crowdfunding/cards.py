@@ -53,10 +53,14 @@ class SandboxCardConfirmer(Protocol):
 
 
 def card_pledges_available(gateway: PaymentGateway) -> bool:
-    """Can this gateway save a card and tell us it was saved?"""
-    if gateway.is_test_mode:
-        return isinstance(gateway, SandboxCardConfirmer)
-    return isinstance(gateway, SetupReader)
+    """Can this gateway save a card and tell us it was saved? (The embedded test-mode
+    gateway with a test card; Stripe, test or live keys, by reading the setup back.)"""
+    return sandbox_cards(gateway) or isinstance(gateway, SetupReader)
+
+
+def sandbox_cards(gateway: PaymentGateway) -> bool:
+    """Does the page take a test card number (the embedded test-mode gateway)?"""
+    return gateway.is_test_mode and isinstance(gateway, SandboxCardConfirmer)
 
 
 def _setup_needed(row: Pledge, campaign: Campaign) -> None:
@@ -134,7 +138,7 @@ def complete_test_card_setup(
 ) -> Pledge:
     """Test mode: what Stripe's card form does, with a documented test card number.
     A declined card raises CardDeclined and leaves the pledge waiting for a card."""
-    if not gateway.is_test_mode or not isinstance(gateway, SandboxCardConfirmer):
+    if not sandbox_cards(gateway):
         raise InvalidState("Test cards work only in test mode.")
     with command(session):
         row = own_pledge(session, backer_id, pledge_id)

@@ -201,10 +201,11 @@ def explore(
         stmt = stmt.where(Campaign.funding_model == funding_model)
     if kind:
         stmt = stmt.where(Campaign.kind == kind)
-    if q:
-        like = f"%{q.strip().lower()}%"
+    if q and q.strip():
+        text = q.strip().lower()  # % and _ are matched literally
         stmt = stmt.where(
-            func.lower(Campaign.title).like(like) | func.lower(Campaign.summary).like(like)
+            func.lower(Campaign.title).contains(text, autoescape=True)
+            | func.lower(Campaign.summary).contains(text, autoescape=True)
         )
     percent = cast(pledged_sum * 10_000 / Campaign.goal_minor, Integer)
     if sort == "most_funded":

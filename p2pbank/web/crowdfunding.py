@@ -536,14 +536,15 @@ def card(pledge_id: int):
                 return _card_done(pledge_id)
         status = 422
     mine = queries.my_pledge(session, current_user.id, pledge_id)
+    sandbox = cards.sandbox_cards(gw)
     response = render_template(
         "crowdfunding/card.html",
         mine=mine,
         errors=errors,
-        test_mode=gw.is_test_mode,
+        test_mode=sandbox,
         publishable_key=payment_settings().stripe_publishable_key,
     )
-    if not gw.is_test_mode:
+    if not sandbox:
         return response, status, {"Content-Security-Policy": STRIPE_CSP}
     return response, status
 

@@ -467,3 +467,14 @@ def test_other_backers_cannot_touch_my_pledge(signed_in, session, ian, ann, make
     assert browser.submit("/pledges", {}, action=f"/pledges/{mine.id}/cancel").status_code == 404
     session.refresh(mine)
     assert mine.status == PledgeStatus.PENDING
+
+
+def test_search_matches_the_words_literally(web, session, ian):
+    live(session, ian, title="100% organic bread")
+    live(session, ian, title="Street oven")
+    page = _text(web.get("/campaigns?q=100%25"))
+    assert "100% organic bread" in page and "Street oven" not in page
+    page = _text(web.get("/campaigns?q=%25"))
+    assert "Street oven" not in page
+    page = _text(web.get("/campaigns?q=_"))
+    assert "Street oven" not in page and "organic" not in page
