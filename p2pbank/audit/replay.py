@@ -75,6 +75,7 @@ class ReplayState:
     mismatches: list[Difference] = field(default_factory=list)
     graph_version: int = 0
     _percentiles: tuple[int, dict[str, float]] | None = None
+    _reputation: tuple[tuple, Reputation] | None = None  # the last member recomputed
 
     def member(self, pseudonym: str) -> MemberFacts:
         if pseudonym not in self.members:
@@ -430,9 +431,21 @@ def network_percentiles(state: ReplayState) -> dict[str, float]:
 
 
 def member_reputation(state: ReplayState, pseudonym: str) -> Reputation:
+    """The member's reputation at state.now (kept until anything it depends on changes,
+    so checking several published values of one entry computes it once)."""
     assert state.now is not None
     facts = state.member(pseudonym)
-    return reputation(
+    key = (
+        pseudonym,
+        state.now,
+        state.graph_version,
+        facts.events,
+        len(facts.completed),
+        len(facts.repayments),
+    )
+    if state._reputation is not None and state._reputation[0] == key:
+        return state._reputation[1]
+    found = reputation(
         pseudonym,
         facts.ratings_received,
         facts.completed,
@@ -440,6 +453,8 @@ def member_reputation(state: ReplayState, pseudonym: str) -> Reputation:
         state.trust_percentiles().get(pseudonym, 0.0),
         state.now,
     )
+    state._reputation = (key, found)
+    return found
 
 
 def _published_value(name: str) -> Recompute:
