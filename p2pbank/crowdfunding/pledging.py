@@ -39,7 +39,7 @@ from p2pbank.ledger import services as ledger
 from p2pbank.money import Money
 
 CARD_SETUP_MINUTES = 60  # a card pledge whose card is not saved by then is let go
-KEY_MAX = 120
+KEY_MAX = 100  # stored scoped by backer ("<id>:<key>") in a 120-character column
 
 
 def hold_key(pledge: Pledge) -> str:
@@ -147,7 +147,7 @@ def pledge(
     pledge it made; a backer has one open pledge per campaign and changes it."""
     key = (idempotency_key or "").strip()
     if not 8 <= len(key) <= KEY_MAX:
-        raise refuse("idempotency_key", "An idempotency key of 8-120 characters is required.")
+        raise refuse("idempotency_key", "An idempotency key of 8-100 characters is required.")
     with command(session):
         backer = get_user(session, backer_id)
         scoped = f"{backer.id}:{key}"

@@ -14,7 +14,7 @@ from p2pbank.crowdfunding import rules
 from p2pbank.crowdfunding.content import STORY_MAX_CHARS, UPDATE_MAX_CHARS
 from p2pbank.payments.rules import parse_amount
 
-KEY = validate.Length(min=8, max=120)
+KEY = validate.Length(min=8, max=100)
 MONEY_MAX = rules.GOAL_MAX_MINOR * 10
 DECLARED_MAX = 10**13
 

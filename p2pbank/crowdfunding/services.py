@@ -24,7 +24,6 @@ from p2pbank.crowdfunding.models import (
     CampaignUpdate,
     Comment,
     EventKind,
-    Payout,
     Pledge,
     PledgeChange,
     PledgeStatus,
@@ -399,13 +398,14 @@ def raised_by_owner(session: Session, initiator_id: int, since, *, exclude_id: i
         )
     )
     done = session.scalar(
-        select(func.coalesce(func.sum(Payout.collected_minor), 0))
-        .join(Campaign, Campaign.id == Payout.campaign_id)
+        select(func.coalesce(func.sum(Pledge.amount_minor), 0))
+        .join(Campaign, Campaign.id == Pledge.campaign_id)
         .where(
             Campaign.initiator_id == initiator_id,
             Campaign.kind == rules.CampaignKind.LOAN,
             Campaign.status == CampaignStatus.SUCCEEDED,
             Campaign.launched_at >= since,
+            Pledge.status == PledgeStatus.COLLECTED,
         )
     )
     return int(live or 0) + int(done or 0)

@@ -139,6 +139,7 @@ def test_pledge_change_cancel_through_the_api(client, session, ian, ann, api_tok
         {"amount_minor": True, "idempotency_key": "k-12345678"},
         {"amount_minor": 1_000},
         {"amount_minor": 1_000, "idempotency_key": "short"},
+        {"amount_minor": 1_000, "idempotency_key": "k" * 101},
         {"amount_minor": 1_000, "idempotency_key": "k-12345678", "method": "cash"},
     ],
 )

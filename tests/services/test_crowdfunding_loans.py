@@ -290,4 +290,7 @@ def test_a_loan_issuer_turns_the_holds_into_the_loan(session, initiator, lenders
     assert first.status == second.status == PledgeStatus.COLLECTED
     assert first.loan_part_ref == 700 + first.id
     assert wallet(session, initiator) == (100_000, 0)
+    # What the owner raised counts towards the 5,000,000 a year (Art. 1(2)(c)).
+    since = campaign.launched_at - timedelta(days=1)
+    assert services.raised_by_owner(session, initiator.id, since) == 100_000
     assert_ledger_ok(session)

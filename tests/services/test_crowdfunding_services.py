@@ -497,3 +497,15 @@ def test_tier_rows_belong_to_their_campaign(session, initiator, backers):
             session, ann.id, second.id, amount_minor=1_000, tier_id=tier.id, idempotency_key=key()
         )
     assert session.get(RewardTier, tier.id).campaign_id == first.id
+
+
+@pytest.mark.parametrize("bad_key", ["", "short", "k" * 101])
+def test_idempotency_keys_are_8_to_100_characters(session, initiator, backers, bad_key):
+    campaign = live(session, initiator)
+    (ann,) = backers(1)
+    with pytest.raises(ValidationFailed):
+        pledging.pledge(session, ann.id, campaign.id, amount_minor=1_000, idempotency_key=bad_key)
+    made = pledging.pledge(
+        session, ann.id, campaign.id, amount_minor=1_000, idempotency_key="k" * 100
+    )
+    assert made.idempotency_key == f"{ann.id}:" + "k" * 100
