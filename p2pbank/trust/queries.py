@@ -294,13 +294,10 @@ def _shown(rating: Rating, names: dict[int, str], wilson: float = 0.0) -> ShownR
     )
 
 
-def wilson_of(session: Session, user_ids: Iterable[int], moment: datetime) -> dict[int, float]:
-    """Wilson lower bound of each member's positives among their rated (non-neutral)
-    ratings over the last 12 months; 0 for members without any."""
-    counts = _counts(session, moment, user_ids)
-    return {
-        uid: scores.wilson_lower_bound(pos, pos + neg) for uid, (pos, _neu, neg) in counts.items()
-    }
+def _rated(counts: tuple[int, int, int]) -> int:
+    """Positives plus negatives: what a Wilson bound is taken over (neutrals sit out)."""
+    positives, _neutrals, negatives = counts
+    return positives + negatives
 
 
 def _counts(
@@ -397,10 +394,13 @@ def member_profile(session: Session, user_id: int, moment: datetime | None = Non
     )
     raters = [r.rater_id for r in recent_rows]
     names = _names(session, [*raters, user_id])
-    credibility = wilson_of(session, raters, moment)
-    counts = _counts(session, moment, raters)
+    counts = _counts(session, moment, raters)  # the raters' own ratings received
+    credibility = {
+        uid: scores.wilson_lower_bound(pos, pos + neg) for uid, (pos, _neu, neg) in counts.items()
+    }
+    # Most recent first, then the most credible raters first (a stable sort keeps recency).
     ranked = scores.rank_by_wilson(
-        (r, counts.get(r.rater_id, (0, 0, 0))[0], sum(counts.get(r.rater_id, (0, 0, 0))[::2]))
+        (r, counts.get(r.rater_id, (0, 0, 0))[0], _rated(counts.get(r.rater_id, (0, 0, 0))))
         for r in recent_rows
     )
     recent = [_shown(r, names, credibility.get(r.rater_id, 0.0)) for r, _bound in ranked]

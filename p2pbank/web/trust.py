@@ -35,18 +35,24 @@ nav_item("Moderation", "trust.moderation", visible=has_role("admin"), order=92)
 nav_item("Score breakdown", "trust.breakdown", visible=has_role(AUDITOR_ROLE), order=93)
 dashboard_panel("trust/_panel.html", visible=everyone, order=60)
 
+
+def N_(text: str) -> str:
+    """Marks a label for the translation catalog; templates translate it where shown."""
+    return text
+
+
 DETAIL_LABELS = {
-    "communication": "Communication",
-    "kept_schedule": "Kept to the schedule",
-    "as_described": "As described",
-    "delivered_on_time": "Delivered on time",
+    "communication": N_("Communication"),
+    "kept_schedule": N_("Kept to the schedule"),
+    "as_described": N_("As described"),
+    "delivered_on_time": N_("Delivered on time"),
 }
 HIDE_REASONS = {
-    "personal_data": "Personal data",
-    "abusive": "Abusive or hateful",
-    "off_topic": "Not about the transaction",
-    "fraud": "Fraud or manipulation",
-    "legal": "Legal request",
+    "personal_data": N_("Personal data"),
+    "abusive": N_("Abusive or hateful"),
+    "off_topic": N_("Not about the transaction"),
+    "fraud": N_("Fraud or manipulation"),
+    "legal": N_("Legal request"),
 }
 
 
