@@ -75,7 +75,11 @@ def explorer():
 @bp.get("/entries/<int:sequence>")
 def entry(sequence: int):
     leaf = queries.get_entry(db_session(), sequence)
-    pretty = json.dumps(json.loads(bytes(leaf.data)), indent=2, ensure_ascii=False)
+    raw = bytes(leaf.data)
+    try:
+        pretty = json.dumps(json.loads(raw), indent=2, ensure_ascii=False)
+    except ValueError:  # a damaged entry is shown as it is stored
+        pretty = raw.decode("utf-8", "replace")
     return render_template("audit/entry.html", leaf=leaf, pretty=pretty)
 
 

@@ -179,3 +179,9 @@ def test_the_proof_page_refuses_impossible_questions(signed_in, auditor, log, da
 def test_the_proof_form_needs_its_csrf_token(signed_in, auditor, log):
     response = signed_in(auditor).client.post("/audit/proof", data={"index": "0", "size": "1"})
     assert response.status_code == 400
+
+
+def test_a_damaged_entry_is_shown_as_stored(session, signed_in, auditor, log):
+    tamper(session, "UPDATE audit_leaves SET data = :d WHERE sequence = 2", d=b"not json at all")
+    response = signed_in(auditor).get("/audit/entries/2")
+    assert response.status_code == 200 and "not json at all" in page(response)
