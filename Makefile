@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 export FLASK_APP := wsgi
+# Test processes (pytest-xdist): each has its own database; files stay together in one process.
+TEST_WORKERS ?= 3
+PYTEST := $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 .PHONY: run test bench lint seed translations
 
@@ -31,10 +34,10 @@ test: $(VENV)/.dev-installed
 	@PG_URL=$$($(BIN)/python tests/find_postgres.py) || exit 1; \
 	if [ -n "$$PG_URL" ]; then \
 	  echo "== suite on PostgreSQL"; \
-	  TEST_DATABASE_URL="$$PG_URL" $(BIN)/python -m pytest -q || exit 1; \
+	  TEST_DATABASE_URL="$$PG_URL" $(PYTEST) || exit 1; \
 	fi; \
 	echo "== suite on SQLite"; \
-	TEST_DATABASE_URL= $(BIN)/python -m pytest -q -m "not browser and not slow"
+	TEST_DATABASE_URL= $(PYTEST) -m "not browser and not slow"
 
 bench: $(VENV)/.dev-installed
 	for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

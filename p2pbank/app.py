@@ -49,6 +49,10 @@ def create_app(config: Config | None = None) -> Flask:
         OPENAPI_JSON_PATH="openapi.json",
     )
     app.p2p_config = config  # type: ignore[attr-defined]
+    if config.ARGON2_COST == "test":
+        from p2pbank.identity import passwords
+
+        passwords.set_cost(passwords.TEST_COST)
 
     engine = make_engine(config.DATABASE_URL)
     app.extensions["p2pbank.engine"] = engine

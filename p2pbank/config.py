@@ -43,6 +43,9 @@ class Config:
     AUDIT_SIGNING_KEY: str = ""  # Ed25519 note key (flask audit-keygen); required in production
     AUDIT_PSEUDONYM_KEY: str = ""  # keys the trust log's pseudonyms; else from SECRET_KEY
     BABEL_DEFAULT_LOCALE: str = "en"
+    # "test": the cheapest argon2id, for test suites only (refused in production); empty:
+    # the RFC 9106 low-memory profile.
+    ARGON2_COST: str = ""
     extra: dict = field(default_factory=dict)
 
     @property
@@ -79,6 +82,10 @@ class Config:
             if self.is_production:
                 raise ConfigError("DATABASE_URL must be set in production")
             self.DATABASE_URL = _default_database_url(Path(self.INSTANCE_PATH))
+        if self.ARGON2_COST not in ("", "test"):
+            raise ConfigError("ARGON2_COST is empty or 'test'")
+        if self.ARGON2_COST and self.is_production:
+            raise ConfigError("ARGON2_COST=test is for test suites, never production")
         self._check_audit_signing_key()
         return self
 

@@ -19,6 +19,7 @@ from p2pbank.app import create_app
 from p2pbank.audit.keys import derive_pseudonym_key, session_info
 from p2pbank.config import Config
 from p2pbank.db import Base, make_engine, normalize_url
+from p2pbank.identity import passwords
 from p2pbank.models import load_all
 
 settings.register_profile(
@@ -37,6 +38,10 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 TEST_SECRET = "test-secret-key-not-for-production-use-0123456789"
+
+# Thousands of sign-ups and sign-ins: hash at argon2id's smallest cost in tests (the
+# production cost has its own tests in tests/unit/test_identity_passwords.py).
+passwords.set_cost(passwords.TEST_COST)
 
 
 def pytest_report_header(config) -> str:
@@ -144,6 +149,7 @@ def config(database_url, tmp_path) -> Config:
         DATABASE_URL=database_url,
         INSTANCE_PATH=str(tmp_path / "instance"),
         TESTING=True,
+        ARGON2_COST="test",
     ).finish()
 
 

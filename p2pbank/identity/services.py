@@ -93,7 +93,7 @@ def authenticate(session: Session, *, email: str, password: str) -> User:
     """Check the password (constant work for unknown e-mails) and upgrade old hashes."""
     user = find_user_by_email(session, email)
     if user is None:
-        passwords.verify_password(passwords.DUMMY_HASH, password)
+        passwords.verify_unknown_account(password)
         raise Unauthorized("E-mail address or password is wrong.")
     if not passwords.verify_password(user.password_hash, password):
         raise Unauthorized("E-mail address or password is wrong.")

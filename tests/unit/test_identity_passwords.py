@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from argon2 import PasswordHasher
 
+from p2pbank.config import Config, ConfigError
 from p2pbank.identity import passwords
 
 
@@ -54,7 +55,38 @@ def test_hash_is_argon2id_salted_and_verifies():
     assert not passwords.verify_password("not a hash", "whatever")
 
 
-def test_old_parameters_need_a_rehash():
+@pytest.fixture
+def production_cost():
+    """The suite hashes at the test cost; these tests look at the production one."""
+    before = passwords.current_cost()
+    passwords.set_cost(passwords.PRODUCTION_COST)
+    yield
+    passwords.set_cost(before)
+
+
+def test_old_parameters_need_a_rehash(production_cost):
     weak = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1).hash("x" * 12)
     assert passwords.needs_rehash(weak)
     assert not passwords.needs_rehash(passwords.hash_password("x" * 12))
+
+
+def test_production_hashes_use_rfc_9106_low_memory_parameters(production_cost):
+    assert passwords.hash_password("x" * 12).startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+
+
+def test_a_test_cost_hash_still_verifies_at_production_cost_and_asks_for_a_rehash():
+    cheap = passwords.hash_password("correct-horse-battery-42")
+    passwords.set_cost(passwords.PRODUCTION_COST)
+    try:
+        assert passwords.verify_password(cheap, "correct-horse-battery-42")
+        assert passwords.needs_rehash(cheap)
+    finally:
+        passwords.set_cost(passwords.TEST_COST)
+
+
+def test_production_refuses_the_test_hash_cost():
+    with pytest.raises(ConfigError, match="never production"):
+        Config(ENV="production", SECRET_KEY="s" * 40, DATABASE_URL="sqlite://",
+               AUDIT_SIGNING_KEY="", ARGON2_COST="test").finish()
+    with pytest.raises(ConfigError, match="ARGON2_COST"):
+        Config(ENV="development", ARGON2_COST="cheap").finish()
