@@ -12,7 +12,7 @@ from flask_login import LoginManager
 
 from p2pbank.audit.keys import pseudonym_key_source, session_info
 from p2pbank.config import Config
-from p2pbank.db import close_db_session, make_engine, make_sessionmaker
+from p2pbank.db import close_db_session, make_engine, make_sessionmaker, set_reads_only
 from p2pbank.extensions import csrf, limiter
 
 log = logging.getLogger("p2pbank")
@@ -63,6 +63,8 @@ def create_app(config: Config | None = None) -> Flask:
         info=session_info(pseudonym_key_source(app.config))
     )
     app.teardown_appcontext(close_db_session)
+    app.before_request(lambda: set_reads_only(request.method in ("GET", "HEAD", "OPTIONS")))
+    app.teardown_request(lambda _exc: set_reads_only(False))
 
     csrf.init_app(app)
     limiter.init_app(app)

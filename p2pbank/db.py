@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
@@ -92,8 +93,19 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:
-        # One writer at a time: balance checks cannot interleave on SQLite.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # One writer at a time: balance checks cannot interleave on SQLite. Requests that
+        # only read (GET, HEAD) begin deferred, so pages do not queue behind each other
+        # for the write lock; in WAL mode they read a consistent snapshot.
+        conn.exec_driver_sql("BEGIN" if _reads_only.get() else "BEGIN IMMEDIATE")
+
+
+# Set for the length of a request whose method is safe (GET, HEAD, OPTIONS): see app.py.
+_reads_only: ContextVar[bool] = ContextVar("p2pbank_reads_only", default=False)
+
+
+def set_reads_only(flag: bool) -> None:
+    """Transactions begun from now on in this context only read (or not)."""
+    _reads_only.set(flag)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
