@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from p2pbank import clock
 from p2pbank.errors import NotFound, ValidationFailed
+from p2pbank.paging import pages_for, paginate
 from p2pbank.identity.models import Role, User
 from p2pbank.ledger import queries as ledger_queries
 from p2pbank.ledger.services import find_account
@@ -275,7 +276,7 @@ class MarketPage:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return pages_for(self.total, self.per_page)
 
 
 def marketplace(
@@ -312,10 +313,10 @@ def marketplace(
         stmt = stmt.where(
             LoanRequest.amount_minor - LoanRequest.funded_minor >= min_remaining_minor
         )
-    rows = session.execute(stmt.order_by(LoanRequest.listed_at.desc(), LoanRequest.id.desc())).all()
+    ordered = stmt.order_by(LoanRequest.listed_at.desc(), LoanRequest.id.desc())
+    rows, total = paginate(session, ordered, page, per_page)
     views = [_listing_view(r, name, viewer_id) for r, name in rows]
-    start = (page - 1) * per_page
-    return MarketPage(views[start : start + per_page], page, per_page, len(views))
+    return MarketPage(views, page, per_page, total)
 
 
 @dataclass(frozen=True)

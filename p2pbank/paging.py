@@ -1,0 +1,21 @@
+"""One way to page a list: `paginate` counts and slices in SQL, so a page costs the same
+with ten rows or a million (never load everything to show fifty)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+
+def pages_for(total: int, per_page: int) -> int:
+    """How many pages `total` rows fill (at least one, so "page 1 of 1" when empty)."""
+    return max(1, -(-total // per_page))
+
+
+def paginate(session: Session, stmt: Select[Any], page: int, per_page: int) -> tuple[list[Any], int]:
+    """The rows of page `page` (1-based) of the ordered `stmt`, and the total row count."""
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    return list(rows), int(total or 0)
