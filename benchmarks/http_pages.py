@@ -33,6 +33,7 @@ GOAL_RATIO = 0.3
 GOAL_P99_MS = 50.0
 AGENT = "p2pbank-benchmark"
 CONNECTIONS = 16
+WRK = shutil.which("wrk") or "/usr/bin/wrk"
 
 
 def free_port() -> int:
@@ -87,7 +88,7 @@ def wrk(url: str, seconds: float, cookie: str = "") -> tuple[float, float, float
     """Requests/s, p50 ms and p99 ms of `url` under wrk."""
     headers = ["-H", f"User-Agent: {AGENT}"] + (["-H", f"Cookie: {cookie}"] if cookie else [])
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds:.0f}s", "--latency", *headers, url],
+        [WRK, "-t2", f"-c{CONNECTIONS}", f"-d{seconds:.0f}s", "--latency", *headers, url],
         capture_output=True, text=True, check=True,
     ).stdout
     if "Non-2xx" in out:

@@ -14,7 +14,9 @@ def pages_for(total: int, per_page: int) -> int:
     return max(1, -(-total // per_page))
 
 
-def paginate(session: Session, stmt: Select[Any], page: int, per_page: int) -> tuple[list[Any], int]:
+def paginate(
+    session: Session, stmt: Select[Any], page: int, per_page: int
+) -> tuple[list[Any], int]:
     """The rows of page `page` (1-based) of the ordered `stmt`, and the total row count."""
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     rows = session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from p2pbank import clock
 from p2pbank.errors import NotFound, ValidationFailed
-from p2pbank.paging import pages_for, paginate
 from p2pbank.identity.models import Role, User
 from p2pbank.ledger import queries as ledger_queries
 from p2pbank.ledger.services import find_account
@@ -42,6 +41,7 @@ from p2pbank.lending.models import (
     WriteOff,
 )
 from p2pbank.lending.rules import POLICY
+from p2pbank.paging import pages_for, paginate
 from p2pbank.trust import scores
 from p2pbank.trust import services as trust_services
 
