@@ -32,6 +32,7 @@ from p2pbank.crowdfunding.models import (
 from p2pbank.crowdfunding.services import BACKER_STATUSES, can_see, get_user
 from p2pbank.errors import Forbidden, NotFound
 from p2pbank.identity.models import Role, User
+from p2pbank.paging import pages_for, paginate
 from p2pbank.trust.scores import rank_by_wilson
 
 COUNTING = [PledgeStatus.PENDING, PledgeStatus.ERRORED, PledgeStatus.COLLECTED]
@@ -118,7 +119,7 @@ class ExplorePage:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return pages_for(self.total, self.per_page)
 
 
 def initiator_ratings(session: Session, initiator_ids) -> dict[int, tuple[int, int]]:
@@ -215,16 +216,17 @@ def explore(
     else:  # ending soon (and the order best_rated starts from)
         stmt = stmt.order_by(Campaign.deadline_at.asc(), Campaign.id)
     moment = now()
-    rows = session.execute(stmt).all()
-
-    ratings = initiator_ratings(session, [row[0].initiator_id for row in rows])
-    scored = dict(rank_by_wilson((i, *ratings[i]) for i in ratings))
-    if sort == "best_rated":
+    if sort == "best_rated":  # ranked by every initiator's verdicts: in memory
+        rows = session.execute(stmt).all()
+        ratings = initiator_ratings(session, [row[0].initiator_id for row in rows])
         ranked = rank_by_wilson((row, *ratings[row[0].initiator_id]) for row in rows)
         rows = [row for row, _score in ranked]
-
-    total = len(rows)
-    window = rows[(page - 1) * per_page : page * per_page]
+        total = len(rows)
+        window = rows[(page - 1) * per_page : page * per_page]
+    else:
+        window, total = paginate(session, stmt, page, per_page)
+        ratings = initiator_ratings(session, [row[0].initiator_id for row in window])
+    scored = dict(rank_by_wilson((i, *ratings[i]) for i in ratings))
     items = [
         CampaignCard(
             id=c.id,
