@@ -27,10 +27,11 @@ run: $(VENV)/.run-installed
 	$(BIN)/flask seed-demo
 	$(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 2 --access-logfile - wsgi:app
 
-## make test: lint, architecture contracts, the suite on PostgreSQL and on SQLite, ledger check
+## make test: lint, architecture contracts, types of the pure modules, the suite on PostgreSQL and on SQLite, ledger check
 test: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	@PG_URL=$$($(BIN)/python tests/find_postgres.py) || exit 1; \
 	if [ -n "$$PG_URL" ]; then \
 	  echo "== suite on PostgreSQL"; \

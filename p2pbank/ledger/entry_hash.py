@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 import rfc8785
 
@@ -32,7 +33,7 @@ def canonical_content(
     """The entry as canonical JSON bytes; postings sorted by account code, then amount."""
     if created_at.tzinfo is None:
         raise ValueError("created_at must be timezone-aware")
-    document = {
+    document: dict[str, Any] = {
         "v": HASH_VERSION,
         "idempotency_key": idempotency_key,
         "kind": kind,
@@ -48,6 +49,6 @@ def canonical_content(
     return rfc8785.dumps(document)
 
 
-def content_hash(**content) -> str:
+def content_hash(**content: Any) -> str:
     """Hex SHA-256 of `canonical_content(**content)`."""
     return hashlib.sha256(canonical_content(**content)).hexdigest()

@@ -232,7 +232,7 @@ class OrderBook:
         self._position = dict(zip(self._ids, range(self._n), strict=True))
         if len(self._position) != self._n:
             raise ValueError("offer ids must be unique")
-        self._remaining = _column(ordered, "remaining_minor")
+        self._remaining: list[int] = _column(ordered, "remaining_minor")
         self._lender = _column(ordered, "lender_id")
         self._slice = _column(ordered, "slice_minor")
         self._cap = _column(ordered, "max_per_borrower_minor")

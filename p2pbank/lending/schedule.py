@@ -338,7 +338,7 @@ def annual_percentage_rate(advance_minor: int, payments: Sequence[tuple[int, int
 
     def excess(rate: float) -> float:
         base = 1.0 + rate
-        return sum(a * base ** (-m / 12) for m, a in payments) - advance_minor
+        return float(sum(a * base ** (-m / 12) for m, a in payments)) - advance_minor
 
     low, high = -0.99, 1.0
     if excess(low) < 0:

@@ -65,7 +65,7 @@ def parse_amount(text: str, currency: str = "EUR") -> int:
     if len(fraction) > places:
         raise ValueError(f"at most {places} decimals")
     whole = int(match.group("whole").replace(",", ""))
-    return whole * 10**places + int(fraction.ljust(places, "0") or "0")
+    return int(whole * 10**places + int(fraction.ljust(places, "0") or "0"))
 
 
 def normalize_iban(text: str) -> str:
