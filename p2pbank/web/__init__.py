@@ -17,6 +17,7 @@ def init_web(app: Flask) -> None:
         password_reset,
         payments,
         settings,
+        statistics,
         trust,
         twofactor,
     )
@@ -34,6 +35,7 @@ def init_web(app: Flask) -> None:
         lending,
         crowdfunding,
         trust,
+        statistics,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(payments.webhook_bp)

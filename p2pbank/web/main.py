@@ -6,14 +6,25 @@ from flask import Blueprint, current_app, jsonify, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
+from p2pbank import clock
+from p2pbank.crowdfunding import queries as crowdfunding_queries
 from p2pbank.db import db_session
+from p2pbank.lending import queries as lending_queries
+from p2pbank.statistics.queries import statistics
 
 bp = Blueprint("main", __name__)
 
 
 @bp.get("/")
 def index():
-    return render_template("main/index.html")
+    """The front door: a few live figures, open listings and campaigns, no sign-in."""
+    session = db_session()
+    return render_template(
+        "main/index.html",
+        stats=statistics(session, clock.now().date()),
+        listings=lending_queries.marketplace(session, None, per_page=4).listings,
+        campaigns=crowdfunding_queries.explore(session, per_page=3).items,
+    )
 
 
 @bp.get("/dashboard")

@@ -705,6 +705,9 @@ ROWS: list[Row] = [
     Row("GET", "/login", 200, 200, 200, 200),
     Row("GET", "/signup", 200, 200, 200, 200),
     Row("GET", "/healthz", 200, 200, 200, 200),
+    Row("GET", "/statistics", 200, 200, 200, 200),
+    Row("GET", "/statistics.json", 200, 200, 200, 200),
+    Row("GET", "/statistics.csv", 200, 200, 200, 200),
     Row("GET", "/readyz", 200, 200, 200, 200),
     # a member's own pages
     Row("GET", "/dashboard", LOGIN, 200, 200, 200, objects=owner_email),

@@ -1,0 +1,1 @@
+"""Public statistics of the platform: the loan book, default rates, campaigns (read only)."""
