@@ -146,14 +146,16 @@ def _months_before(today: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def bar_chart(values: list[tuple[str, int]], width: int, height: int) -> list[dict]:
+def bar_chart(
+    values: list[tuple[str, int]], width: int, height: int
+) -> list[dict[str, str | int | float]]:
     """Bars for an SVG chart: x, y, width, height per (label, value), scaled to the largest
     value (drawn on the server: the pages allow no script)."""
     if not values:
         return []
     top = max(max(v for _label, v in values), 1)
     step = width / len(values)
-    bars = []
+    bars: list[dict[str, str | int | float]] = []
     for i, (label, value) in enumerate(values):
         h = round(max(value, 0) * height / top, 1)
         bars.append(
