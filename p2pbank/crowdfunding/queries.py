@@ -105,6 +105,7 @@ class CampaignCard:
     deadline_at: datetime | None
     cover_filename: str | None
     initiator_name: str
+    initiator_id: int = 0
     rating: float | None = None  # Wilson lower bound of the delivery verdicts
     rewards_confirmed: int = 0
     rewards_answered: int = 0
@@ -247,6 +248,7 @@ def explore(
             deadline_at=c.deadline_at,
             cover_filename=c.cover_filename,
             initiator_name=name,
+            initiator_id=c.initiator_id,
             rating=scored.get(c.initiator_id),
             rewards_confirmed=ratings[c.initiator_id][0],
             rewards_answered=ratings[c.initiator_id][1],
@@ -294,6 +296,7 @@ class UpdateView:
 @dataclass(frozen=True)
 class CommentView:
     id: int
+    author_id: int
     author_name: str
     body: str
     by_initiator: bool
@@ -317,6 +320,15 @@ class CampaignView:
     taking_pledges: bool
     rating: tuple[int, int]
     payout: Payout | None
+
+    @property
+    def member_ids(self) -> set[int]:
+        """Everyone the page names: the initiator and the authors of comments and replies."""
+        ids = {self.campaign.initiator_id}
+        for comment in self.comments:
+            ids.add(comment.author_id)
+            ids.update(reply.author_id for reply in comment.replies)
+        return ids
 
 
 def visible_campaign(session: Session, campaign_id: int, viewer_id: int | None) -> Campaign:
@@ -373,11 +385,18 @@ def _comment_views(session: Session, campaign_id: int) -> list[CommentView]:
         else:
             replies[comment.parent_id].append(
                 CommentView(
-                    comment.id, name, comment.body, comment.by_initiator, comment.created_at
+                    comment.id,
+                    comment.author_id,
+                    name,
+                    comment.body,
+                    comment.by_initiator,
+                    comment.created_at,
                 )
             )
     return [
-        CommentView(c.id, name, c.body, c.by_initiator, c.created_at, replies.get(c.id, []))
+        CommentView(
+            c.id, c.author_id, name, c.body, c.by_initiator, c.created_at, replies.get(c.id, [])
+        )
         for c, name in reversed(top)
     ]
 
@@ -556,6 +575,7 @@ def my_campaigns(session: Session, user_id: int) -> list[CampaignCard]:
             deadline_at=c.deadline_at,
             cover_filename=c.cover_filename,
             initiator_name=name,
+            initiator_id=user_id,
         )
         for c, amount, count in rows
     ]

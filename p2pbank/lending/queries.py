@@ -221,6 +221,7 @@ def acceptance_preview(session: Session, request: LoanRequest) -> SchedulePrevie
 @dataclass(frozen=True)
 class ListingView:
     id: int
+    borrower_id: int
     borrower_name: str
     grade: str
     grade_reasons: list[str]
@@ -245,6 +246,7 @@ class ListingView:
 def _listing_view(request: LoanRequest, borrower_name: str, viewer_id: int | None) -> ListingView:
     return ListingView(
         id=request.id,
+        borrower_id=request.borrower_id,
         borrower_name=borrower_name,
         grade=request.grade,
         grade_reasons=request.grade_reasons,

@@ -109,13 +109,16 @@ def latest_snapshot(session: Session, user_id: int) -> ScoreSnapshot | None:
 
 
 def latest_snapshots(session: Session, user_ids: Iterable[int]) -> dict[int, ScoreSnapshot]:
-    """Each member's latest snapshot (members without one are absent)."""
+    """Each member's latest snapshot (members without one are absent), read for these
+    members only."""
     newest = (
-        select(func.max(ScoreSnapshot.id).label("id")).group_by(ScoreSnapshot.user_id).subquery()
+        select(func.max(ScoreSnapshot.id).label("id"))
+        .where(ScoreSnapshot.user_id.in_(sorted(set(user_ids))))
+        .group_by(ScoreSnapshot.user_id)
+        .subquery()
     )
-    wanted = set(user_ids)
     rows = session.scalars(select(ScoreSnapshot).join(newest, ScoreSnapshot.id == newest.c.id))
-    return {row.user_id: row for row in rows if row.user_id in wanted}
+    return {row.user_id: row for row in rows}
 
 
 def _as_grade(snapshot: ScoreSnapshot) -> scores.RiskGrade:

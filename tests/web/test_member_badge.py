@@ -1,0 +1,58 @@
+"""The member badge beside a name: published feedback score and star, % positive, identity
+checked, member since, a link to the profile -- on listings, campaigns and comments."""
+
+from __future__ import annotations
+
+import re
+
+from p2pbank import clock
+from p2pbank.trust import services as trust
+from tests.services.lending_support import borrower, lender, listing
+from tests.services.test_crowdfunding_support import an_initiator, live
+from tests.services.test_trust import completed
+
+
+def badge_of(html: str, user_id: int) -> str:
+    match = re.search(
+        rf'<span class="member-badge" data-member="{user_id}".*?</span></span>', html, re.S
+    )
+    assert match, f"no badge for member {user_id}"
+    return match.group(0)
+
+
+def test_a_borrower_with_eleven_happy_lenders_and_one_unhappy_shows_a_yellow_star(
+    session, make_user, signed_in, frozen_now
+):
+    bo = borrower(make_user, session, "Bo")
+    for n in range(12):
+        rater = make_user(roles=["lender"], kyc="verified", name=f"Rater {n}")
+        transaction = completed(session, bo, rater)
+        value = "negative" if n == 11 else "positive"
+        trust.rate_counterparty(session, rater.id, transaction.id, value=value)
+        trust.rate_counterparty(session, bo.id, transaction.id, value="positive")
+    trust.recompute_trust(session, clock.now())
+    listing(session, bo)
+
+    html = signed_in(lender(make_user, session)).get("/lending/").get_data(as_text=True)
+    badge = badge_of(html, bo.id)
+    assert f'href="/trust/members/{bo.id}"' in badge and ">Bo</a>" in badge
+    assert '(10<span class="star star-yellow"' in badge  # 11 positive raters - 1 negative
+    assert "91.6" in badge  # 11 of 12 positive
+    assert "ID checked" in badge
+    assert "member since 2026-11" in badge
+
+
+def test_campaign_pages_badge_the_initiator_and_commenters(
+    session, make_user, signed_in, client, frozen_now
+):
+    from p2pbank.crowdfunding import services as crowdfunding
+
+    ian = an_initiator(make_user)
+    campaign = live(session, ian, title="Street oven")
+    bea = make_user(roles=["backer"], name="Bea")
+    crowdfunding.post_comment(session, bea.id, campaign.id, body="Lovely idea!")
+    html = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "ID checked" in badge_of(html, ian.id)
+    assert "ID checked" not in badge_of(html, bea.id)  # Bea's identity is not checked
+    explore = client.get("/campaigns").get_data(as_text=True)
+    assert badge_of(explore, ian.id)
