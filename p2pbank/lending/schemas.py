@@ -197,6 +197,19 @@ class RequestForm(Schema):
     idempotency_key = Key()
 
 
+class MarketFilterForm(MarketQuery):
+    """The marketplace's filters on the page, in the units people use: percent and euros."""
+
+    min_rate_bps = PercentText(
+        data_key="min_rate", load_default=None, validate=_rate_range(0, P.rate_cap_bps)
+    )
+    min_remaining_minor = EuroText(
+        data_key="min_remaining",
+        load_default=None,
+        validate=_euro_range(0, P.max_amount_minor),
+    )
+
+
 class OrderForm(Schema):
     amount_minor = EuroText(
         data_key="amount", required=True, validate=_euro_range(P.min_slice_minor, P.max_order_minor)

@@ -25,7 +25,7 @@ from p2pbank.lending.rules import GRADES, POLICY
 from p2pbank.lending.schemas import (
     CommitForm,
     EarlyForm,
-    MarketQuery,
+    MarketFilterForm,
     OrderForm,
     PayForm,
     RequestForm,
@@ -110,7 +110,7 @@ def _refused(exc: DomainError, endpoint: str, **values):
 @bp.get("/")
 @login_required
 def marketplace():
-    schema = MarketQuery()
+    schema = MarketFilterForm()
     raw = {k: v for k, v in request.args.to_dict(flat=False).items() if any(x.strip() for x in v)}
     data = {k: (v if k == "grade" else v[0]) for k, v in raw.items()}
     errors = schema.validate(data)

@@ -50,8 +50,14 @@ def test_marketplace_shows_listings_with_progress_and_filters(session, people, s
     assert "A used car" not in text(browser.get("/lending/?term_months=24"))
     assert "A used car" in text(browser.get("/lending/?grade=D&term_months=12"))
     assert "A used car" not in text(browser.get("/lending/?grade=A"))
-    assert "A used car" not in text(browser.get("/lending/?min_remaining_minor=70000"))
-    assert "A used car" in text(browser.get("/lending/?purpose_category=car&min_rate_bps=1200"))
+    # Filters speak euros and percent a year, as people do (EUR 600 of 1,000 is still open).
+    assert "A used car" not in text(browser.get("/lending/?min_remaining=700"))
+    assert "A used car" in text(browser.get("/lending/?min_remaining=600.00"))
+    assert "A used car" in text(browser.get("/lending/?purpose_category=car&min_rate=12"))
+    assert "A used car" not in text(browser.get("/lending/?min_rate=12.01"))
+    assert "Rate at least (% a year)" in page and "(basis points)" not in page
+    assert "Still open at least (EUR)" in page and "(cents)" not in page
+    assert browser.get("/lending/?min_rate_bps=1200").status_code == 422  # units of the API
     bad = browser.get("/lending/?term_months=7")
     assert bad.status_code == 422
     assert "not understood" in text(bad)
