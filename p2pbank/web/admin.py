@@ -17,7 +17,7 @@ from p2pbank.web.nav import has_role, nav_item
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-nav_item("Admin", "admin.people", visible=has_role("admin"), order=95)
+nav_item("People", "admin.people", visible=has_role("admin"), order=95, group="admin")
 
 
 @bp.before_request

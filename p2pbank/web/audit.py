@@ -23,7 +23,9 @@ from p2pbank.web.nav import has_role, nav_item
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
-nav_item("Audit log", "audit.explorer", visible=has_role(queries.AUDITOR_ROLE), order=90)
+nav_item(
+    "Audit log", "audit.explorer", visible=has_role(queries.AUDITOR_ROLE), order=90, group="audit"
+)
 
 
 @bp.before_request

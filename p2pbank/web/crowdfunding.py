@@ -55,9 +55,15 @@ from p2pbank.web.payments import STRIPE_CSP, gateway, payment_settings
 
 bp = Blueprint("crowdfunding", __name__)
 
-nav_item("Campaigns", "crowdfunding.explore", visible=everyone, order=30)
-nav_item("My pledges", "crowdfunding.my_pledges", visible=everyone, order=31)
-nav_item("My campaigns", "crowdfunding.my_campaigns", visible=has_role("initiator"), order=32)
+nav_item("Explore campaigns", "crowdfunding.explore", visible=everyone, order=30, group="campaigns")
+nav_item("My pledges", "crowdfunding.my_pledges", visible=everyone, order=31, group="campaigns")
+nav_item(
+    "My campaigns",
+    "crowdfunding.my_campaigns",
+    visible=has_role("initiator"),
+    order=32,
+    group="campaigns",
+)
 dashboard_panel("crowdfunding/_panel.html", visible=everyone, order=30)
 
 AMOUNT_FIELDS = {

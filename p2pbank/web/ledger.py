@@ -22,8 +22,8 @@ from p2pbank.web.nav import dashboard_panel, everyone, has_role, nav_item
 
 bp = Blueprint("ledger", __name__)
 
-nav_item("Wallet", "ledger.wallet", visible=everyone, order=20)
-nav_item("Ledger", "ledger.index", visible=has_role("auditor", "admin"), order=90)
+nav_item("Wallet", "ledger.wallet", visible=everyone, order=20, group="wallet")
+nav_item("Ledger", "ledger.index", visible=has_role("auditor", "admin"), order=90, group="audit")
 dashboard_panel("ledger/_wallet_panel.html", visible=everyone, order=10)
 
 

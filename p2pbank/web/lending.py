@@ -36,9 +36,17 @@ from p2pbank.web.nav import dashboard_panel, everyone, has_role, nav_item
 
 bp = Blueprint("lending", __name__, url_prefix="/lending")
 
-nav_item("Marketplace", "lending.marketplace", visible=everyone, order=30)
-nav_item("Lend", "lending.lender_dashboard", visible=has_role("lender"), order=31)
-nav_item("Borrow", "lending.borrower_dashboard", visible=has_role("borrower"), order=32)
+nav_item("Marketplace", "lending.marketplace", visible=everyone, order=30, group="lend")
+nav_item(
+    "My lending", "lending.lender_dashboard", visible=has_role("lender"), order=31, group="lend"
+)
+nav_item(
+    "My borrowing",
+    "lending.borrower_dashboard",
+    visible=has_role("borrower"),
+    order=32,
+    group="borrow",
+)
 dashboard_panel("lending/_lender_panel.html", visible=has_role("lender"), order=30)
 dashboard_panel("lending/_borrower_panel.html", visible=has_role("borrower"), order=31)
 

@@ -46,9 +46,13 @@ from p2pbank.web.nav import dashboard_panel, everyone, has_role, nav_item
 bp = Blueprint("payments", __name__, url_prefix="/payments")
 webhook_bp = Blueprint("payment_webhooks", __name__)
 
-nav_item("Deposit & withdraw", "payments.overview", visible=everyone, order=25)
+nav_item("Deposit & withdraw", "payments.overview", visible=everyone, order=25, group="wallet")
 nav_item(
-    "Reconciliation", "payments.reconciliation", visible=has_role("auditor", "admin"), order=91
+    "Reconciliation",
+    "payments.reconciliation",
+    visible=has_role("auditor", "admin"),
+    order=91,
+    group="audit",
 )
 dashboard_panel("payments/_panel.html", visible=everyone, order=12)
 

@@ -16,7 +16,7 @@ from p2pbank.web.nav import nav_item
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
-nav_item("Settings", "settings.index", order=90)
+nav_item("Settings", "settings.index", order=90, group="person")
 
 LANGUAGES = (("en", "English"), ("nl", "Nederlands"))
 

@@ -30,10 +30,12 @@ from p2pbank.web.nav import dashboard_panel, everyone, has_role, nav_item
 
 bp = Blueprint("trust", __name__, url_prefix="/trust")
 
-nav_item("Ratings", "trust.ratings", visible=everyone, order=60)
-nav_item("Reputation", "trust.members", visible=everyone, order=61)
-nav_item("Moderation", "trust.moderation", visible=has_role("admin"), order=92)
-nav_item("Score breakdown", "trust.breakdown", visible=has_role(AUDITOR_ROLE), order=93)
+nav_item("My ratings", "trust.ratings", visible=everyone, order=60, group="person")
+nav_item("Reputation", "trust.members", visible=everyone, order=61, group="lend")
+nav_item("Moderation", "trust.moderation", visible=has_role("admin"), order=92, group="admin")
+nav_item(
+    "Score breakdown", "trust.breakdown", visible=has_role(AUDITOR_ROLE), order=93, group="audit"
+)
 dashboard_panel("trust/_panel.html", visible=everyone, order=60)
 
 
