@@ -1053,3 +1053,22 @@ def repayments_of(session: Session, viewer: User, loan_id: int) -> list[Repaymen
             select(Repayment).where(Repayment.loan_id == loan.id).order_by(Repayment.id)
         )
     )
+
+
+def income_by_month(session: Session, lender_id: int) -> list[tuple[str, int]]:
+    """Interest and late fees a lender received, less servicing fees, per calendar month
+    (YYYY-MM, oldest first): the lender dashboard's income chart."""
+    rows = session.execute(
+        select(
+            Repayment.created_at,
+            RepaymentShare.interest_minor
+            + RepaymentShare.late_fee_minor
+            - RepaymentShare.servicing_fee_minor,
+        )
+        .join(Repayment, Repayment.id == RepaymentShare.repayment_id)
+        .where(RepaymentShare.lender_id == lender_id)
+    ).all()
+    months: dict[str, int] = defaultdict(int)
+    for moment, minor in rows:
+        months[moment.strftime("%Y-%m")] += int(minor)
+    return sorted(months.items())

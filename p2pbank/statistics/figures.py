@@ -144,28 +144,3 @@ def share_bps(part: int, whole: int) -> int | None:
 def _months_before(today: date, months: int) -> date:
     index = today.year * 12 + today.month - 1 - months
     return date(index // 12, index % 12 + 1, 1)
-
-
-def bar_chart(
-    values: list[tuple[str, int]], width: int, height: int
-) -> list[dict[str, str | int | float]]:
-    """Bars for an SVG chart: x, y, width, height per (label, value), scaled to the largest
-    value (drawn on the server: the pages allow no script)."""
-    if not values:
-        return []
-    top = max(max(v for _label, v in values), 1)
-    step = width / len(values)
-    bars: list[dict[str, str | int | float]] = []
-    for i, (label, value) in enumerate(values):
-        h = round(max(value, 0) * height / top, 1)
-        bars.append(
-            {
-                "label": label,
-                "value": value,
-                "x": round(i * step + step * 0.1, 1),
-                "y": round(height - h, 1),
-                "width": round(step * 0.8, 1),
-                "height": h,
-            }
-        )
-    return bars

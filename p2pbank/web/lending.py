@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
+from p2pbank import charts
 from p2pbank.db import db_session
 from p2pbank.errors import DomainError, Forbidden, NotFound
 from p2pbank.lending import queries, services
@@ -173,7 +174,16 @@ def commit(request_id: int):
 @login_required
 def borrower_dashboard():
     dash = queries.borrower_dashboard(db_session(), current_user.id)
-    return render_template("lending/borrower.html", dash=dash)
+    schedules = {
+        loan.id: charts.bars(
+            [(row.due_on.isoformat(), row.payment_minor + row.late_fee_minor, row.state)
+             for row in loan.rows],
+            600,
+            120,
+        )
+        for loan in dash.loans
+    }
+    return render_template("lending/borrower.html", dash=dash, schedules=schedules)
 
 
 @bp.route("/requests/new", methods=["GET", "POST"])
@@ -329,8 +339,25 @@ def early(loan_id: int):
 @bp.get("/lend")
 @login_required
 def lender_dashboard():
-    dash = queries.lender_dashboard(db_session(), current_user.id)
-    return render_template("lending/lender.html", dash=dash)
+    session = db_session()
+    dash = queries.lender_dashboard(session, current_user.id)
+    income = queries.income_by_month(session, current_user.id)[-12:]
+    return render_template(
+        "lending/lender.html",
+        dash=dash,
+        by_grade=charts.bars(_lent_by(dash.parts, "grade"), 600, 120),
+        by_state=charts.bars(_lent_by(dash.parts, "loan_status"), 600, 120),
+        income=charts.bars([(month, minor, "") for month, minor in income], 600, 120),
+    )
+
+
+def _lent_by(parts, attribute: str) -> list[tuple[str, int, str]]:
+    """Principal lent through the loan parts, per grade or per loan state, for a chart."""
+    totals: dict[str, int] = {}
+    for part in parts:
+        key = getattr(part, attribute)
+        totals[key] = totals.get(key, 0) + part.principal_minor
+    return [(key, total, key) for key, total in sorted(totals.items())]
 
 
 @bp.route("/orders/new", methods=["GET", "POST"])

@@ -11,7 +11,7 @@ from dataclasses import asdict
 
 from flask import Blueprint, Response, jsonify, render_template
 
-from p2pbank import clock
+from p2pbank import charts, clock
 from p2pbank.db import db_session
 from p2pbank.lending.rules import POLICY
 from p2pbank.statistics import figures
@@ -45,7 +45,7 @@ def page():
         "statistics/index.html",
         stats=stats,
         months=months,
-        bars=figures.bar_chart(months, 600, 160),
+        bars=charts.bars([(month, total, "") for month, total in months], 600, 160),
         version=figures.EXPECTED_DEFAULT_VERSION,
         window_months=figures.WINDOW_MONTHS,
         default_days=POLICY.default_days,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from p2pbank import charts
 from p2pbank.statistics import figures
 from p2pbank.statistics.figures import LoanFact
 
@@ -99,6 +100,7 @@ def test_issued_by_month_groups_month_and_grade_oldest_first():
 def test_shares_and_bars():
     assert figures.share_bps(1, 3) == 3_333 and figures.share_bps(2, 3) == 6_667
     assert figures.share_bps(0, 0) is None
-    bars = figures.bar_chart([("2026-01", 50), ("2026-02", 100)], 600, 160)
-    assert [(b["height"], b["y"]) for b in bars] == [(80.0, 80.0), (160.0, 0.0)]
-    assert figures.bar_chart([], 600, 160) == []
+    bars = charts.bars([("2026-01", 50, ""), ("2026-02", 100, "paid")], 600, 160)
+    assert [(b.height, b.y, b.kind) for b in bars] == [(80.0, 80.0, ""), (160.0, 0.0, "paid")]
+    assert [(b.x, b.width) for b in bars] == [(30.0, 240.0), (330.0, 240.0)]
+    assert charts.bars([], 600, 160) == []
