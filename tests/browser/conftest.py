@@ -109,3 +109,9 @@ def page(chromium, live_server) -> Iterator[object]:
         yield tab
     finally:
         context.close()
+
+
+def sign_out(page) -> None:
+    """Open the person menu under one's name in the top bar, then sign out."""
+    page.locator('details[data-menu="person"] > summary').click()
+    page.get_by_role("button", name="Sign out").click()

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from p2pbank.crowdfunding import services
 from p2pbank.identity import services as identity
+from tests.browser.conftest import sign_out
 from tests.conftest import STRONG_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -87,7 +88,7 @@ def test_back_a_campaign_by_card_and_read_the_dashboard(page, live_server, tmp_p
     page.screenshot(path=str(tmp_path / "campaign.png"), full_page=True)
     assert page.console_errors == []
 
-    page.get_by_role("button", name="Sign out").click()
+    sign_out(page)
     _sign_in(page, ian.email)
     page.goto(f"/campaigns/{campaign_id}/dashboard")
     expect(page.locator("polyline.cf-line")).to_have_count(1)

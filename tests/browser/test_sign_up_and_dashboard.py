@@ -8,6 +8,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import sign_out
 from tests.conftest import STRONG_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -38,7 +39,7 @@ def test_sign_up_sign_in_and_see_the_dashboard(page, tmp_path):
     expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Nina")
     expect(page.get_by_role("status")).to_contain_text("Welcome to p2pbank, Nina.")
 
-    page.get_by_role("button", name="Sign out").click()
+    sign_out(page)
     expect(page.get_by_role("status")).to_contain_text("You are signed out.")
     page.goto("/dashboard")
     expect(page).to_have_url(re.compile(r"/login"))
@@ -71,7 +72,7 @@ def test_the_session_cookie_is_http_only_and_same_site(page):
 def test_wrong_password_keeps_the_visitor_out(page):
     email = _unique_email()
     _sign_up(page, email, name="Wrong")
-    page.get_by_role("button", name="Sign out").click()
+    sign_out(page)
     page.goto("/login")
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill("not-the-password-1")
