@@ -22,8 +22,13 @@ def _url() -> str:
 
 
 def _render_ddl() -> str:
-    """PostgreSQL triggers rendered literally, so the revision never changes later."""
-    return "[\n" + "".join(f"    ({c!r},\n     {d!r}),\n" for c, d in POSTGRES_DDL) + "]"
+    """PostgreSQL triggers rendered literally, so the revision never changes later; a new
+    revision renders only the pairs no earlier revision holds."""
+    from p2pbank.migrate import rendered_ddl
+
+    done = rendered_ddl()
+    pairs = [pair for pair in POSTGRES_DDL if pair not in done]
+    return "[\n" + "".join(f"    ({c!r},\n     {d!r}),\n" for c, d in pairs) + "]"
 
 
 def run_migrations_offline() -> None:
