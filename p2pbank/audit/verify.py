@@ -138,6 +138,14 @@ def unb64(text: object) -> bytes:
         raise SourceError("malformed base64 in the response") from exc
 
 
+def json_count(value: object) -> int:
+    """A JSON count as the log serves it: a non-negative integer, never a string or bool
+    (int() would read "\u0661" as 1, True as 1 and 1.9 as 1)."""
+    if type(value) is not int or value < 0:
+        raise SourceError(f"expected a non-negative integer, got {value!r:.40}")
+    return value
+
+
 # --- one entry ----------------------------------------------------------------------------
 
 
@@ -485,7 +493,10 @@ class HttpSource:
         if not isinstance(items, list):
             raise SourceError("the entries endpoint did not answer a list")
         try:
-            return [Entry(int(e["index"]), unb64(e["data"]), unb64(e["leaf_hash"])) for e in items]
+            return [
+                Entry(json_count(e["index"]), unb64(e["data"]), unb64(e["leaf_hash"]))
+                for e in items
+            ]
         except (KeyError, TypeError, ValueError) as exc:
             raise SourceError("malformed entry in the response") from exc
 
@@ -531,7 +542,7 @@ def load_state(path: Path | None) -> State:
         checkpoint = None
         if document.get("size") is not None:
             checkpoint = Checkpoint(
-                document["origin"], int(document["size"]), unb64(document["root_hash"])
+                document["origin"], json_count(document["size"]), unb64(document["root_hash"])
             )
     except (ValueError, KeyError, TypeError, SourceError) as exc:
         raise SourceError(f"the state file {path} is damaged: {exc}") from exc

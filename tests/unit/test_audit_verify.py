@@ -298,3 +298,29 @@ def test_the_verifier_loads_no_database_or_web_framework():
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("value", ["\u0661", "1", True, 1.0, -1, None])
+def test_counts_in_server_answers_and_state_files_are_json_integers(value):
+    from p2pbank.audit.verify import json_count
+
+    with pytest.raises(SourceError):
+        json_count(value)
+    assert json_count(3) == 3
+
+
+def test_an_entry_numbered_with_a_non_ascii_digit_is_refused(tmp_path):
+    import base64
+    import json
+
+    from p2pbank.audit.verify import HttpSource, load_state
+
+    body = {"entries": [{"index": "\u0661", "data": "", "leaf_hash": ""}]}
+    source = HttpSource("http://log.example", fetch=lambda url, timeout: json.dumps(body).encode())
+    with pytest.raises(SourceError, match="non-negative integer"):
+        source.entries(0, 1)
+    state = tmp_path / "state.json"
+    root64 = base64.b64encode(bytes(32)).decode()
+    state.write_text(json.dumps({"origin": "o", "size": "\u0661", "root_hash": root64}))
+    with pytest.raises(SourceError, match="damaged"):
+        load_state(state)
