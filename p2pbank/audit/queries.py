@@ -16,7 +16,7 @@ from typing import TypeVar
 from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from p2pbank.audit import merkle
+from p2pbank.audit import journal, merkle
 from p2pbank.audit.models import HEAD_ID, LogHead, LogLeaf, LogNode, SignedCheckpoint
 from p2pbank.audit.note import Verifier
 from p2pbank.audit.verify import Entry, Problem, Report, SourceError, verify_log
@@ -508,3 +508,29 @@ def explain_inclusion(
         expected_root=bytes(expected),
         verified=merkle.verify_inclusion(digest, index, size, proof.path, bytes(expected)),
     )
+
+
+# --- journal entries' leaves (for the ledger's checks) ------------------------------------
+
+
+def ledger_entry_leaves(session: Session, batch: int = 5000) -> Iterator[tuple[int, object]]:
+    """(index, EntryLeaf) for every `ledger.entry` leaf in sequence order, or (index,
+    reason) for one whose payload is not what the ledger writes. Read in batches."""
+    start = 0
+    while True:
+        rows = session.execute(
+            select(LogLeaf.sequence, LogLeaf.data)
+            .where(LogLeaf.event_type == journal.LEDGER_ENTRY_EVENT, LogLeaf.sequence >= start)
+            .order_by(LogLeaf.sequence)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        for sequence, data in rows:
+            try:
+                leaf = journal.entry_leaf_from_data(sequence, bytes(data))
+            except ValueError as exc:
+                yield sequence, str(exc)
+                continue
+            yield sequence, leaf if leaf is not None else "is not typed ledger.entry"
+        start = rows[-1][0] + 1

@@ -46,6 +46,7 @@ from typing import Protocol
 import rfc8785
 
 from p2pbank.audit import merkle
+from p2pbank.audit.journal import JournalCheck
 from p2pbank.audit.note import Checkpoint, NoteError, Verifier, open_checkpoint, parse_vkey
 from p2pbank.audit.replay import LogEvent, ReplayResult, replay
 
@@ -95,10 +96,13 @@ class Report:
     lines: list[str] = field(default_factory=list)
     unreadable: bool = False  # the log could not be read, so nothing could be checked
     leaf_hashes: list[bytes] = field(default_factory=list, repr=False)  # as recomputed
+    events: list[LogEvent] = field(default_factory=list, repr=False)  # the signed entries
+    journal: JournalCheck | None = None  # journal entries against their leaves, if checked
 
     @property
     def ok(self) -> bool:
-        return self.checkpoint is not None and not self.problems
+        journal_ok = self.journal is None or self.journal.ok
+        return self.checkpoint is not None and not self.problems and journal_ok
 
     @property
     def first_bad_index(self) -> int | None:
@@ -116,13 +120,23 @@ class Report:
             )
         for problem in self.problems:
             out.append(f"PROBLEM {problem}")
-        if self.ok:
-            out.append("RESULT: OK")
-        elif self.first_bad_index is not None:
-            out.append(f"RESULT: FAILED - first bad index {self.first_bad_index}")
-        else:
-            out.append("RESULT: FAILED")
+        if self.journal is not None:
+            out.extend(self.journal.lines())
+            out.extend(f"PROBLEM {mismatch}" for mismatch in self.journal.mismatches)
+        out.append(result_line(self))
         return out
+
+
+def result_line(report: Report) -> str:
+    """RESULT: OK, or FAILED naming the first bad log entry and the first bad journal entry."""
+    if report.ok:
+        return "RESULT: OK"
+    named = []
+    if report.first_bad_index is not None:
+        named.append(f"first bad index {report.first_bad_index}")
+    if report.journal is not None and report.journal.first_bad_entry is not None:
+        named.append(f"first bad journal entry {report.journal.first_bad_entry}")
+    return "RESULT: FAILED" + (" - " + ", ".join(named) if named else "")
 
 
 def b64(data: bytes) -> str:
@@ -329,6 +343,7 @@ def verify_log(
         return report
     report.entries_checked = len(hashes)
     report.leaf_hashes = hashes
+    report.events = events
     if len(hashes) < size:
         return report
 
