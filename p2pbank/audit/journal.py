@@ -272,6 +272,9 @@ class EntryComparison:
             return
         self._leaves[leaf.entry_id] = leaf
 
+    def has_leaf(self, entry_id: int) -> bool:
+        return entry_id in self._leaves
+
     def broken_leaf(self, index: int, reason: str) -> None:
         self.check.mismatches.append(EntryMismatch(None, index, f"a ledger.entry leaf {reason}"))
 

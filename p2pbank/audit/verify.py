@@ -1,6 +1,7 @@
 """Independent verifier of the trust log, for auditors outside the platform.
 
     python -m p2pbank.audit.verify --url https://p2pbank.example [--state FILE] [--key VKEY]
+                                   [--token AUDITOR_API_TOKEN]
 
 It trusts nothing the server says except what the log's Ed25519 key signed, and needs only
 HTTP (urllib) and that public key:
@@ -19,7 +20,10 @@ HTTP (urllib) and that public key:
 4. check inclusion proofs for up to --proofs entries (all of them in a small log), which
    exercises the server's stored nodes; a wrong node is named by the entries it covers;
 5. replay the events to recompute members' scores with p2pbank.trust.scores and report any
-   score the platform published that differs (see p2pbank.audit.replay).
+   score the platform published that differs (see p2pbank.audit.replay);
+6. check the entries past the checkpoint as far as they can be (p2pbank.audit.tail) and,
+   with --token (an auditor's API token), recompute every journal entry's content hash and
+   compare it with its leaf, naming the first entry that differs (p2pbank.audit.verify_journal).
 
 Exit status 0 only if all of that holds (then the state file is updated), 1 if something
 does not, 2 if the log could not be read. Without --key the key stored in the state file
@@ -595,6 +599,18 @@ def _read_key(value: str) -> str:
     return value.strip()
 
 
+def _check_beyond(source: LogSource, report: Report, journal) -> None:
+    """The entries past the checkpoint and, given a journal source, the journal entries."""
+    if report.checkpoint is None or report.unreadable:
+        return
+    from p2pbank.audit.tail import check_tail  # these modules build on this one
+    from p2pbank.audit.verify_journal import verify_journal
+
+    tail, end = check_tail(source, report)
+    if journal is not None:
+        verify_journal(source, report, journal, tail, end)
+
+
 def run(
     source: LogSource,
     *,
@@ -602,8 +618,12 @@ def run(
     state_path: Path | None,
     proofs: int = DEFAULT_PROOFS,
     fetch_key=None,
+    journal=None,
 ) -> tuple[int, list[str]]:
-    """Resolve the key, verify, update the state: (exit status, report lines)."""
+    """Resolve the key, verify, update the state: (exit status, report lines).
+
+    `journal`: a p2pbank.audit.verify_journal.JournalSource (an auditor's token) to check
+    every journal entry against its leaf as well."""
     lines: list[str] = []
     try:
         state = load_state(state_path)
@@ -635,6 +655,7 @@ def run(
         previous_leaves=state.leaves,
         proofs=proofs,
     )
+    _check_beyond(source, report, journal)
     lines.extend(report.summary())
     if report.ok and state_path is not None and report.checkpoint is not None:
         save_state(state_path, vkey, report)
@@ -642,6 +663,14 @@ def run(
     if report.ok:
         return 0, lines
     return (2 if report.unreadable else 1), lines
+
+
+def _journal_source(args):
+    if not args.token:
+        return None
+    from p2pbank.audit.verify_journal import JournalSource
+
+    return JournalSource(args.url, _read_key(args.token), timeout=args.timeout)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -659,9 +688,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="inclusion proofs to check (default %(default)s)",
     )
     parser.add_argument("--timeout", type=float, default=30.0)
+    parser.add_argument(
+        "--token",
+        help="an auditor's API token (or a file with it): also recompute every journal "
+        "entry's hash and prove it against its leaf",
+    )
     args = parser.parse_args(argv)
     try:
         source = HttpSource(args.url, timeout=args.timeout)
+        journal = _journal_source(args)
     except SourceError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -671,6 +706,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         state_path=args.state,
         proofs=args.proofs,
         fetch_key=source.key,
+        journal=journal,
     )
     for line in lines:
         print(line)

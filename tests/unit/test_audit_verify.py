@@ -290,7 +290,7 @@ def test_the_verifier_loads_no_database_or_web_framework():
     import sys
 
     probe = (
-        "import sys, p2pbank.audit.verify; "
+        "import sys, p2pbank.audit.verify, p2pbank.audit.verify_journal, p2pbank.audit.tail; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('sqlalchemy', 'flask', 'psycopg', 'werkzeug') or m == 'p2pbank.db'))"
     )
