@@ -109,7 +109,7 @@ def auditor_journal(session: Session, viewer: Viewer, *, after: int, limit: int)
     if AUDITOR_ROLE not in viewer.roles:
         raise Forbidden("Only auditors can download the journal.")
     if after < 0 or not 1 <= limit <= MAX_RECORDS_PER_PAGE:
-        raise ValidationFailed(f"after >= 0 and limit 1..{MAX_RECORDS_PER_PAGE}")
+        raise ValidationFailed("Ask for entries after 0 or more, at most 500 at a time.")
     records = journal_records(session, after=after, limit=limit + 1)
     more = len(records) > limit
     records = records[:limit]
