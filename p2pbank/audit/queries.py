@@ -351,13 +351,17 @@ def check_storage(session: Session, batch: int = 5000) -> list[Problem]:
     """Recompute every leaf hash from its data and every stored node from the stored leaf
     hashes below it, in one pass over the log.
 
-    Names the first entry each bad row covers: an entry whose data no longer matches its
-    leaf hash, a node that does not match the hashes below it (or is missing), a gap in the
-    sequence, extra nodes, or a head whose size or compact range is wrong.
+    Names the entries each bad row covers: an entry whose data no longer matches its leaf
+    hash (exactly), a node that does not match the hashes below it or is missing (the
+    range it covers), a gap in the sequence, extra nodes, or a head whose size or compact
+    range is wrong (the range of the first root that differs). A node is reported only if
+    no node below it already was: one rewritten leaf hash makes every node above it differ,
+    but only the lowest of them says where.
     """
     problems: list[Problem] = []
     compact = merkle.CompactRange()
     expected_nodes = 0
+    flagged: set[tuple[int, int]] = set()
     for rows in _iter_leaves(session, batch):
         first, last = rows[0][0], rows[-1][0]
         stored = _nodes_completed_in(session, first, last + 1)
@@ -376,15 +380,9 @@ def check_storage(session: Session, batch: int = 5000) -> list[Problem]:
             # reported once, not again by every node above it.
             for level, index, value in compact.append(stored_hash)[1:]:
                 expected_nodes += 1
-                have = stored.get((level, index))
-                first_leaf = index << level
-                span = f"[{first_leaf}, {first_leaf + (1 << level)})"
-                if have is None:
-                    problems.append(
-                        Problem(f"stored node for entries {span} is missing", first_leaf)
-                    )
-                elif have != value:
-                    problems.append(Problem(f"stored node for entries {span} is wrong", first_leaf))
+                problem = _node_problem(level, index, value, stored.get((level, index)), flagged)
+                if problem is not None:
+                    problems.append(problem)
     node_count = session.scalar(select(func.count()).select_from(LogNode)) or 0
     if node_count != expected_nodes:
         problems.append(Problem(f"{node_count} nodes stored, {expected_nodes} expected"))
@@ -393,8 +391,45 @@ def check_storage(session: Session, batch: int = 5000) -> list[Problem]:
     if size != compact.size:
         problems.append(Problem(f"the log head says {size} entries, storage has {compact.size}"))
     elif list(compact.roots) != roots:
-        problems.append(Problem("the log head's compact range differs from the stored leaves"))
+        problems.extend(_head_problem(compact, roots, flagged))
     return problems
+
+
+def _node_problem(
+    level: int, index: int, value: bytes, have: bytes | None, flagged: set[tuple[int, int]]
+) -> Problem | None:
+    """The stored node (level, index) against `value`, recomputed from stored leaf hashes."""
+    if have is not None and have == value:
+        return None
+    flagged.add((level, index))
+    if have is not None and {(level - 1, 2 * index), (level - 1, 2 * index + 1)} & flagged:
+        return None  # explained by the node below that differs
+    first_leaf = index << level
+    last_leaf = first_leaf + (1 << level) - 1
+    state = "missing" if have is None else "wrong"
+    return Problem(
+        f"stored node for entries [{first_leaf}, {last_leaf + 1}) is {state}",
+        first_leaf,
+        last_leaf,
+    )
+
+
+def _head_problem(compact: merkle.CompactRange, roots: list[bytes], flagged) -> list[Problem]:
+    """The first root of the head's compact range that differs and no bad node explains."""
+    message = "the log head's compact range differs from the stored leaves"
+    if len(roots) != len(compact.roots):
+        return [Problem(message)]
+    position = 0
+    for ours, theirs, level in zip(compact.roots, roots, _root_levels(compact.size), strict=True):
+        if ours != theirs and (level, position >> level) not in flagged:
+            return [Problem(message, position, position + (1 << level) - 1)]
+        position += 1 << level
+    return []
+
+
+def _root_levels(size: int) -> list[int]:
+    """The levels of the compact range's roots, largest subtree first."""
+    return [level for level in range(size.bit_length() - 1, -1, -1) if size >> level & 1]
 
 
 def verify_database(session: Session, verifier: Verifier, *, proofs: int = 64) -> Report:

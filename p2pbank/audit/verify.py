@@ -11,9 +11,9 @@ HTTP (urllib) and that public key:
    canonical JSON, check the JSON is canonical and numbered in sequence, and recompute the
    root; if it differs from the signed root, name the first bad entry: the first whose
    hash differs from the one verified last time (saved next to the state file), else the
-   first a binary search with the server's consistency proofs cannot tie to the signed
-   root (exact when only entries were edited; if the stored tree was rewritten too, that
-   is where proving stops);
+   one found walking down from the signed root through the server's inclusion proofs
+   (p2pbank.audit.locate), exact unless the server's stored hashes were rewritten too,
+   and then the smallest range the signed tree pins down;
 3. check the log is an append-only extension of the checkpoint seen last time (kept in the
    state file): same origin and key, not smaller, the same first entries, and a valid
    consistency proof;
@@ -51,6 +51,7 @@ import rfc8785
 
 from p2pbank.audit import merkle
 from p2pbank.audit.journal import JournalCheck
+from p2pbank.audit.locate import LeafVerdict, descend, settle
 from p2pbank.audit.note import Checkpoint, NoteError, Verifier, open_checkpoint, parse_vkey
 from p2pbank.audit.replay import LogEvent, ReplayResult, replay
 
@@ -82,11 +83,41 @@ class LogSource(Protocol):
 
 @dataclass
 class Problem:
+    """What is wrong, and where: entry `index`, or one of the entries index..last when the
+    evidence pins the damage down only to a range (`last` set)."""
+
     message: str
     index: int | None = None
+    last: int | None = None
 
     def __str__(self) -> str:
-        return self.message if self.index is None else f"[entry {self.index}] {self.message}"
+        if self.index is None:
+            return self.message
+        if self.last is not None and self.last != self.index:
+            return f"[entries {self.index}..{self.last}] {self.message}"
+        return f"[entry {self.index}] {self.message}"
+
+
+def first_bad(problems: Sequence[Problem]) -> tuple[int, int] | None:
+    """(first, last): the first bad entry is one of first..last (first == last: exactly).
+
+    An entry named exactly explains a range that contains it; a range that ends before the
+    first exact entry comes first.
+    """
+    exact = min(
+        (p.index for p in problems if p.index is not None and p.last in (None, p.index)),
+        default=None,
+    )
+    earlier = [
+        (p.index, p.last)
+        for p in problems
+        if p.index is not None
+        and p.last not in (None, p.index)
+        and (exact is None or p.last < exact)
+    ]
+    if earlier:
+        return min(earlier)
+    return None if exact is None else (exact, exact)
 
 
 @dataclass
@@ -110,8 +141,9 @@ class Report:
 
     @property
     def first_bad_index(self) -> int | None:
-        indices = [p.index for p in self.problems if p.index is not None]
-        return min(indices) if indices else None
+        """The first bad entry, if the evidence names it exactly."""
+        found = first_bad(self.problems)
+        return found[0] if found is not None and found[0] == found[1] else None
 
     def summary(self) -> list[str]:
         out = list(self.lines)
@@ -136,8 +168,11 @@ def result_line(report: Report) -> str:
     if report.ok:
         return "RESULT: OK"
     named = []
-    if report.first_bad_index is not None:
-        named.append(f"first bad index {report.first_bad_index}")
+    found = first_bad(report.problems)
+    if found is not None and found[0] == found[1]:
+        named.append(f"first bad index {found[0]}")
+    elif found is not None:
+        named.append(f"first bad index one of {found[0]}..{found[1]}")
     if report.journal is not None and report.journal.first_bad_entry is not None:
         named.append(f"first bad journal entry {report.journal.first_bad_entry}")
     return "RESULT: FAILED" + (" - " + ", ".join(named) if named else "")
@@ -200,38 +235,48 @@ def parse_entry(index: int, data: bytes) -> tuple[LogEvent | None, str | None]:
 # --- localising -------------------------------------------------------------------------
 
 
-def _prefix_in_tree(source: LogSource, hashes: Sequence[bytes], m: int, size: int, root: bytes):
-    """Are the first m local leaves provably the first m leaves of the tree (size, root)?"""
-    if m == 0:
-        return True
-    if m == size:
-        return merkle.root_from_leaf_hashes(hashes[:m]) == root
-    try:
-        proof = source.consistency_proof(m, size)
-    except SourceError:
-        return False
-    return merkle.verify_consistency(m, size, merkle.root_from_leaf_hashes(hashes[:m]), root, proof)
+def first_bad_range(
+    source: LogSource,
+    hashes: Sequence[bytes],
+    size: int,
+    root: bytes,
+    verdict: LeafVerdict | None = None,
+) -> tuple[int, int]:
+    """(first, last): the first local leaf the signed tree (size, root) disowns is one of
+    first..last, walking down from the signed root (p2pbank.audit.locate); `verdict`, per
+    entry evidence such as signed leaves, narrows a range the tree cannot."""
+    proofs: dict[tuple[int, int], list[bytes] | None] = {}
+
+    def proof(index: int, tree_size: int) -> list[bytes] | None:
+        if (index, tree_size) not in proofs:
+            try:
+                proofs[(index, tree_size)] = source.inclusion_proof(index, tree_size)
+            except SourceError:
+                proofs[(index, tree_size)] = None
+        return proofs[(index, tree_size)]
+
+    first, last = descend(hashes, size, root, proof)
+    if first != last and verdict is not None:
+        first, last = settle(first, last, verdict)
+    return first, last
 
 
 def first_divergence(
     source: LogSource, hashes: Sequence[bytes], size: int, root: bytes, known_good: int = 0
 ) -> int:
-    """The first index from which the local leaves cannot be proven in the signed tree.
+    """The first index the signed tree disowns (where the range starts if it is not exact)."""
+    return first_bad_range(source, hashes, size, root)[0]
 
-    Binary search on the longest prefix a consistency proof from the server ties to the
-    signed root (`known_good` entries are already proven). When the server's stored nodes
-    are intact, as after an edit of an entry's data, this is exactly the changed entry. If
-    the stored tree was rewritten as well, no proof can reach the signed root past the
-    rewrite and the index is where proving stops (use saved leaf hashes to be exact).
-    """
-    good, bad = known_good, size
-    while bad - good > 1:
-        middle = (good + bad) // 2
-        if _prefix_in_tree(source, hashes, middle, size, root):
-            good = middle
-        else:
-            bad = middle
-    return good
+
+def _disowned(first: int, last: int, what: str) -> Problem:
+    if first == last:
+        return Problem(f"this entry differs from the one {what} holds", first)
+    return Problem(
+        f"one of these entries differs from {what}; the signed tree fixes only their "
+        "combined hash (their stored hashes were rewritten too)",
+        first,
+        last,
+    )
 
 
 def _expected_with_ranges(hashes: Sequence[bytes], build) -> tuple[list[bytes], list[tuple]]:
@@ -357,11 +402,8 @@ def verify_log(
     if root_ok:
         report.lines.append(f"entries: {size} downloaded; leaf hashes and root recomputed: OK")
     elif changed is None:
-        proven = len(saved) if len(saved) <= size else 0
-        bad = first_divergence(source, hashes, size, root, known_good=proven)
-        report.problems.append(
-            Problem("from this entry on, the log does not match the signed checkpoint", bad)
-        )
+        first, last = first_bad_range(source, hashes, size, root)
+        report.problems.append(_disowned(first, last, "the signed checkpoint"))
 
     if previous is not None:
         _check_previous(source, report, hashes, previous, checkpoint, root_ok, changed)
