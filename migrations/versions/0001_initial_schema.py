@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 14:03:40.878402
+Create Date: 2026-12-05 09:07:40.244474
 """
 
 import sqlalchemy as sa
@@ -66,6 +66,14 @@ POSTGRES_DDL = [
         "DROP TRIGGER IF EXISTS audit_checkpoints_no_truncate ON audit_checkpoints",
     ),
     (
+        "CREATE TRIGGER audit_leaf_signatures_append_only BEFORE UPDATE OR DELETE ON audit_leaf_signatures FOR EACH ROW EXECUTE FUNCTION audit_refuse_change()",
+        "DROP TRIGGER IF EXISTS audit_leaf_signatures_append_only ON audit_leaf_signatures",
+    ),
+    (
+        "CREATE TRIGGER audit_leaf_signatures_no_truncate BEFORE TRUNCATE ON audit_leaf_signatures FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change()",
+        "DROP TRIGGER IF EXISTS audit_leaf_signatures_no_truncate ON audit_leaf_signatures",
+    ),
+    (
         "CREATE OR REPLACE FUNCTION audit_head_only_grows() RETURNS trigger AS $$\nBEGIN\n    IF TG_OP = 'DELETE' OR NEW.id <> OLD.id OR NEW.size < OLD.size THEN\n        RAISE EXCEPTION USING\n            MESSAGE = 'the audit log head only grows: ' || TG_OP || ' refused',\n            ERRCODE = 'restrict_violation';\n    END IF;\n    RETURN NEW;\nEND;\n$$ LANGUAGE plpgsql",
         "DROP FUNCTION IF EXISTS audit_head_only_grows()",
     ),
@@ -121,6 +129,19 @@ def upgrade() -> None:
             "tree_size",
             name=op.f("uq_audit_checkpoints_origin_key_id_tree_size"),
         ),
+    )
+    op.create_table(
+        "audit_leaf_signatures",
+        sa.Column("sequence", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("key_id", sa.String(length=8), nullable=False),
+        sa.Column("signature", sa.LargeBinary(length=64), nullable=False),
+        sa.CheckConstraint(
+            "length(signature) = 64", name=op.f("ck_audit_leaf_signatures_signature_size")
+        ),
+        sa.CheckConstraint(
+            "sequence >= 0", name=op.f("ck_audit_leaf_signatures_sequence_non_negative")
+        ),
+        sa.PrimaryKeyConstraint("sequence", "key_id", name=op.f("pk_audit_leaf_signatures")),
     )
     op.create_table(
         "audit_leaves",
@@ -2193,5 +2214,6 @@ def downgrade() -> None:
         batch_op.drop_index("ix_audit_leaves_event_type_sequence")
 
     op.drop_table("audit_leaves")
+    op.drop_table("audit_leaf_signatures")
     op.drop_table("audit_checkpoints")
     # ### end Alembic commands ###

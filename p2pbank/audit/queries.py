@@ -11,12 +11,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from p2pbank.audit import journal, merkle
+from p2pbank.audit.leaf_signing import signatures
 from p2pbank.audit.models import HEAD_ID, LogHead, LogLeaf, LogNode, SignedCheckpoint
 from p2pbank.audit.note import Verifier
 from p2pbank.audit.verify import Entry, Problem, Report, SourceError, verify_log
@@ -188,6 +190,39 @@ def entries(session: Session, start: int, end: int) -> list[LogLeaf]:
     )
 
 
+@dataclass(frozen=True)
+class SignedEntry:
+    """A leaf as the API serves it: with the log key's signature of it, once signed."""
+
+    sequence: int
+    event_type: str
+    recorded_at: datetime
+    subject: str | None
+    data: bytes
+    leaf_hash: bytes
+    signature: bytes | None
+
+
+def signed_entries(session: Session, start: int, end: int, key_id: str) -> list[SignedEntry]:
+    """`entries(start, end)` with each entry's signature by `key_id` (None: not yet signed)."""
+    leaves = entries(session, start, end)
+    if not leaves:
+        return []
+    signed = signatures(session, leaves[0].sequence, leaves[-1].sequence + 1, key_id)
+    return [
+        SignedEntry(
+            leaf.sequence,
+            leaf.event_type,
+            leaf.recorded_at,
+            leaf.subject,
+            bytes(leaf.data),
+            bytes(leaf.leaf_hash),
+            signed.get(leaf.sequence),
+        )
+        for leaf in leaves
+    ]
+
+
 def get_entry(session: Session, sequence: int) -> LogLeaf:
     leaf = session.get(LogLeaf, sequence)
     if leaf is None:
@@ -300,7 +335,17 @@ class DatabaseSource:
             leaves = entries(self.session, start, end)
         except DomainError as exc:
             raise SourceError(exc.detail) from exc
-        return [Entry(leaf.sequence, bytes(leaf.data), bytes(leaf.leaf_hash)) for leaf in leaves]
+        if not leaves:
+            return []
+        signed = (
+            signatures(self.session, leaves[0].sequence, leaves[-1].sequence + 1, self.key_id)
+            if self.key_id is not None
+            else {}
+        )
+        return [
+            Entry(leaf.sequence, bytes(leaf.data), bytes(leaf.leaf_hash), signed.get(leaf.sequence))
+            for leaf in leaves
+        ]
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
         try:
@@ -458,6 +503,13 @@ def verify_database(session: Session, verifier: Verifier, *, proofs: int = 64) -
             )
         report.proofs_checked += 1
     report.problems.extend(check_storage(session))
+    size = head_size(session)
+    if report.checkpoint is not None and size > report.checkpoint.size:
+        report.lines.append(
+            f"entries {report.checkpoint.size}..{size - 1}: past the signed checkpoint; "
+            "checked against their stored leaf hashes, the stored nodes and the log head "
+            "only: a rewrite of all of those together is provable once a checkpoint covers them"
+        )
     return report
 
 

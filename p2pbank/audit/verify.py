@@ -51,6 +51,7 @@ import rfc8785
 
 from p2pbank.audit import merkle
 from p2pbank.audit.journal import JournalCheck
+from p2pbank.audit.leaf_signatures import leaf_verdict
 from p2pbank.audit.locate import LeafVerdict, descend, settle
 from p2pbank.audit.note import Checkpoint, NoteError, Verifier, open_checkpoint, parse_vkey
 from p2pbank.audit.replay import LogEvent, ReplayResult, replay
@@ -69,6 +70,7 @@ class Entry:
     index: int
     data: bytes  # the canonical JSON the leaf hash commits to
     leaf_hash: bytes  # as the server stores it; recomputed, never trusted
+    signature: bytes | None = None  # the log key's signature of the leaf, once signed
 
 
 class LogSource(Protocol):
@@ -261,6 +263,17 @@ def first_bad_range(
     return first, last
 
 
+def leaf_verdicts(
+    verifier: Verifier, origin: str, hashes: Sequence[bytes], signatures: dict[int, bytes]
+) -> LeafVerdict:
+    """Per entry: does the log's signature of it verify over the recomputed leaf hash?"""
+
+    def verdict(index: int) -> bool | None:
+        return leaf_verdict(verifier, origin, index, hashes[index], signatures.get(index))
+
+    return verdict
+
+
 def first_divergence(
     source: LogSource, hashes: Sequence[bytes], size: int, root: bytes, known_good: int = 0
 ) -> int:
@@ -373,10 +386,13 @@ def verify_log(
 
     hashes: list[bytes] = []
     events: list[LogEvent] = []
+    signatures: dict[int, bytes] = {}
     try:
         for entry in _download(source, size, report):
             digest = merkle.leaf_hash(entry.data)
             hashes.append(digest)
+            if entry.signature is not None:
+                signatures[entry.index] = entry.signature
             if digest != entry.leaf_hash:
                 report.problems.append(
                     Problem("the stored leaf hash differs from the entry's data", entry.index)
@@ -402,7 +418,8 @@ def verify_log(
     if root_ok:
         report.lines.append(f"entries: {size} downloaded; leaf hashes and root recomputed: OK")
     elif changed is None:
-        first, last = first_bad_range(source, hashes, size, root)
+        verdict = leaf_verdicts(verifier, checkpoint.origin, hashes, signatures)
+        first, last = first_bad_range(source, hashes, size, root, verdict)
         report.problems.append(_disowned(first, last, "the signed checkpoint"))
 
     if previous is not None:
@@ -555,7 +572,12 @@ class HttpSource:
             raise SourceError("the entries endpoint did not answer a list")
         try:
             return [
-                Entry(json_count(e["index"]), unb64(e["data"]), unb64(e["leaf_hash"]))
+                Entry(
+                    json_count(e["index"]),
+                    unb64(e["data"]),
+                    unb64(e["leaf_hash"]),
+                    None if e.get("signature") is None else unb64(e["signature"]),
+                )
                 for e in items
             ]
         except (KeyError, TypeError, ValueError) as exc:

@@ -355,3 +355,55 @@ def test_the_journal_needs_an_auditors_token(platform, capsys, role):
     )
     assert status == 2, out
     assert "journal: HTTP 40" in out
+
+
+# --- naming the first bad entry exactly (review finding 15) ---------------------------------
+
+
+def rewrite_row(platform: Platform, sequence: int) -> None:
+    """An entry's data and its stored leaf hash rewritten together; nodes left alone."""
+    from p2pbank.audit import merkle
+
+    with platform.session() as s:
+        forged = bytes(s.get(services.LogLeaf, sequence).data).replace(b'"i":', b'"I":')
+    platform.tamper(
+        "UPDATE audit_leaves SET data = :d, leaf_hash = :h WHERE sequence = :s",
+        d=forged,
+        h=merkle.leaf_hash(forged),
+        s=sequence,
+    )
+
+
+@pytest.mark.parametrize("bad", [0, 5, 11])
+def test_a_rewritten_entry_is_named_exactly_on_the_first_run(platform, capsys, bad):
+    # No state file: neither saved leaf hashes nor a previous checkpoint help. Before, the
+    # walk by consistency proofs named 4 for a rewritten entry 5.
+    platform.events(12)
+    platform.sign()
+    rewrite_row(platform, bad)
+    status, out = run_verifier(
+        capsys, "--url", platform.url, "--key", platform.signer.verifier.vkey
+    )
+    assert status == 1, out
+    assert f"[entry {bad}] this entry differs from the one the signed checkpoint holds" in out
+    assert out.rstrip().endswith(f"RESULT: FAILED - first bad index {bad}")
+
+
+def test_the_newest_entry_past_the_checkpoint_is_checked_or_declared_unprovable(platform, capsys):
+    platform.events(12)
+    platform.sign()
+    platform.events(2)  # entries 12 and 13: in no checkpoint yet
+    args = ("--url", platform.url, "--key", platform.signer.verifier.vkey)
+    with platform.session() as s:
+        forged = bytes(s.get(services.LogLeaf, 13).data).replace(b'"i":', b'"I":')
+    platform.tamper("UPDATE audit_leaves SET data = :d WHERE sequence = 13", d=forged)
+    status, out = run_verifier(capsys, *args)
+    assert status == 1, out
+    assert "[entry 13] the stored leaf hash differs from the entry's data (past the signed" in out
+    assert out.rstrip().endswith("RESULT: FAILED - first bad index 13")
+
+    rewrite_row(platform, 13)  # data and leaf hash together: nothing signed can tell yet
+    status, out = run_verifier(capsys, *args)
+    assert status == 0, out
+    assert "entries 12..13: past the signed checkpoint of 12" in out
+    assert "provable only once a checkpoint includes them" in out

@@ -13,6 +13,7 @@ import pytest
 import rfc8785
 
 from p2pbank.audit import merkle, note
+from p2pbank.audit.leaf_signatures import leaf_statement
 from p2pbank.audit.note import Checkpoint
 from p2pbank.audit.verify import (
     Entry,
@@ -41,11 +42,13 @@ def leaf(index: int, event_type: str = "test.event", subject: str | None = "ab" 
 
 
 class ListLog:
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, *, signed_leaves: bool = False) -> None:
         self.data = [leaf(i) for i in range(count)]
         self.stored = [merkle.leaf_hash(d) for d in self.data]
         self.bad_range: tuple[int, int] | None = None
         self.note = ""
+        self.signed_leaves = signed_leaves
+        self.signatures: dict[int, bytes] = {}
 
     def append(self, count: int) -> None:
         for _ in range(count):
@@ -53,6 +56,10 @@ class ListLog:
             self.stored.append(merkle.leaf_hash(self.data[-1]))
 
     def sign(self) -> Checkpoint:
+        if self.signed_leaves:  # as the platform does: each entry once, when first covered
+            for index in range(len(self.signatures), len(self.stored)):
+                statement = leaf_statement(ORIGIN, index, self.stored[index])
+                self.signatures[index] = SIGNER.sign(statement)
         checkpoint = Checkpoint(ORIGIN, len(self.stored), merkle.root_from_leaf_hashes(self.stored))
         self.note = note.sign_checkpoint_note(checkpoint, SIGNER)
         return checkpoint
@@ -70,7 +77,10 @@ class ListLog:
 
     def entries(self, start: int, end: int) -> list[Entry]:
         end = min(end, start + 7, len(self.data))  # small pages: the verifier must loop
-        return [Entry(i, self.data[i], self.stored[i]) for i in range(start, end)]
+        return [
+            Entry(i, self.data[i], self.stored[i], self.signatures.get(i))
+            for i in range(start, end)
+        ]
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
         return merkle.inclusion_proof(self._subtree, index, size)
