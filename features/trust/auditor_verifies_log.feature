@@ -29,3 +29,17 @@ Feature: An auditor verifies the trust log
     Given Ada is signed in
     When Ada checks the inclusion proof of trust log entry 1
     Then Ada sees "The proof verifies: entry 1 is in this tree."
+
+  Scenario: an auditor with an API token catches a journal entry rewritten in the database
+    Given Vera has EUR 100.00 in the wallet
+    And Ada has a read-only API token
+    And the platform has signed a checkpoint of the trust log
+    When someone with database access raises Vera's deposit by EUR 9000.00, balances and hash included
+    And Ada verifies the trust log and the journal with her API token
+    Then the verifier fails and names Vera's deposit as the first bad journal entry
+    And the ledger check names Vera's deposit as the first entry that differs from the trust log
+
+  Scenario: an entry rewritten together with its stored hash is still named exactly
+    When someone with database access rewrites trust log entry 3 and its stored hash
+    And Ada verifies the trust log with the platform's public key
+    Then the verifier fails and names entry 3 as the first bad entry

@@ -66,7 +66,8 @@ class Entries(MethodView):
     @blp.response(200, LogEntriesOut)
     def get(self, args):
         session = db_session()
-        leaves = queries.entries(session, args["start"], args["end"])
+        key_id = _verifier().key_id.hex()
+        leaves = queries.signed_entries(session, args["start"], args["end"], key_id)
         end = leaves[-1].sequence + 1 if leaves else args["start"]
         return {
             "start": args["start"],

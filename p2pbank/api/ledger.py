@@ -8,9 +8,11 @@ from flask_smorest import Blueprint
 
 from p2pbank.api.auth import current_api_user, protect
 from p2pbank.db import db_session
-from p2pbank.ledger import queries
+from p2pbank.ledger import log_check, queries
 from p2pbank.ledger.schemas import (
     JournalEntryOut,
+    JournalPageOut,
+    JournalQuery,
     LedgerAccountOut,
     LedgerAccountPageOut,
     LedgerAccountsQuery,
@@ -88,3 +90,14 @@ class TrialBalance(MethodView):
     def get(self):
         """Auditors: debits and credits per currency and account type."""
         return queries.auditor_trial_balance(db_session(), _viewer())
+
+
+@blp.route("/ledger/journal")
+class Journal(MethodView):
+    @blp.arguments(JournalQuery, location="query")
+    @blp.response(200, JournalPageOut)
+    def get(self, args):
+        """Auditors only: journal entries in id order, after=<id>, with every field their
+        content hash covers, so an outside verifier can recompute each hash and prove it
+        against the entry's leaf in the trust log (python -m p2pbank.audit.verify --token)."""
+        return log_check.auditor_journal(db_session(), _viewer(), **args)

@@ -121,7 +121,22 @@ class SignedCheckpoint(Base):
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
 
 
-APPEND_ONLY = (LogLeaf, LogNode, SignedCheckpoint)
+class LeafSignature(Base):
+    """The log key's signature over one entry's leaf hash (p2pbank.audit.leaf_signatures),
+    made when the first checkpoint covering the entry is signed."""
+
+    __tablename__ = "audit_leaf_signatures"
+    __table_args__ = (
+        CheckConstraint("sequence >= 0", name="sequence_non_negative"),
+        CheckConstraint("length(signature) = 64", name="signature_size"),
+    )
+
+    sequence: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    key_id: Mapped[str] = mapped_column(String(8), primary_key=True)  # hex of the note key id
+    signature: Mapped[bytes] = mapped_column(LargeBinary(64))
+
+
+APPEND_ONLY = (LogLeaf, LogNode, SignedCheckpoint, LeafSignature)
 
 
 @event.listens_for(Session, "before_flush")
@@ -154,7 +169,7 @@ END;
 $$ LANGUAGE plpgsql""",
     "DROP FUNCTION IF EXISTS audit_refuse_change()",
 )
-for _table in ("audit_leaves", "audit_nodes", "audit_checkpoints"):
+for _table in ("audit_leaves", "audit_nodes", "audit_checkpoints", "audit_leaf_signatures"):
     register_postgres_ddl(
         f"CREATE TRIGGER {_table}_append_only BEFORE UPDATE OR DELETE ON {_table} "
         "FOR EACH ROW EXECUTE FUNCTION audit_refuse_change()",

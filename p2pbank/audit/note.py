@@ -34,6 +34,22 @@ class NoteError(ValueError):
     """A key, note or checkpoint that is malformed or does not verify."""
 
 
+_ASCII_DIGITS = frozenset("0123456789")
+_ASCII_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def parse_decimal(text: str) -> int:
+    """A C2SP decimal: ASCII digits only, no sign, no leading zero (except "0" itself).
+
+    `str.isdigit()` and `int()` also accept digits such as "\u0661" or "\u00b2" and
+    surrounding white space or underscores; a checkpoint must mean the same number to
+    every reader, so only the one ASCII spelling is accepted.
+    """
+    if not text or not set(text) <= _ASCII_DIGITS or (len(text) > 1 and text[0] == "0"):
+        raise NoteError(f"not an ASCII decimal without leading zeros: {text!r:.40}")
+    return int(text)
+
+
 def valid_key_name(name: str) -> bool:
     """Non-empty, no white space and no '+' (the separator of the key encodings)."""
     return bool(name) and "+" not in name and not any(ch.isspace() for ch in name)
@@ -105,12 +121,9 @@ class Signer:
 def _split_key(encoded: str) -> tuple[str, bytes, bytes]:
     name, _, rest = encoded.partition("+")
     hash_hex, _, material64 = rest.partition("+")
-    if not valid_key_name(name) or len(hash_hex) != 8:
+    if not valid_key_name(name) or len(hash_hex) != 8 or not set(hash_hex) <= _ASCII_HEX:
         raise NoteError("malformed key: expected <name>+<8 hex digits>+<base64 key>")
-    try:
-        claimed = bytes.fromhex(hash_hex)
-    except ValueError as exc:
-        raise NoteError("malformed key id") from exc
+    claimed = bytes.fromhex(hash_hex)
     material = _b64decode(material64)
     if not material or material[0] != ALG_ED25519:
         raise NoteError("unknown key algorithm (only Ed25519 is supported)")
@@ -238,14 +251,18 @@ def parse_checkpoint(text: str) -> Checkpoint:
     if len(lines) < 3:
         raise NoteError("a checkpoint has an origin, a size and a root hash")
     origin, size_text, root64, *extensions = lines
-    if not origin or not size_text.isdigit() or (size_text != "0" and size_text[0] == "0"):
-        raise NoteError("malformed checkpoint origin or size")
+    if not origin:
+        raise NoteError("malformed checkpoint origin")
+    try:
+        size = parse_decimal(size_text)
+    except NoteError as exc:
+        raise NoteError("malformed checkpoint size") from exc
     root = _b64decode(root64)
     if len(root) != HASH_SIZE:
         raise NoteError("a checkpoint root hash has 32 bytes")
     if any(not line for line in extensions):
         raise NoteError("malformed checkpoint extension line")
-    return Checkpoint(origin, int(size_text), root, tuple(extensions))
+    return Checkpoint(origin, size, root, tuple(extensions))
 
 
 def sign_checkpoint_note(checkpoint: Checkpoint, signer: Signer) -> str:

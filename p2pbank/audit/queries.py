@@ -11,12 +11,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from p2pbank.audit import merkle
+from p2pbank.audit import journal, merkle
+from p2pbank.audit.leaf_signing import signatures
 from p2pbank.audit.models import HEAD_ID, LogHead, LogLeaf, LogNode, SignedCheckpoint
 from p2pbank.audit.note import Verifier
 from p2pbank.audit.verify import Entry, Problem, Report, SourceError, verify_log
@@ -188,6 +190,39 @@ def entries(session: Session, start: int, end: int) -> list[LogLeaf]:
     )
 
 
+@dataclass(frozen=True)
+class SignedEntry:
+    """A leaf as the API serves it: with the log key's signature of it, once signed."""
+
+    sequence: int
+    event_type: str
+    recorded_at: datetime
+    subject: str | None
+    data: bytes
+    leaf_hash: bytes
+    signature: bytes | None
+
+
+def signed_entries(session: Session, start: int, end: int, key_id: str) -> list[SignedEntry]:
+    """`entries(start, end)` with each entry's signature by `key_id` (None: not yet signed)."""
+    leaves = entries(session, start, end)
+    if not leaves:
+        return []
+    signed = signatures(session, leaves[0].sequence, leaves[-1].sequence + 1, key_id)
+    return [
+        SignedEntry(
+            leaf.sequence,
+            leaf.event_type,
+            leaf.recorded_at,
+            leaf.subject,
+            bytes(leaf.data),
+            bytes(leaf.leaf_hash),
+            signed.get(leaf.sequence),
+        )
+        for leaf in leaves
+    ]
+
+
 def get_entry(session: Session, sequence: int) -> LogLeaf:
     leaf = session.get(LogLeaf, sequence)
     if leaf is None:
@@ -300,7 +335,17 @@ class DatabaseSource:
             leaves = entries(self.session, start, end)
         except DomainError as exc:
             raise SourceError(exc.detail) from exc
-        return [Entry(leaf.sequence, bytes(leaf.data), bytes(leaf.leaf_hash)) for leaf in leaves]
+        if not leaves:
+            return []
+        signed = (
+            signatures(self.session, leaves[0].sequence, leaves[-1].sequence + 1, self.key_id)
+            if self.key_id is not None
+            else {}
+        )
+        return [
+            Entry(leaf.sequence, bytes(leaf.data), bytes(leaf.leaf_hash), signed.get(leaf.sequence))
+            for leaf in leaves
+        ]
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
         try:
@@ -351,13 +396,17 @@ def check_storage(session: Session, batch: int = 5000) -> list[Problem]:
     """Recompute every leaf hash from its data and every stored node from the stored leaf
     hashes below it, in one pass over the log.
 
-    Names the first entry each bad row covers: an entry whose data no longer matches its
-    leaf hash, a node that does not match the hashes below it (or is missing), a gap in the
-    sequence, extra nodes, or a head whose size or compact range is wrong.
+    Names the entries each bad row covers: an entry whose data no longer matches its leaf
+    hash (exactly), a node that does not match the hashes below it or is missing (the
+    range it covers), a gap in the sequence, extra nodes, or a head whose size or compact
+    range is wrong (the range of the first root that differs). A node is reported only if
+    no node below it already was: one rewritten leaf hash makes every node above it differ,
+    but only the lowest of them says where.
     """
     problems: list[Problem] = []
     compact = merkle.CompactRange()
     expected_nodes = 0
+    flagged: set[tuple[int, int]] = set()
     for rows in _iter_leaves(session, batch):
         first, last = rows[0][0], rows[-1][0]
         stored = _nodes_completed_in(session, first, last + 1)
@@ -376,15 +425,9 @@ def check_storage(session: Session, batch: int = 5000) -> list[Problem]:
             # reported once, not again by every node above it.
             for level, index, value in compact.append(stored_hash)[1:]:
                 expected_nodes += 1
-                have = stored.get((level, index))
-                first_leaf = index << level
-                span = f"[{first_leaf}, {first_leaf + (1 << level)})"
-                if have is None:
-                    problems.append(
-                        Problem(f"stored node for entries {span} is missing", first_leaf)
-                    )
-                elif have != value:
-                    problems.append(Problem(f"stored node for entries {span} is wrong", first_leaf))
+                problem = _node_problem(level, index, value, stored.get((level, index)), flagged)
+                if problem is not None:
+                    problems.append(problem)
     node_count = session.scalar(select(func.count()).select_from(LogNode)) or 0
     if node_count != expected_nodes:
         problems.append(Problem(f"{node_count} nodes stored, {expected_nodes} expected"))
@@ -393,8 +436,45 @@ def check_storage(session: Session, batch: int = 5000) -> list[Problem]:
     if size != compact.size:
         problems.append(Problem(f"the log head says {size} entries, storage has {compact.size}"))
     elif list(compact.roots) != roots:
-        problems.append(Problem("the log head's compact range differs from the stored leaves"))
+        problems.extend(_head_problem(compact, roots, flagged))
     return problems
+
+
+def _node_problem(
+    level: int, index: int, value: bytes, have: bytes | None, flagged: set[tuple[int, int]]
+) -> Problem | None:
+    """The stored node (level, index) against `value`, recomputed from stored leaf hashes."""
+    if have is not None and have == value:
+        return None
+    flagged.add((level, index))
+    if have is not None and {(level - 1, 2 * index), (level - 1, 2 * index + 1)} & flagged:
+        return None  # explained by the node below that differs
+    first_leaf = index << level
+    last_leaf = first_leaf + (1 << level) - 1
+    state = "missing" if have is None else "wrong"
+    return Problem(
+        f"stored node for entries [{first_leaf}, {last_leaf + 1}) is {state}",
+        first_leaf,
+        last_leaf,
+    )
+
+
+def _head_problem(compact: merkle.CompactRange, roots: list[bytes], flagged) -> list[Problem]:
+    """The first root of the head's compact range that differs and no bad node explains."""
+    message = "the log head's compact range differs from the stored leaves"
+    if len(roots) != len(compact.roots):
+        return [Problem(message)]
+    position = 0
+    for ours, theirs, level in zip(compact.roots, roots, _root_levels(compact.size), strict=True):
+        if ours != theirs and (level, position >> level) not in flagged:
+            return [Problem(message, position, position + (1 << level) - 1)]
+        position += 1 << level
+    return []
+
+
+def _root_levels(size: int) -> list[int]:
+    """The levels of the compact range's roots, largest subtree first."""
+    return [level for level in range(size.bit_length() - 1, -1, -1) if size >> level & 1]
 
 
 def verify_database(session: Session, verifier: Verifier, *, proofs: int = 64) -> Report:
@@ -423,6 +503,13 @@ def verify_database(session: Session, verifier: Verifier, *, proofs: int = 64) -
             )
         report.proofs_checked += 1
     report.problems.extend(check_storage(session))
+    size = head_size(session)
+    if report.checkpoint is not None and size > report.checkpoint.size:
+        report.lines.append(
+            f"entries {report.checkpoint.size}..{size - 1}: past the signed checkpoint; "
+            "checked against their stored leaf hashes, the stored nodes and the log head "
+            "only: a rewrite of all of those together is provable once a checkpoint covers them"
+        )
     return report
 
 
@@ -508,3 +595,29 @@ def explain_inclusion(
         expected_root=bytes(expected),
         verified=merkle.verify_inclusion(digest, index, size, proof.path, bytes(expected)),
     )
+
+
+# --- journal entries' leaves (for the ledger's checks) ------------------------------------
+
+
+def ledger_entry_leaves(session: Session, batch: int = 5000) -> Iterator[tuple[int, object]]:
+    """(index, EntryLeaf) for every `ledger.entry` leaf in sequence order, or (index,
+    reason) for one whose payload is not what the ledger writes. Read in batches."""
+    start = 0
+    while True:
+        rows = session.execute(
+            select(LogLeaf.sequence, LogLeaf.data)
+            .where(LogLeaf.event_type == journal.LEDGER_ENTRY_EVENT, LogLeaf.sequence >= start)
+            .order_by(LogLeaf.sequence)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        for sequence, data in rows:
+            try:
+                leaf = journal.entry_leaf_from_data(sequence, bytes(data))
+            except ValueError as exc:
+                yield sequence, str(exc)
+                continue
+            yield sequence, leaf if leaf is not None else "is not typed ledger.entry"
+        start = rows[-1][0] + 1

@@ -56,6 +56,13 @@ class LogEntryOut(Schema):
     subject = fields.String(allow_none=True, metadata={"description": "member pseudonym"})
     data = Base64Bytes(metadata={"description": "the leaf: RFC 8785 canonical JSON"})
     leaf_hash = Base64Bytes(metadata={"description": "SHA-256(0x00 || data)"})
+    signature = Base64Bytes(
+        allow_none=True,
+        metadata={
+            "description": "Ed25519 signature by the log's key over the leaf statement "
+            "(p2pbank.audit.leaf_signatures); null until a checkpoint covers the entry"
+        },
+    )
 
 
 class LogEntriesOut(Schema):

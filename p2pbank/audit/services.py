@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from p2pbank.audit import queries
 from p2pbank.audit.keys import PSEUDONYM_INFO_KEY
+from p2pbank.audit.leaf_signing import sign_leaves
 from p2pbank.audit.merkle import CompactRange, leaf_hash
 from p2pbank.audit.models import HEAD_ID, LogHead, LogLeaf, LogNode, SignedCheckpoint
 from p2pbank.audit.note import Checkpoint, Signer, sign_checkpoint_note, valid_key_name
@@ -202,6 +203,7 @@ def sign_checkpoint(session: Session, signing_key: Signer, origin: str) -> Signe
         raise InvalidState(
             "the stored tree and the log head disagree; run `flask audit-verify` before signing"
         )
+    sign_leaves(session, signing_key, origin, size)  # every entry it covers, on its own
     key_id = signing_key.key_id.hex()
     existing = session.scalar(
         select(SignedCheckpoint).where(

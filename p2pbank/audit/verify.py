@@ -1,6 +1,7 @@
 """Independent verifier of the trust log, for auditors outside the platform.
 
     python -m p2pbank.audit.verify --url https://p2pbank.example [--state FILE] [--key VKEY]
+                                   [--token AUDITOR_API_TOKEN]
 
 It trusts nothing the server says except what the log's Ed25519 key signed, and needs only
 HTTP (urllib) and that public key:
@@ -10,16 +11,19 @@ HTTP (urllib) and that public key:
    canonical JSON, check the JSON is canonical and numbered in sequence, and recompute the
    root; if it differs from the signed root, name the first bad entry: the first whose
    hash differs from the one verified last time (saved next to the state file), else the
-   first a binary search with the server's consistency proofs cannot tie to the signed
-   root (exact when only entries were edited; if the stored tree was rewritten too, that
-   is where proving stops);
+   one found walking down from the signed root through the server's inclusion proofs
+   (p2pbank.audit.locate), exact unless the server's stored hashes were rewritten too,
+   and then the smallest range the signed tree pins down;
 3. check the log is an append-only extension of the checkpoint seen last time (kept in the
    state file): same origin and key, not smaller, the same first entries, and a valid
    consistency proof;
 4. check inclusion proofs for up to --proofs entries (all of them in a small log), which
    exercises the server's stored nodes; a wrong node is named by the entries it covers;
 5. replay the events to recompute members' scores with p2pbank.trust.scores and report any
-   score the platform published that differs (see p2pbank.audit.replay).
+   score the platform published that differs (see p2pbank.audit.replay);
+6. check the entries past the checkpoint as far as they can be (p2pbank.audit.tail) and,
+   with --token (an auditor's API token), recompute every journal entry's content hash and
+   compare it with its leaf, naming the first entry that differs (p2pbank.audit.verify_journal).
 
 Exit status 0 only if all of that holds (then the state file is updated), 1 if something
 does not, 2 if the log could not be read. Without --key the key stored in the state file
@@ -46,6 +50,9 @@ from typing import Protocol
 import rfc8785
 
 from p2pbank.audit import merkle
+from p2pbank.audit.journal import JournalCheck
+from p2pbank.audit.leaf_signatures import leaf_verdict
+from p2pbank.audit.locate import LeafVerdict, descend, settle
 from p2pbank.audit.note import Checkpoint, NoteError, Verifier, open_checkpoint, parse_vkey
 from p2pbank.audit.replay import LogEvent, ReplayResult, replay
 
@@ -63,6 +70,7 @@ class Entry:
     index: int
     data: bytes  # the canonical JSON the leaf hash commits to
     leaf_hash: bytes  # as the server stores it; recomputed, never trusted
+    signature: bytes | None = None  # the log key's signature of the leaf, once signed
 
 
 class LogSource(Protocol):
@@ -77,11 +85,41 @@ class LogSource(Protocol):
 
 @dataclass
 class Problem:
+    """What is wrong, and where: entry `index`, or one of the entries index..last when the
+    evidence pins the damage down only to a range (`last` set)."""
+
     message: str
     index: int | None = None
+    last: int | None = None
 
     def __str__(self) -> str:
-        return self.message if self.index is None else f"[entry {self.index}] {self.message}"
+        if self.index is None:
+            return self.message
+        if self.last is not None and self.last != self.index:
+            return f"[entries {self.index}..{self.last}] {self.message}"
+        return f"[entry {self.index}] {self.message}"
+
+
+def first_bad(problems: Sequence[Problem]) -> tuple[int, int] | None:
+    """(first, last): the first bad entry is one of first..last (first == last: exactly).
+
+    An entry named exactly explains a range that contains it; a range that ends before the
+    first exact entry comes first.
+    """
+    exact = min(
+        (p.index for p in problems if p.index is not None and p.last in (None, p.index)),
+        default=None,
+    )
+    earlier = [
+        (p.index, p.last)
+        for p in problems
+        if p.index is not None
+        and p.last not in (None, p.index)
+        and (exact is None or p.last < exact)
+    ]
+    if earlier:
+        return min(earlier)
+    return None if exact is None else (exact, exact)
 
 
 @dataclass
@@ -95,15 +133,19 @@ class Report:
     lines: list[str] = field(default_factory=list)
     unreadable: bool = False  # the log could not be read, so nothing could be checked
     leaf_hashes: list[bytes] = field(default_factory=list, repr=False)  # as recomputed
+    events: list[LogEvent] = field(default_factory=list, repr=False)  # the signed entries
+    journal: JournalCheck | None = None  # journal entries against their leaves, if checked
 
     @property
     def ok(self) -> bool:
-        return self.checkpoint is not None and not self.problems
+        journal_ok = self.journal is None or self.journal.ok
+        return self.checkpoint is not None and not self.problems and journal_ok
 
     @property
     def first_bad_index(self) -> int | None:
-        indices = [p.index for p in self.problems if p.index is not None]
-        return min(indices) if indices else None
+        """The first bad entry, if the evidence names it exactly."""
+        found = first_bad(self.problems)
+        return found[0] if found is not None and found[0] == found[1] else None
 
     def summary(self) -> list[str]:
         out = list(self.lines)
@@ -116,13 +158,26 @@ class Report:
             )
         for problem in self.problems:
             out.append(f"PROBLEM {problem}")
-        if self.ok:
-            out.append("RESULT: OK")
-        elif self.first_bad_index is not None:
-            out.append(f"RESULT: FAILED - first bad index {self.first_bad_index}")
-        else:
-            out.append("RESULT: FAILED")
+        if self.journal is not None:
+            out.extend(self.journal.lines())
+            out.extend(f"PROBLEM {mismatch}" for mismatch in self.journal.mismatches)
+        out.append(result_line(self))
         return out
+
+
+def result_line(report: Report) -> str:
+    """RESULT: OK, or FAILED naming the first bad log entry and the first bad journal entry."""
+    if report.ok:
+        return "RESULT: OK"
+    named = []
+    found = first_bad(report.problems)
+    if found is not None and found[0] == found[1]:
+        named.append(f"first bad index {found[0]}")
+    elif found is not None:
+        named.append(f"first bad index one of {found[0]}..{found[1]}")
+    if report.journal is not None and report.journal.first_bad_entry is not None:
+        named.append(f"first bad journal entry {report.journal.first_bad_entry}")
+    return "RESULT: FAILED" + (" - " + ", ".join(named) if named else "")
 
 
 def b64(data: bytes) -> str:
@@ -136,6 +191,14 @@ def unb64(text: object) -> bytes:
         return base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError) as exc:
         raise SourceError("malformed base64 in the response") from exc
+
+
+def json_count(value: object) -> int:
+    """A JSON count as the log serves it: a non-negative integer, never a string or bool
+    (int() would read "\u0661" as 1, True as 1 and 1.9 as 1)."""
+    if type(value) is not int or value < 0:
+        raise SourceError(f"expected a non-negative integer, got {value!r:.40}")
+    return value
 
 
 # --- one entry ----------------------------------------------------------------------------
@@ -174,38 +237,59 @@ def parse_entry(index: int, data: bytes) -> tuple[LogEvent | None, str | None]:
 # --- localising -------------------------------------------------------------------------
 
 
-def _prefix_in_tree(source: LogSource, hashes: Sequence[bytes], m: int, size: int, root: bytes):
-    """Are the first m local leaves provably the first m leaves of the tree (size, root)?"""
-    if m == 0:
-        return True
-    if m == size:
-        return merkle.root_from_leaf_hashes(hashes[:m]) == root
-    try:
-        proof = source.consistency_proof(m, size)
-    except SourceError:
-        return False
-    return merkle.verify_consistency(m, size, merkle.root_from_leaf_hashes(hashes[:m]), root, proof)
+def first_bad_range(
+    source: LogSource,
+    hashes: Sequence[bytes],
+    size: int,
+    root: bytes,
+    verdict: LeafVerdict | None = None,
+) -> tuple[int, int]:
+    """(first, last): the first local leaf the signed tree (size, root) disowns is one of
+    first..last, walking down from the signed root (p2pbank.audit.locate); `verdict`, per
+    entry evidence such as signed leaves, narrows a range the tree cannot."""
+    proofs: dict[tuple[int, int], list[bytes] | None] = {}
+
+    def proof(index: int, tree_size: int) -> list[bytes] | None:
+        if (index, tree_size) not in proofs:
+            try:
+                proofs[(index, tree_size)] = source.inclusion_proof(index, tree_size)
+            except SourceError:
+                proofs[(index, tree_size)] = None
+        return proofs[(index, tree_size)]
+
+    first, last = descend(hashes, size, root, proof)
+    if first != last and verdict is not None:
+        first, last = settle(first, last, verdict)
+    return first, last
+
+
+def leaf_verdicts(
+    verifier: Verifier, origin: str, hashes: Sequence[bytes], signatures: dict[int, bytes]
+) -> LeafVerdict:
+    """Per entry: does the log's signature of it verify over the recomputed leaf hash?"""
+
+    def verdict(index: int) -> bool | None:
+        return leaf_verdict(verifier, origin, index, hashes[index], signatures.get(index))
+
+    return verdict
 
 
 def first_divergence(
     source: LogSource, hashes: Sequence[bytes], size: int, root: bytes, known_good: int = 0
 ) -> int:
-    """The first index from which the local leaves cannot be proven in the signed tree.
+    """The first index the signed tree disowns (where the range starts if it is not exact)."""
+    return first_bad_range(source, hashes, size, root)[0]
 
-    Binary search on the longest prefix a consistency proof from the server ties to the
-    signed root (`known_good` entries are already proven). When the server's stored nodes
-    are intact, as after an edit of an entry's data, this is exactly the changed entry. If
-    the stored tree was rewritten as well, no proof can reach the signed root past the
-    rewrite and the index is where proving stops (use saved leaf hashes to be exact).
-    """
-    good, bad = known_good, size
-    while bad - good > 1:
-        middle = (good + bad) // 2
-        if _prefix_in_tree(source, hashes, middle, size, root):
-            good = middle
-        else:
-            bad = middle
-    return good
+
+def _disowned(first: int, last: int, what: str) -> Problem:
+    if first == last:
+        return Problem(f"this entry differs from the one {what} holds", first)
+    return Problem(
+        f"one of these entries differs from {what}; the signed tree fixes only their "
+        "combined hash (their stored hashes were rewritten too)",
+        first,
+        last,
+    )
 
 
 def _expected_with_ranges(hashes: Sequence[bytes], build) -> tuple[list[bytes], list[tuple]]:
@@ -302,10 +386,13 @@ def verify_log(
 
     hashes: list[bytes] = []
     events: list[LogEvent] = []
+    signatures: dict[int, bytes] = {}
     try:
         for entry in _download(source, size, report):
             digest = merkle.leaf_hash(entry.data)
             hashes.append(digest)
+            if entry.signature is not None:
+                signatures[entry.index] = entry.signature
             if digest != entry.leaf_hash:
                 report.problems.append(
                     Problem("the stored leaf hash differs from the entry's data", entry.index)
@@ -321,6 +408,7 @@ def verify_log(
         return report
     report.entries_checked = len(hashes)
     report.leaf_hashes = hashes
+    report.events = events
     if len(hashes) < size:
         return report
 
@@ -330,11 +418,9 @@ def verify_log(
     if root_ok:
         report.lines.append(f"entries: {size} downloaded; leaf hashes and root recomputed: OK")
     elif changed is None:
-        proven = len(saved) if len(saved) <= size else 0
-        bad = first_divergence(source, hashes, size, root, known_good=proven)
-        report.problems.append(
-            Problem("from this entry on, the log does not match the signed checkpoint", bad)
-        )
+        verdict = leaf_verdicts(verifier, checkpoint.origin, hashes, signatures)
+        first, last = first_bad_range(source, hashes, size, root, verdict)
+        report.problems.append(_disowned(first, last, "the signed checkpoint"))
 
     if previous is not None:
         _check_previous(source, report, hashes, previous, checkpoint, root_ok, changed)
@@ -485,7 +571,15 @@ class HttpSource:
         if not isinstance(items, list):
             raise SourceError("the entries endpoint did not answer a list")
         try:
-            return [Entry(int(e["index"]), unb64(e["data"]), unb64(e["leaf_hash"])) for e in items]
+            return [
+                Entry(
+                    json_count(e["index"]),
+                    unb64(e["data"]),
+                    unb64(e["leaf_hash"]),
+                    None if e.get("signature") is None else unb64(e["signature"]),
+                )
+                for e in items
+            ]
         except (KeyError, TypeError, ValueError) as exc:
             raise SourceError("malformed entry in the response") from exc
 
@@ -531,7 +625,7 @@ def load_state(path: Path | None) -> State:
         checkpoint = None
         if document.get("size") is not None:
             checkpoint = Checkpoint(
-                document["origin"], int(document["size"]), unb64(document["root_hash"])
+                document["origin"], json_count(document["size"]), unb64(document["root_hash"])
             )
     except (ValueError, KeyError, TypeError, SourceError) as exc:
         raise SourceError(f"the state file {path} is damaged: {exc}") from exc
@@ -569,6 +663,18 @@ def _read_key(value: str) -> str:
     return value.strip()
 
 
+def _check_beyond(source: LogSource, report: Report, journal) -> None:
+    """The entries past the checkpoint and, given a journal source, the journal entries."""
+    if report.checkpoint is None or report.unreadable:
+        return
+    from p2pbank.audit.tail import check_tail  # these modules build on this one
+    from p2pbank.audit.verify_journal import verify_journal
+
+    tail, end = check_tail(source, report)
+    if journal is not None:
+        verify_journal(source, report, journal, tail, end)
+
+
 def run(
     source: LogSource,
     *,
@@ -576,8 +682,12 @@ def run(
     state_path: Path | None,
     proofs: int = DEFAULT_PROOFS,
     fetch_key=None,
+    journal=None,
 ) -> tuple[int, list[str]]:
-    """Resolve the key, verify, update the state: (exit status, report lines)."""
+    """Resolve the key, verify, update the state: (exit status, report lines).
+
+    `journal`: a p2pbank.audit.verify_journal.JournalSource (an auditor's token) to check
+    every journal entry against its leaf as well."""
     lines: list[str] = []
     try:
         state = load_state(state_path)
@@ -609,6 +719,7 @@ def run(
         previous_leaves=state.leaves,
         proofs=proofs,
     )
+    _check_beyond(source, report, journal)
     lines.extend(report.summary())
     if report.ok and state_path is not None and report.checkpoint is not None:
         save_state(state_path, vkey, report)
@@ -616,6 +727,14 @@ def run(
     if report.ok:
         return 0, lines
     return (2 if report.unreadable else 1), lines
+
+
+def _journal_source(args):
+    if not args.token:
+        return None
+    from p2pbank.audit.verify_journal import JournalSource
+
+    return JournalSource(args.url, _read_key(args.token), timeout=args.timeout)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -633,9 +752,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="inclusion proofs to check (default %(default)s)",
     )
     parser.add_argument("--timeout", type=float, default=30.0)
+    parser.add_argument(
+        "--token",
+        help="an auditor's API token (or a file with it): also recompute every journal "
+        "entry's hash and prove it against its leaf",
+    )
     args = parser.parse_args(argv)
     try:
         source = HttpSource(args.url, timeout=args.timeout)
+        journal = _journal_source(args)
     except SourceError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -645,6 +770,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         state_path=args.state,
         proofs=args.proofs,
         fetch_key=source.key,
+        journal=journal,
     )
     for line in lines:
         print(line)

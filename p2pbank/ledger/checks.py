@@ -4,6 +4,11 @@ Recomputes every cached balance from the postings and the pending holds, checks 
 entry balances and matches its content hash, that running balances chain, that no
 forbidden-negative account is negative, that currencies agree, that reversals mirror what
 they reverse, and that the postings sum to zero per currency. Read-only.
+
+The content hash column can be rewritten along with the rows, so each entry's recomputed
+hash is also compared with the `ledger.entry` leaf it put into the trust log
+(p2pbank.ledger.log_check); `flask audit-verify` proves those leaves against the signed
+checkpoint.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from p2pbank.ledger.log_check import compare_with_log
 from p2pbank.ledger.models import Account, Hold, HoldStatus, JournalEntry, Posting
 from p2pbank.ledger.services import hash_of
 
@@ -25,6 +31,7 @@ class LedgerReport:
     open_holds: int = 0
     totals: dict[str, int] = field(default_factory=dict)
     violations: list[str] = field(default_factory=list)
+    first_entry_unlike_log: int | None = None  # the first entry its log leaf disowns
 
     @property
     def ok(self) -> bool:
@@ -32,11 +39,14 @@ class LedgerReport:
 
     def summary(self) -> str:
         sums = ", ".join(f"{cur} {total}" for cur, total in sorted(self.totals.items())) or "-"
-        return (
+        text = (
             f"{self.accounts} accounts, {self.entries} entries, {self.postings} postings, "
             f"{self.open_holds} open holds; sum of postings per currency: {sums}; "
             f"{len(self.violations)} violation(s)"
         )
+        if self.first_entry_unlike_log is not None:
+            text += f"; first entry that differs from the trust log: {self.first_entry_unlike_log}"
+        return text
 
 
 def check_ledger(session: Session, *, batch: int = 500) -> LedgerReport:
@@ -183,6 +193,14 @@ def check_ledger(session: Session, *, batch: int = 500) -> LedgerReport:
         report.totals[currency] = int(total or 0)
         if total:
             bad.append(f"currency {currency}: postings sum to {total}, not zero")
+
+    # 8. Every entry's recomputed hash equals its leaf in the trust log.
+    journal = compare_with_log(session, batch=batch)
+    for mismatch in journal.mismatches:
+        where = f" (log entry {mismatch.leaf_index})" if mismatch.leaf_index is not None else ""
+        who = f"entry {mismatch.entry_id}" if mismatch.entry_id is not None else "trust log"
+        bad.append(f"{who}: {mismatch.message}{where}")
+    report.first_entry_unlike_log = journal.first_bad_entry
     return report
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from p2pbank.audit.journal import canonical_time
+from p2pbank.ledger.log_check import MAX_RECORDS_PER_PAGE
 from p2pbank.ledger.queries import MAX_PER_PAGE
 
 Minor = fields.Integer
@@ -130,3 +132,44 @@ class TrialBalanceOut(Schema):
             {"currency": currency, "debit_minor": debit, "credit_minor": credit}
             for currency, (debit, credit) in sorted(trial.totals.items())
         ]
+
+
+class JournalQuery(Schema):
+    after = fields.Integer(strict=False, load_default=0, validate=validate.Range(min=0))
+    limit = fields.Integer(
+        strict=False, load_default=200, validate=validate.Range(min=1, max=MAX_RECORDS_PER_PAGE)
+    )
+
+
+class JournalPostingOut(Schema):
+    account_code = fields.String()
+    amount_minor = Minor()
+
+
+class JournalRecordOut(Schema):
+    """Every field an entry's content hash covers, spelled as the hash spells it."""
+
+    id = fields.Integer(attribute="entry_id")
+    idempotency_key = fields.String()
+    kind = fields.String()
+    currency = fields.String()
+    postings = fields.Method("_postings")
+    ref_type = fields.String(allow_none=True)
+    ref_id = fields.Integer(allow_none=True)
+    gateway_ref = fields.String(allow_none=True)
+    memo = fields.String()
+    reverses_entry_id = fields.Integer(allow_none=True)
+    created_at = fields.Method("_created_at")
+
+    def _postings(self, record) -> list[dict]:
+        return JournalPostingOut(many=True).dump(
+            [{"account_code": code, "amount_minor": amount} for code, amount in record.postings]
+        )
+
+    def _created_at(self, record) -> str:
+        return canonical_time(record.created_at)
+
+
+class JournalPageOut(Schema):
+    entries = fields.List(fields.Nested(JournalRecordOut))
+    next_after = fields.Integer(allow_none=True)

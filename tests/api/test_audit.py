@@ -116,3 +116,16 @@ def test_openapi_documents_the_audit_routes_as_public(client):
         assert operations["get"]["security"] == []
     (tag,) = [t for t in spec["tags"] if t["name"] == "audit_api"]
     assert "PUBLIC" in tag["description"] and "pseudonym" in tag["description"]
+
+
+def test_each_signed_entry_carries_the_logs_signature_of_its_leaf(client, signed_log, session):
+    from p2pbank.audit.leaf_signatures import leaf_verdict
+
+    services.append(session, type="test.event", subject_user_id=None, payload={"i": 11})
+    verifier = note.parse_vkey(client.get("/api/v1/audit/key").get_json()["vkey"])
+    body = client.get("/api/v1/audit/entries?start=0&end=100").get_json()
+    for entry in body["entries"][:11]:
+        signature = unb64(entry["signature"])
+        digest = merkle.leaf_hash(unb64(entry["data"]))
+        assert leaf_verdict(verifier, signed_log.origin, entry["index"], digest, signature)
+    assert body["entries"][11]["signature"] is None  # past the checkpoint: not yet signed

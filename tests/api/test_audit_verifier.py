@@ -20,7 +20,9 @@ from p2pbank.config import Config
 from p2pbank.db import Base
 from p2pbank.identity import services as identity
 from p2pbank.models import load_all
+from p2pbank.money import Money
 from tests.conftest import STRONG_PASSWORD, TEST_SECRET
+from tests.ledger_tamper import raise_entry_amount
 
 
 class Platform:
@@ -43,6 +45,7 @@ class Platform:
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+        self.people = 0
 
     def session(self):
         return self.app.extensions["p2pbank.sessionmaker"]()
@@ -65,6 +68,54 @@ class Platform:
             for i in range(count):
                 services.append(s, type="test.platform", subject_user_id=None, payload={"i": i})
             s.commit()
+
+    def deposits(self, count: int) -> list[int]:
+        """`count` new members, each with an opening deposit: journal entries and leaves."""
+        from p2pbank.ledger import services as ledger
+
+        ids = []
+        with self.session() as s:
+            clearing = ledger.ensure_platform_account(s, ledger.PLATFORM_GATEWAY_CLEARING).code
+            for _ in range(count):
+                self.people += 1
+                user = identity.sign_up(
+                    s,
+                    email=f"saver{self.people}@example.test",
+                    display_name=f"Saver {self.people}",
+                    password=STRONG_PASSWORD,
+                    roles=["lender"],
+                )
+                wallet = ledger.ensure_wallet(s, user.id).code
+                entry = ledger.transfer(
+                    s,
+                    from_code=clearing,
+                    to_code=wallet,
+                    amount=Money(10_000),
+                    kind="deposit",
+                    idempotency_key=f"deposit:{self.people}",
+                )
+                ids.append(entry.id)
+                s.commit()
+        return ids
+
+    def auditor_token(self, role: str = "auditor") -> str:
+        """An API token of a new auditor (with the two-factor sign-in auditors must have)."""
+        from p2pbank import clock
+        from p2pbank.identity import twofactor, twofactor_services
+
+        with self.session() as s:
+            user = identity.sign_up(
+                s,
+                email=f"{role}@example.test",
+                display_name=role.title(),
+                password=STRONG_PASSWORD,
+                roles=[],
+            )
+            identity.grant_role(s, None, user.id, role, "test")
+            secret = twofactor_services.start_enrolment(s, user.id)
+            twofactor_services.confirm_enrolment(s, user.id, twofactor.code_at(secret, clock.now()))
+            _row, token = identity.create_api_token(s, user.id, name="verifier", scope="read")
+            return token
 
     def sign(self) -> int:
         with self.session() as s:
@@ -247,3 +298,112 @@ def test_the_module_runs_as_a_program(platform):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.rstrip().endswith("RESULT: OK")
+
+
+# --- journal entries against their leaves (an auditor's token) ------------------------------
+
+
+@pytest.mark.parametrize("position", [0, 2, -1])
+def test_with_a_token_the_verifier_names_a_rewritten_journal_entry(platform, capsys, position):
+    # Review finding 1: the amount raised on both postings, balances and content_hash
+    # recomputed; the log's leaf of that entry, proven in the signed checkpoint, tells.
+    ids = platform.deposits(5)
+    token = platform.auditor_token()
+    size = platform.sign()
+    vkey = platform.signer.verifier.vkey
+    args = ("--url", platform.url, "--key", vkey, "--token", token)
+    status, out = run_verifier(capsys, *args)
+    assert status == 0, out
+    assert "journal: 5 entries recomputed against 5 ledger.entry leaves: 0 differ" in out
+
+    victim = ids[position]
+    with platform.engine.begin() as conn:
+        raise_entry_amount(conn, victim, 900_000)
+    status, out = run_verifier(capsys, *args)
+    assert status == 1, out
+    assert f"PROBLEM journal entry {victim} (log entry " in out
+    assert "the entry was changed after it was logged" in out
+    assert f"is proven in the signed checkpoint of {size} entries (inclusion proof verified)" in out
+    assert out.rstrip().endswith(f"RESULT: FAILED - first bad journal entry {victim}")
+    # Without the token the log alone is intact: only the journal shows the rewrite.
+    assert run_verifier(capsys, "--url", platform.url, "--key", vkey)[0] == 0
+
+
+def test_a_rewritten_entry_newer_than_the_checkpoint_is_named_too(platform, capsys):
+    platform.deposits(2)
+    token = platform.auditor_token()
+    platform.sign()
+    newest = platform.deposits(1)[0]  # its leaf is past the checkpoint
+    with platform.engine.begin() as conn:
+        raise_entry_amount(conn, newest, 100)
+    status, out = run_verifier(
+        capsys, "--url", platform.url, "--key", platform.signer.verifier.vkey, "--token", token
+    )
+    assert status == 1, out
+    assert f"PROBLEM journal entry {newest} (log entry " in out
+    assert "past the signed checkpoint" in out
+    assert out.rstrip().endswith(f"RESULT: FAILED - first bad journal entry {newest}")
+
+
+@pytest.mark.parametrize("role", ["admin", None])
+def test_the_journal_needs_an_auditors_token(platform, capsys, role):
+    platform.deposits(1)
+    token = platform.auditor_token(role) if role else "p2p_not-a-token"
+    platform.sign()
+    status, out = run_verifier(
+        capsys, "--url", platform.url, "--key", platform.signer.verifier.vkey, "--token", token
+    )
+    assert status == 2, out
+    assert "journal: HTTP 40" in out
+
+
+# --- naming the first bad entry exactly (review finding 15) ---------------------------------
+
+
+def rewrite_row(platform: Platform, sequence: int) -> None:
+    """An entry's data and its stored leaf hash rewritten together; nodes left alone."""
+    from p2pbank.audit import merkle
+
+    with platform.session() as s:
+        forged = bytes(s.get(services.LogLeaf, sequence).data).replace(b'"i":', b'"I":')
+    platform.tamper(
+        "UPDATE audit_leaves SET data = :d, leaf_hash = :h WHERE sequence = :s",
+        d=forged,
+        h=merkle.leaf_hash(forged),
+        s=sequence,
+    )
+
+
+@pytest.mark.parametrize("bad", [0, 5, 11])
+def test_a_rewritten_entry_is_named_exactly_on_the_first_run(platform, capsys, bad):
+    # No state file: neither saved leaf hashes nor a previous checkpoint help. Before, the
+    # walk by consistency proofs named 4 for a rewritten entry 5.
+    platform.events(12)
+    platform.sign()
+    rewrite_row(platform, bad)
+    status, out = run_verifier(
+        capsys, "--url", platform.url, "--key", platform.signer.verifier.vkey
+    )
+    assert status == 1, out
+    assert f"[entry {bad}] this entry differs from the one the signed checkpoint holds" in out
+    assert out.rstrip().endswith(f"RESULT: FAILED - first bad index {bad}")
+
+
+def test_the_newest_entry_past_the_checkpoint_is_checked_or_declared_unprovable(platform, capsys):
+    platform.events(12)
+    platform.sign()
+    platform.events(2)  # entries 12 and 13: in no checkpoint yet
+    args = ("--url", platform.url, "--key", platform.signer.verifier.vkey)
+    with platform.session() as s:
+        forged = bytes(s.get(services.LogLeaf, 13).data).replace(b'"i":', b'"I":')
+    platform.tamper("UPDATE audit_leaves SET data = :d WHERE sequence = 13", d=forged)
+    status, out = run_verifier(capsys, *args)
+    assert status == 1, out
+    assert "[entry 13] the stored leaf hash differs from the entry's data (past the signed" in out
+    assert out.rstrip().endswith("RESULT: FAILED - first bad index 13")
+
+    rewrite_row(platform, 13)  # data and leaf hash together: nothing signed can tell yet
+    status, out = run_verifier(capsys, *args)
+    assert status == 0, out
+    assert "entries 12..13: past the signed checkpoint of 12" in out
+    assert "provable only once a checkpoint includes them" in out

@@ -18,6 +18,9 @@ from pytest_bdd import given, parsers, scenarios, then, when
 
 from p2pbank.audit import queries, services, verify
 from p2pbank.audit.keys import signer_for
+from p2pbank.audit.verify_journal import JournalSource
+from tests.bdd.conftest import phrase
+from tests.ledger_tamper import raise_entry_amount
 from tests.services.test_audit import tamper
 
 scenarios("trust/auditor_verifies_log.feature")
@@ -39,7 +42,7 @@ def auditor_tool(tmp_path) -> Auditor:
     return Auditor(state=tmp_path / "auditor-state.json")
 
 
-def _run_verifier(story, auditor_tool: Auditor, with_key: bool) -> None:
+def _run_verifier(story, auditor_tool: Auditor, with_key: bool, token: str | None = None) -> None:
     client = story.app.test_client()
 
     def fetch(url: str, _timeout: float) -> bytes:
@@ -49,9 +52,21 @@ def _run_verifier(story, auditor_tool: Auditor, with_key: bool) -> None:
             raise verify.SourceError(f"HTTP {response.status_code} from {url}")
         return response.get_data()
 
+    def fetch_with_token(url: str, _timeout: float, headers: dict) -> bytes:
+        parts = urlsplit(url)
+        response = client.get(parts.path + "?" + parts.query, headers=headers)
+        if response.status_code != 200:
+            raise verify.SourceError(f"HTTP {response.status_code} from {url}")
+        return response.get_data()
+
     source = verify.HttpSource("http://platform.test", fetch=fetch)
+    journal = (
+        JournalSource("http://platform.test", token, fetch=fetch_with_token) if token else None
+    )
     key = signer_for(story.app.config).verifier.vkey if with_key else None
-    auditor_tool.runs.append(verify.run(source, key=key, state_path=auditor_tool.state))
+    auditor_tool.runs.append(
+        verify.run(source, key=key, state_path=auditor_tool.state, journal=journal)
+    )
 
 
 @given("the platform has signed a checkpoint of the trust log")
@@ -111,3 +126,81 @@ def _names_entry(auditor_tool, index):
     status, lines = auditor_tool.last
     assert status == 1, lines
     assert lines[-1] == f"RESULT: FAILED - first bad index {index}"
+
+
+# --- journal entries against their leaves, and rewritten stored hashes -------------------
+
+
+def _last_entry_of(session, user_id: int) -> int:
+    from sqlalchemy import select
+
+    from p2pbank.ledger.models import Account, JournalEntry, Posting
+    from p2pbank.ledger.services import wallet_code
+
+    return session.scalar(
+        select(JournalEntry.id)
+        .join(Posting, Posting.entry_id == JournalEntry.id)
+        .join(Account, Account.id == Posting.account_id)
+        .where(Account.code == wallet_code(user_id))
+        .order_by(JournalEntry.id.desc())
+        .limit(1)
+    )
+
+
+@when(
+    phrase(
+        "someone with database access raises {name:Name}'s deposit by EUR {amount:Amount}, "
+        "balances and hash included"
+    )
+)
+def _raises_deposit(story, session, name, amount):
+    entry_id = _last_entry_of(session, story.person(name).id)
+    story.note(name)["deposit"] = entry_id
+    raise_entry_amount(session, entry_id, amount)
+
+
+@when(phrase("{name:Name} verifies the trust log and the journal with her API token"))
+def _verifies_with_token(story, auditor_tool, name):
+    token = story.tokens[name]["Authorization"].removeprefix("Bearer ")
+    _run_verifier(story, auditor_tool, with_key=True, token=token)
+
+
+@when(
+    parsers.parse(
+        "someone with database access rewrites trust log entry {index:d} and its stored hash"
+    )
+)
+def _rewrites_row(session, index):
+    from p2pbank.audit.merkle import leaf_hash
+
+    data = bytes(queries.get_entry(session, index).data)
+    forged = data.replace(b'"payload":{', b'"payload":{"forged":true,', 1)
+    assert forged != data
+    tamper(
+        session,
+        "UPDATE audit_leaves SET data = :d, leaf_hash = :h WHERE sequence = :s",
+        d=forged,
+        h=leaf_hash(forged),
+        s=index,
+    )
+
+
+@then(phrase("the verifier fails and names {name:Name}'s deposit as the first bad journal entry"))
+def _names_journal_entry(story, auditor_tool, name):
+    status, lines = auditor_tool.last
+    entry_id = story.note(name)["deposit"]
+    assert status == 1, lines
+    assert lines[-1] == f"RESULT: FAILED - first bad journal entry {entry_id}"
+
+
+@then(
+    phrase(
+        "the ledger check names {name:Name}'s deposit as the first entry that differs "
+        "from the trust log"
+    )
+)
+def _ledger_check_names(story, session, name):
+    from p2pbank.ledger.checks import check_ledger
+
+    report = check_ledger(session)
+    assert report.first_entry_unlike_log == story.note(name)["deposit"], report.violations

@@ -321,6 +321,9 @@ def test_the_orm_refuses_to_change_or_delete_log_rows(session):
         "UPDATE audit_log_head SET size = size - 1",
         "TRUNCATE audit_leaves",
         "TRUNCATE audit_log_head",
+        "UPDATE audit_leaf_signatures SET signature = signature",
+        "DELETE FROM audit_leaf_signatures",
+        "TRUNCATE audit_leaf_signatures",
     ],
 )
 def test_postgres_triggers_refuse_changes_to_the_log(session, statement):
@@ -440,3 +443,90 @@ def test_concurrent_appends_never_collide(own_postgres_database):
         checkpoint = services.sign_checkpoint(s, SIGNER, ORIGIN)
         assert queries.verify_database(s, SIGNER.verifier).ok
         assert checkpoint.tree_size == workers * each
+
+
+# --- naming the first bad entry exactly (review finding 15) -----------------------------
+
+
+def rewrite_row(session, sequence: int) -> None:
+    """The reviewer's attack: an entry's data and its stored leaf hash rewritten together."""
+    forged = bytes(session.get(LogLeaf, sequence).data).replace(b'"n":', b'"N":')
+    tamper(
+        session,
+        "UPDATE audit_leaves SET data = :d, leaf_hash = :h WHERE sequence = :s",
+        d=forged,
+        h=merkle.leaf_hash(forged),
+        s=sequence,
+    )
+
+
+def rewrite_tree(session) -> None:
+    """... and then every node above it and the log head, so storage agrees with itself."""
+    compact = merkle.CompactRange()
+    for digest in hashes_of(session):
+        for level, index, value in compact.append(digest)[1:]:
+            tamper(
+                session,
+                "UPDATE audit_nodes SET hash = :h WHERE level = :l AND node_index = :i",
+                h=value,
+                l=level,
+                i=index,
+            )
+    tamper(session, "UPDATE audit_log_head SET frontier = :f", f=b"".join(compact.roots))
+
+
+@pytest.mark.parametrize("thorough", [False, True])
+@pytest.mark.parametrize("bad", [0, 5, 6, 11])
+def test_a_rewritten_entry_is_named_exactly_never_a_neighbour(session, bad, thorough):
+    # Before: 0 from the nodes above it, 4 from the binary search, for a rewritten entry 5.
+    fill(session, 12)
+    services.sign_checkpoint(session, SIGNER, ORIGIN)
+    rewrite_row(session, bad)
+    if thorough:
+        rewrite_tree(session)
+        assert queries.check_storage(session) == []  # storage agrees with itself
+    report = queries.verify_database(session, SIGNER.verifier)
+    assert report.first_bad_index == bad, report.summary()
+    assert report.summary()[-1] == f"RESULT: FAILED - first bad index {bad}"
+
+
+def test_every_entry_a_checkpoint_covers_carries_its_own_signature(session):
+    from p2pbank.audit.leaf_signatures import leaf_verdict
+    from p2pbank.audit.leaf_signing import signatures
+
+    fill(session, 5)
+    services.sign_checkpoint(session, SIGNER, ORIGIN)
+    fill(session, 2)
+    key_id = SIGNER.key_id.hex()
+    assert sorted(signatures(session, 0, 10, key_id)) == [0, 1, 2, 3, 4]
+    services.sign_checkpoint(session, SIGNER, ORIGIN)
+    signed = signatures(session, 0, 10, key_id)
+    assert sorted(signed) == list(range(7))
+    stored = hashes_of(session)
+    assert all(leaf_verdict(SIGNER.verifier, ORIGIN, i, stored[i], signed[i]) for i in range(7))
+    assert not leaf_verdict(SIGNER.verifier, ORIGIN, 1, stored[0], signed[1])
+
+
+def test_an_entry_whose_data_no_longer_matches_is_not_signed(session):
+    fill(session, 3)
+    forged = bytes(session.get(LogLeaf, 1).data).replace(b'"n":', b'"N":')
+    tamper(session, "UPDATE audit_leaves SET data = :d WHERE sequence = 1", d=forged)
+    with pytest.raises(InvalidState, match="entry 1's data does not match"):
+        services.sign_checkpoint(session, SIGNER, ORIGIN)
+
+
+def test_the_newest_entry_past_the_checkpoint_is_named_or_declared_unprovable(session):
+    fill(session, 12)
+    services.sign_checkpoint(session, SIGNER, ORIGIN)
+    fill(session, 1)  # entry 12: in no checkpoint yet
+    rewrite_row(session, 12)  # data and leaf hash: the log head still holds the old hash
+    report = queries.verify_database(session, SIGNER.verifier)
+    assert report.summary()[-1] == "RESULT: FAILED - first bad index 12"
+
+    rewrite_tree(session)  # head too: nothing signed or stored tells any more
+    report = queries.verify_database(session, SIGNER.verifier)
+    assert report.ok
+    assert any(
+        line.startswith("entries 12..12: past the signed checkpoint") for line in report.lines
+    )
+    assert "provable once a checkpoint covers them" in report.lines[-1]

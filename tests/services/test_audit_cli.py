@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
 from p2pbank.audit import note, queries, services
 from p2pbank.audit.keys import signer_for
+from p2pbank.ledger import services as ledger
+from p2pbank.money import Money
+from tests.ledger_tamper import raise_entry_amount
 
 
 def test_keygen_prints_a_matching_key_pair(app):
@@ -71,3 +75,35 @@ def test_the_daily_job_signs_a_checkpoint_covering_the_day(app, session):
     services.append(session, type="test.event", subject_user_id=None, payload={"i": 2})
     assert runner.invoke(args=["tick"]).exit_code == 0
     assert queries.latest_checkpoint(session).tree_size == queries.head_size(session)
+
+
+@pytest.mark.parametrize("position", [0, 1, -1])
+def test_verify_names_a_thoroughly_rewritten_journal_entry(app, session, make_user, position):
+    # Review finding 1: the entry's amount raised on both postings, balances and its
+    # content_hash recomputed; audit-verify recomputes each entry and compares the leaf.
+    clearing = ledger.ensure_platform_account(session, ledger.PLATFORM_GATEWAY_CLEARING)
+    wallets = [ledger.ensure_wallet(session, make_user().id).code for _ in range(3)]
+    ids = [
+        ledger.transfer(
+            session,
+            from_code=clearing.code,
+            to_code=wallets[n],
+            amount=Money(10_000),
+            kind="deposit",
+            idempotency_key=f"deposit:{n}",
+        ).id
+        for n in range(3)
+    ]
+    session.flush()
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["audit-checkpoint"]).exit_code == 0
+    result = runner.invoke(args=["audit-verify"])
+    assert result.exit_code == 0, result.output
+    assert "journal: 3 entries recomputed against 3 ledger.entry leaves: 0 differ" in result.output
+
+    victim = ids[position]
+    raise_entry_amount(session, victim, 900_000)
+    result = runner.invoke(args=["audit-verify"])
+    assert result.exit_code == 1, result.output
+    assert f"PROBLEM journal entry {victim} (log entry " in result.output
+    assert result.output.rstrip().endswith(f"RESULT: FAILED - first bad journal entry {victim}")

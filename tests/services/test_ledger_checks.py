@@ -6,6 +6,8 @@ rolled-back transaction."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import text
 
@@ -14,6 +16,7 @@ from p2pbank.ledger.checks import check_ledger
 from p2pbank.ledger.services import PLATFORM_FEES
 from p2pbank.ledger.services import PLATFORM_GATEWAY_CLEARING as CLEARING
 from p2pbank.money import Money
+from tests.ledger_tamper import raise_entry_amount
 
 
 @pytest.fixture
@@ -119,9 +122,11 @@ def test_a_changed_memo_breaks_the_content_hash(session, books):
         text("UPDATE journal_entries SET memo = 'nothing to see' WHERE id = :e"),
         {"e": books["pay"].id},
     )
-    assert check_ledger(session).violations == [
-        f"entry {books['pay'].id}: content does not match its content hash"
-    ]
+    violations = check_ledger(session).violations
+    assert violations[0] == f"entry {books['pay'].id}: content does not match its content hash"
+    # ... and the trust log's leaf disowns the changed entry too.
+    assert violations[1].startswith(f"entry {books['pay'].id}: its stored rows hash to ")
+    assert len(violations) == 2
 
 
 def test_a_negative_protected_account_is_named(session, books):
@@ -159,3 +164,51 @@ def test_the_command_exits_non_zero_naming_each_violation(app, session, books):
     assert failed.exit_code == 1
     assert f"VIOLATION: account {code}: cached posted balance 7" in failed.output
     assert "1 violation(s)" in failed.output
+
+
+@pytest.mark.parametrize(("position", "delta"), [(0, 900_000), (-2, 100), (-1, 100)])
+def test_a_thoroughly_rewritten_entry_is_named_by_its_trust_log_leaf(
+    session, books, position, delta
+):
+    # Review finding 1: amount raised (the first entry, a deposit, by EUR 9,000) on both
+    # postings, running and cached balances and the content_hash column recomputed, every
+    # constraint still met; only the entry's leaf in the trust log still tells.
+    for n in range(2):  # two plain transfers last: a middle one and the newest entry
+        services.transfer(
+            session,
+            from_code=services.wallet_code(books["lena"].id),
+            to_code=services.wallet_code(books["bo"].id),
+            amount=Money(1_000),
+            kind="transfer",
+            idempotency_key=f"later:{n}",
+        )
+    ids = session.scalars(text("SELECT id FROM journal_entries ORDER BY id")).all()
+    victim = ids[position]
+    assert check_ledger(session).ok
+    raise_entry_amount(session, victim, delta)
+    report = check_ledger(session)
+    assert len(report.violations) == 1, report.violations
+    assert report.violations[0].startswith(f"entry {victim}: its stored rows hash to ")
+    assert "the entry was changed after it was logged (log entry " in report.violations[0]
+    assert report.first_entry_unlike_log == victim
+    assert report.summary().endswith(f"first entry that differs from the trust log: {victim}")
+
+
+def test_an_entry_missing_from_the_log_or_the_ledger_is_named(session, books):
+    _bypass_history_guards(session)
+    leaves = {
+        json.loads(bytes(data))["payload"]["entry_id"]: sequence
+        for sequence, data in session.execute(
+            text("SELECT sequence, data FROM audit_leaves WHERE event_type = 'ledger.entry'")
+        )
+    }
+    deposit, pay = books["deposit"].id, books["pay"].id
+    session.execute(text("DELETE FROM audit_leaves WHERE sequence = :s"), {"s": leaves[deposit]})
+    session.execute(text("DELETE FROM postings WHERE entry_id = :e"), {"e": pay})
+    session.execute(text("UPDATE journal_entries SET reverses_entry_id = NULL"))
+    session.execute(text("DELETE FROM journal_entries WHERE id = :e"), {"e": pay})
+    violations = check_ledger(session).violations
+    assert f"entry {deposit}: has no leaf in the trust log" in violations
+    assert f"entry {pay}: is in the log but not in the ledger (log entry {leaves[pay]})" in (
+        violations
+    )

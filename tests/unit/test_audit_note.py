@@ -212,3 +212,37 @@ def test_signed_checkpoint_opens_only_with_its_key_and_origin():
         note.open_checkpoint(signed, other.verifier)
     with pytest.raises(NoteError):
         note.open_checkpoint(signed.replace("\n7\n", "\n8\n"), signer.verifier)
+
+
+# --- numbers are ASCII decimals (C2SP) -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "size",
+    ["\u0661", "1\u0662", "\u00b2", "\uff11", "+1", " 1", "1 ", "1_0", "00", "01"],
+)
+def test_a_checkpoint_size_is_ascii_digits_only(size):
+    root64 = base64.b64encode(bytes(32)).decode()
+    with pytest.raises(NoteError, match="size"):
+        note.parse_checkpoint(f"origin\n{size}\n{root64}\n")
+
+
+@pytest.mark.parametrize(("text", "value"), [("0", 0), ("7", 7), ("1234567890", 1234567890)])
+def test_ascii_decimals_parse(text, value):
+    assert note.parse_decimal(text) == value
+
+
+def test_a_signed_checkpoint_with_an_arabic_indic_size_does_not_open():
+    signer = note.generate_signer("example.org/log")
+    root64 = base64.b64encode(bytes(32)).decode()
+    signed = note.sign_note(f"example.org/log\n\u0661\n{root64}\n", signer)
+    with pytest.raises(NoteError, match="size"):
+        note.open_checkpoint(signed, signer.verifier)
+
+
+@pytest.mark.parametrize(
+    "key_id", ["c74f20a\u0663", "c74f 20a", "c74f20a+", "\uff43\u0037\u0034f20a3"[:8]]
+)
+def test_a_key_id_is_ascii_hex_only(key_id):
+    with pytest.raises(NoteError):
+        note.parse_vkey(PETER_VKEY.replace("c74f20a3", key_id))

@@ -13,10 +13,12 @@ import pytest
 import rfc8785
 
 from p2pbank.audit import merkle, note
+from p2pbank.audit.leaf_signatures import leaf_statement
 from p2pbank.audit.note import Checkpoint
 from p2pbank.audit.verify import (
     Entry,
     SourceError,
+    first_bad,
     first_divergence,
     parse_entry,
     spread,
@@ -40,11 +42,13 @@ def leaf(index: int, event_type: str = "test.event", subject: str | None = "ab" 
 
 
 class ListLog:
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, *, signed_leaves: bool = False) -> None:
         self.data = [leaf(i) for i in range(count)]
         self.stored = [merkle.leaf_hash(d) for d in self.data]
         self.bad_range: tuple[int, int] | None = None
         self.note = ""
+        self.signed_leaves = signed_leaves
+        self.signatures: dict[int, bytes] = {}
 
     def append(self, count: int) -> None:
         for _ in range(count):
@@ -52,6 +56,10 @@ class ListLog:
             self.stored.append(merkle.leaf_hash(self.data[-1]))
 
     def sign(self) -> Checkpoint:
+        if self.signed_leaves:  # as the platform does: each entry once, when first covered
+            for index in range(len(self.signatures), len(self.stored)):
+                statement = leaf_statement(ORIGIN, index, self.stored[index])
+                self.signatures[index] = SIGNER.sign(statement)
         checkpoint = Checkpoint(ORIGIN, len(self.stored), merkle.root_from_leaf_hashes(self.stored))
         self.note = note.sign_checkpoint_note(checkpoint, SIGNER)
         return checkpoint
@@ -69,7 +77,10 @@ class ListLog:
 
     def entries(self, start: int, end: int) -> list[Entry]:
         end = min(end, start + 7, len(self.data))  # small pages: the verifier must loop
-        return [Entry(i, self.data[i], self.stored[i]) for i in range(start, end)]
+        return [
+            Entry(i, self.data[i], self.stored[i], self.signatures.get(i))
+            for i in range(start, end)
+        ]
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
         return merkle.inclusion_proof(self._subtree, index, size)
@@ -115,7 +126,8 @@ def test_a_rewritten_stored_tree_fails_and_proving_stops_no_later_than_the_rewri
     log.stored[bad] = merkle.leaf_hash(log.data[bad])
     report = verify_log(log, SIGNER.verifier)
     assert not report.ok
-    assert report.first_bad_index is not None and report.first_bad_index <= bad
+    first, last = first_bad(report.problems)  # a range that holds the rewritten entry
+    assert first <= bad <= last
 
 
 @pytest.mark.parametrize("bad", [0, 5, 9])
@@ -290,7 +302,7 @@ def test_the_verifier_loads_no_database_or_web_framework():
     import sys
 
     probe = (
-        "import sys, p2pbank.audit.verify; "
+        "import sys, p2pbank.audit.verify, p2pbank.audit.verify_journal, p2pbank.audit.tail; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
         "('sqlalchemy', 'flask', 'psycopg', 'werkzeug') or m == 'p2pbank.db'))"
     )
@@ -298,3 +310,29 @@ def test_the_verifier_loads_no_database_or_web_framework():
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("value", ["\u0661", "1", True, 1.0, -1, None])
+def test_counts_in_server_answers_and_state_files_are_json_integers(value):
+    from p2pbank.audit.verify import json_count
+
+    with pytest.raises(SourceError):
+        json_count(value)
+    assert json_count(3) == 3
+
+
+def test_an_entry_numbered_with_a_non_ascii_digit_is_refused(tmp_path):
+    import base64
+    import json
+
+    from p2pbank.audit.verify import HttpSource, load_state
+
+    body = {"entries": [{"index": "\u0661", "data": "", "leaf_hash": ""}]}
+    source = HttpSource("http://log.example", fetch=lambda url, timeout: json.dumps(body).encode())
+    with pytest.raises(SourceError, match="non-negative integer"):
+        source.entries(0, 1)
+    state = tmp_path / "state.json"
+    root64 = base64.b64encode(bytes(32)).decode()
+    state.write_text(json.dumps({"origin": "o", "size": "\u0661", "root_hash": root64}))
+    with pytest.raises(SourceError, match="damaged"):
+        load_state(state)

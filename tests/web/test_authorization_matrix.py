@@ -1105,6 +1105,8 @@ ROWS: list[Row] = [
             "/api/v1/ledger/trial-balance",
         )
     ),
+    # the journal with everything each content hash covers: for auditors' verifiers only
+    Row("GET", "/api/v1/ledger/journal", 401, 403, 403, 403, objects=owner_money, auditor=200),
     # the trust log: its pages are for auditors; its API is public (pseudonymous by design)
     *(
         Row("GET", path, LOGIN, 403, 403, 403, objects=owner_money, auditor=200)
