@@ -263,7 +263,7 @@ class RevisionRequest(Base):
 
 
 class RepaymentKind(StrEnum):
-    """The same kinds as p2pbank.trust.scores.EventKind."""
+    """The same kinds as p2pbank.reputation.EventKind."""
 
     ON_TIME = "on_time"
     LATE = "late"

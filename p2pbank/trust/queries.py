@@ -22,11 +22,11 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from p2pbank import clock
+from p2pbank import reputation as scores
 from p2pbank.audit import replay as log_rules
 from p2pbank.audit import services as audit
 from p2pbank.errors import Forbidden, NotFound, ValidationFailed
 from p2pbank.identity.models import KycStatus, Role, User
-from p2pbank.trust import scores
 from p2pbank.trust.models import (
     BLIND_PERIOD,
     DETAILS_FOR,

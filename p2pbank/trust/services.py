@@ -31,12 +31,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from p2pbank import clock
+from p2pbank import reputation as score_rules
 from p2pbank.audit import replay as log_rules
 from p2pbank.audit import services as audit
 from p2pbank.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from p2pbank.identity.models import Role, User
 from p2pbank.trust import queries
-from p2pbank.trust import scores as score_rules
 from p2pbank.trust.models import (
     BLIND_PERIOD,
     COMMENT_MAX,
