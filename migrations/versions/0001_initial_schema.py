@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 14:03:40.878402
+Create Date: 2026-12-05 08:52:40.831237
 """
 
 import sqlalchemy as sa
@@ -277,6 +277,7 @@ def upgrade() -> None:
         sa.Column("network_members", sa.Integer(), nullable=False),
         sa.Column("eigentrust_iterations", sa.Integer(), nullable=False),
         sa.Column("eigentrust_converged", sa.Boolean(), nullable=False),
+        sa.Column("inputs_through", sa.BigInteger(), nullable=True),
         sa.Column("created_at", p2pbank.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_trust_score_runs")),
     )

@@ -58,7 +58,10 @@ def test_two_members_who_rate_only_each_other_converge_within_the_bound():
     assert result.iterations <= iteration_bound()
     error = abs(result.trust["a"] - 20 / 37) + abs(result.trust["b"] - 17 / 37)
     assert error < 1e-10
-    assert result.trust_ppb == {"a": round(20 / 37 * TRUST_SCALE), "b": round(17 / 37 * TRUST_SCALE)}
+    assert result.trust_ppb == {
+        "a": round(20 / 37 * TRUST_SCALE),
+        "b": round(17 / 37 * TRUST_SCALE),
+    }
 
 
 def test_the_cap_is_the_derived_bound_and_the_two_cycle_nearly_reaches_it():
