@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 import rfc8785
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -33,6 +34,7 @@ from p2pbank.audit.keys import PSEUDONYM_INFO_KEY
 from p2pbank.audit.merkle import CompactRange, leaf_hash
 from p2pbank.audit.models import HEAD_ID, LogHead, LogLeaf, LogNode, SignedCheckpoint
 from p2pbank.audit.note import Checkpoint, Signer, sign_checkpoint_note, valid_key_name
+from p2pbank.bulk_insert import insert_rows
 from p2pbank.clock import now
 from p2pbank.errors import InvalidState, ValidationFailed
 
@@ -107,6 +109,20 @@ def _check_json(value: object, path: str) -> None:
     raise ValidationFailed(f"{path}: {type(value).__name__} is not JSON")
 
 
+def _json_ok(value: object) -> bool:
+    """What `_check_json` accepts, without building paths for messages (the fast path)."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
+    if kind is dict:
+        return all(type(k) is str and _json_ok(v) for k, v in value.items())
+    if kind is list or kind is tuple:
+        return all(_json_ok(item) for item in value)
+    return False  # subclasses and other types: `_check_json` decides, with its message
+
+
 def leaf_data(
     sequence: int, event_type: str, time_text: str, subject: str | None, payload: Mapping
 ) -> bytes:
@@ -118,7 +134,22 @@ def leaf_data(
         "subject": subject,
         "payload": payload,
     }
-    return rfc8785.dumps(document)
+    return canonical_json(document)
+
+
+def canonical_json(document: Mapping) -> bytes:
+    """RFC 8785 bytes of a float-free document (the log refuses floats).
+
+    The standard library's sorted, space-free JSON is the same bytes whenever it comes out
+    ASCII: keys in code point order are then in UTF-16 order, the escapes are the same
+    (two-character ones and lower-case \\u00xx for other controls), integers are digits.
+    It is five times faster than the rfc8785 package, which takes every other document.
+    """
+    try:
+        text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError):
+        return rfc8785.dumps(document)
+    return text.encode("ascii") if text.isascii() else rfc8785.dumps(document)
 
 
 # --- the head -----------------------------------------------------------------------------
@@ -154,7 +185,8 @@ def _check_event(type: str, payload: object) -> None:
         raise ValidationFailed(f"event type {type!r} is not like 'domain.event_name'")
     if not isinstance(payload, Mapping):
         raise ValidationFailed("the payload is a JSON object")
-    _check_json(payload, "payload")
+    if not _json_ok(payload):
+        _check_json(payload, "payload")
 
 
 def append(session: Session, *, type: str, subject_user_id: int | None, payload: dict) -> LogLeaf:
@@ -202,8 +234,11 @@ def append_many(session: Session, events: Sequence[tuple[str, int | None, Mappin
     moment = now()
     time_text = format_time(moment)
     leaves, nodes = [], []
+    subjects: dict[int | None, str | None] = {None: None}
     for event_type, subject_user_id, payload in events:
-        subject = pseudonym_for_key(key, subject_user_id) if subject_user_id is not None else None
+        subject = subjects.get(subject_user_id)
+        if subject is None and subject_user_id is not None:
+            subject = subjects[subject_user_id] = pseudonym_for_key(key, subject_user_id)
         data = leaf_data(compact.size, event_type, time_text, subject, payload)
         if len(data) > MAX_PAYLOAD_BYTES:
             raise ValidationFailed(f"a log entry is at most {MAX_PAYLOAD_BYTES} bytes")
@@ -221,10 +256,8 @@ def append_many(session: Session, events: Sequence[tuple[str, int | None, Mappin
         nodes += [
             {"level": lv, "node_index": ix, "hash": h} for lv, ix, h in compact.append(digest)[1:]
         ]
-    session.flush()  # anything pending goes first, as it would with `append`
-    session.execute(insert(LogLeaf), leaves)
-    if nodes:
-        session.execute(insert(LogNode), nodes)
+    insert_rows(session, LogLeaf.__table__, leaves)  # after anything pending, as `append`
+    insert_rows(session, LogNode.__table__, nodes)
     head.size = compact.size
     head.frontier = b"".join(compact.roots)
     head.updated_at = moment

@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Hashable
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import TypeAlias
 
 SCORE_VERSION = "2026-12.1"
@@ -20,6 +21,7 @@ MemberId: TypeAlias = Hashable
 MONTH = timedelta(seconds=2_629_746)
 
 
+@lru_cache(maxsize=256)  # the job asks for the same few moments per member
 def months_before(moment: datetime, months: int) -> datetime:
     """The same wall-clock time `months` calendar months earlier (day clamped: 29 Feb -> 28)."""
     total = moment.year * 12 + moment.month - 1 - months

@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from p2pbank.reputation.basis import MONTH, SCORE_VERSION
 from p2pbank.reputation.feedback import PercentPositive
@@ -48,8 +48,7 @@ class RiskGrade:
     version: str = SCORE_VERSION
 
 
-@dataclass(frozen=True, slots=True)
-class _Reason:
+class _Reason(NamedTuple):  # a tuple: made for every member on every run
     text: str
     points_lost: float
     cap: str = "A"  # the best grade this fact allows

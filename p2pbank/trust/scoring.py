@@ -12,13 +12,13 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from p2pbank import clock
 from p2pbank import reputation as score_rules
 from p2pbank.audit import replay as log_rules
 from p2pbank.audit import services as audit
+from p2pbank.bulk_insert import insert_rows
 from p2pbank.trust import queries
 from p2pbank.trust.models import ScoreRun, ScoreSnapshot
 
@@ -118,7 +118,7 @@ def score_members(
     if snapshots:
         common = {"run_id": run.id, "as_of": moment, "score_version": score_rules.SCORE_VERSION}
         rows = [{**common, **row, "log_sequence": sequences[k]} for k, row in snapshots]
-        session.execute(insert(ScoreSnapshot), rows)
+        insert_rows(session, ScoreSnapshot.__table__, rows)
     run.members_scored = len(inputs.members)
     run.snapshots_written = len(snapshots)
     run.grades_changed = changed_grades
