@@ -10,6 +10,7 @@ log entries and snapshots are written with bulk inserts (no ORM object per membe
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -25,8 +26,8 @@ from p2pbank.trust.models import ScoreRun, ScoreSnapshot
 SHOWN_FIELDS = queries.SHOWN_FIELDS
 
 
-def snapshot_values(reputation: log_rules.Reputation) -> dict[str, object]:
-    published = reputation.published()
+def snapshot_values(reputation: log_rules.Reputation, published: dict) -> dict[str, object]:
+    """The snapshot's columns: the published values and the counts behind them."""
     percent = reputation.percent
     return {
         "feedback_score": published["feedback_score"],
@@ -53,6 +54,43 @@ def _changed(previous: queries.Shown | None, values: dict, reasons_json: str) ->
     return previous.values != tuple(values[name] for name in SHOWN_FIELDS)
 
 
+@dataclass
+class Publication:
+    """What one run writes: log events in order, and each snapshot row with the index of
+    its `score.published` event among them."""
+
+    events: list[tuple[str, int | None, dict]] = field(default_factory=list)
+    snapshots: list[tuple[int, dict]] = field(default_factory=list)
+    grades_changed: int = 0
+
+
+def _publish(
+    publication: Publication,
+    user_id: int,
+    reputation: log_rules.Reputation,
+    previous: queries.Shown | None,
+    as_of: str,
+) -> None:
+    """Add the member's entries and snapshot if something shown changed."""
+    scores = reputation.published()
+    values = snapshot_values(reputation, scores)
+    reasons = reputation.grade.reasons
+    reasons_json = queries.dump_reasons(reasons)
+    if not _changed(previous, values, reasons_json):
+        return
+    version = score_rules.SCORE_VERSION
+    row = {"user_id": user_id, "reasons_json": reasons_json, **values}
+    publication.snapshots.append((len(publication.events), row))
+    published = {"score_version": version, "as_of": as_of, "scores": scores}
+    publication.events.append(("score.published", user_id, published))
+    before = previous.grade if previous is not None else None
+    if before != values["grade"]:
+        publication.grades_changed += 1
+        change = {"from": before, "to": values["grade"], "score_version": version}
+        change["reasons"] = list(reasons)
+        publication.events.append(("grade.changed", user_id, change))
+
+
 def score_members(
     session: Session, moment: datetime, revealed: int, inputs_through: int
 ) -> dict[str, int]:
@@ -76,9 +114,7 @@ def score_members(
     for rating in inputs.ratings_by_id.values():
         received[str(rating.ratee_id)].append(rating)
     as_of = audit.format_time(moment)
-    events: list[tuple[str, int | None, dict]] = []
-    snapshots: list[tuple[int, dict]] = []  # (index of its score.published in events, row)
-    changed_grades = 0
+    publication = Publication()
     for user_id in sorted(inputs.members):
         pseudonym = inputs.pseudonyms[user_id]
         reputation = log_rules.reputation(
@@ -89,43 +125,18 @@ def score_members(
             percentiles.get(pseudonym, 0.0),
             moment,
         )
-        values = snapshot_values(reputation)
-        reasons = reputation.grade.reasons
-        reasons_json = queries.dump_reasons(reasons)
-        previous = latest.get(user_id)
-        if not _changed(previous, values, reasons_json):
-            continue
-        published = {
-            "score_version": score_rules.SCORE_VERSION,
-            "as_of": as_of,
-            "scores": reputation.published(),
-        }
-        snapshots.append(
-            (len(events), {"user_id": user_id, "reasons_json": reasons_json, **values})
-        )
-        events.append(("score.published", user_id, published))
-        before = previous.grade if previous is not None else None
-        if before != values["grade"]:
-            changed_grades += 1
-            grade_change = {
-                "from": before,
-                "to": values["grade"],
-                "score_version": score_rules.SCORE_VERSION,
-                "reasons": list(reasons),
-            }
-            events.append(("grade.changed", user_id, grade_change))
-    sequences = audit.append_many(session, events)
-    if snapshots:
-        common = {"run_id": run.id, "as_of": moment, "score_version": score_rules.SCORE_VERSION}
-        rows = [{**common, **row, "log_sequence": sequences[k]} for k, row in snapshots]
-        insert_rows(session, ScoreSnapshot.__table__, rows)
+        _publish(publication, user_id, reputation, latest.get(user_id), as_of)
+    sequences = audit.append_many(session, publication.events)
+    common = {"run_id": run.id, "as_of": moment, "score_version": score_rules.SCORE_VERSION}
+    rows = [{**common, **row, "log_sequence": sequences[k]} for k, row in publication.snapshots]
+    insert_rows(session, ScoreSnapshot.__table__, rows)
     run.members_scored = len(inputs.members)
-    run.snapshots_written = len(snapshots)
-    run.grades_changed = changed_grades
+    run.snapshots_written = len(rows)
+    run.grades_changed = publication.grades_changed
     session.flush()
     return {
         "trust.ratings_revealed": revealed,
         "trust.members_scored": len(inputs.members),
-        "trust.snapshots_written": len(snapshots),
-        "trust.grades_changed": changed_grades,
+        "trust.snapshots_written": len(rows),
+        "trust.grades_changed": publication.grades_changed,
     }
