@@ -22,6 +22,7 @@ speed is not what is measured here). Seeded, so runs are comparable.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import sys
@@ -307,22 +308,50 @@ def seed_members(
     return {name: len(rows) for name, rows in world.items()}
 
 
+def backend_cpu(session: Session) -> tuple[int | None, float]:
+    """The PostgreSQL server process serving this session and its CPU seconds so far (read
+    from /proc: the server runs on this machine), or (None, 0.0) elsewhere."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None, 0.0
+    pid = session.scalar(text("SELECT pg_backend_pid()"))
+    return pid, _process_cpu(pid)
+
+
+def _process_cpu(pid: int | None) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed_job(session: Session) -> tuple[dict, float, float]:
+    """The job's counts, wall seconds, and the database server's CPU seconds in it."""
+    pid, before = backend_cpu(session)
+    counts, elapsed = timed(services.recompute_trust, session)
+    return counts, elapsed, _process_cpu(pid) - before if pid else 0.0
+
+
 def job_benchmark(url: str, members: int, rng: random.Random) -> None:
     print(f"== the scores job for {members:,} members ({make_url(url).get_backend_name()})")
     session = open_session(url)
     counts, elapsed = timed(seed_members, session, members, rng)
     print("  data: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()) + f" ({elapsed:.0f} s)")
     clock.set_now(NOW)
-    first, elapsed = timed(services.recompute_trust, session)
+    first, elapsed, database = timed_job(session)
     row(f"scores job, first run, {members:,} members", elapsed, "< 30 s", elapsed < 30)
     print(
         f"    {first['trust.members_scored']:,} scored, {first['trust.snapshots_written']:,} "
-        f"published: {first['trust.members_scored'] / elapsed:,.0f} members/s"
+        f"published: {first['trust.members_scored'] / elapsed:,.0f} members/s; CPU: this "
+        f"process {CPU['last']:.1f} s + database server {database:.1f} s"
     )
     clock.set_now(NOW + timedelta(hours=1))
-    second, elapsed = timed(services.recompute_trust, session)
+    second, elapsed, database = timed_job(session)
     row("scores job, again with nothing changed", elapsed, "< 2 s", elapsed < 2)
-    print(f"    skipped: {bool(second.get('trust.runs_skipped'))}")
+    print(
+        f"    skipped: {bool(second.get('trust.runs_skipped'))}; CPU: this process "
+        f"{CPU['last']:.2f} s + database server {database:.2f} s"
+    )
     session.close()
     clock.set_now(None)
 

@@ -219,11 +219,16 @@ def append(session: Session, *, type: str, subject_user_id: int | None, payload:
     return leaf
 
 
-def append_many(session: Session, events: Sequence[tuple[str, int | None, Mapping]]) -> list[int]:
+def append_many(
+    session: Session,
+    events: Sequence[tuple[str, int | None, Mapping]],
+    pseudonyms: Mapping[int, str] | None = None,
+) -> list[int]:
     """Add (type, subject user id, payload) events in order, inside the caller's transaction
     (flush only): the same leaves as `append` for each, with one head lock and the leaves
     and completed nodes written by two bulk inserts, for bulk work such as the scores job
-    publishing every member. Returns the sequence numbers given."""
+    publishing every member. `pseudonyms` may bring subjects' pseudonyms the caller has
+    (made with this session's key). Returns the sequence numbers given."""
     if not events:
         return []
     key = pseudonym_key(session)
@@ -234,7 +239,7 @@ def append_many(session: Session, events: Sequence[tuple[str, int | None, Mappin
     moment = now()
     time_text = format_time(moment)
     leaves, nodes = [], []
-    subjects: dict[int | None, str | None] = {None: None}
+    subjects: dict[int | None, str | None] = {**(pseudonyms or {}), None: None}
     for event_type, subject_user_id, payload in events:
         subject = subjects.get(subject_user_id)
         if subject is None and subject_user_id is not None:

@@ -219,34 +219,32 @@ def score_inputs(session: Session) -> ScoreInputs:
     ).all()
     verified = set(session.scalars(select(User.id).where(User.kyc_status == KycStatus.VERIFIED)))
     scored = set(session.scalars(select(ScoreSnapshot.user_id).distinct()))
-    members = {
-        *(r.ratee_id for r in ratings),
-        *(r.rater_id for r in ratings),
-        *(t.principal_id for t in transactions),
-        *(t.counterparty_id for t in transactions),
-        *(r.user_id for r in repayment_rows),
-        *scored,
-    }
+    # Columns at once (zip in C): 100,000 members bring about a million rows.
+    ids, raters, ratees, values, times = zip(*ratings, strict=True) if ratings else ((),) * 5
+    principals, counterparties, done = (
+        zip(*transactions, strict=True) if transactions else ((),) * 3
+    )
+    members = {*raters, *ratees, *principals, *counterparties, *scored}
+    members.update(row[0] for row in repayment_rows)
     key = audit.pseudonym_key(session)
     pseudonyms = {uid: audit.pseudonym_for_key(key, uid) for uid in sorted(members | verified)}
+    name = pseudonyms.__getitem__
     completed: dict[str, list[datetime]] = defaultdict(list)
-    for principal, counterparty, moment in transactions:
-        completed[pseudonyms[principal]].append(moment)
-        completed[pseudonyms[counterparty]].append(moment)
+    for principal, counterparty, moment in zip(
+        map(name, principals), map(name, counterparties), done, strict=True
+    ):
+        completed[principal].append(moment)
+        completed[counterparty].append(moment)
     repayments: dict[str, list[scores.RepaymentEvent]] = defaultdict(list)
     for user_id, kind, days, occurred in repayment_rows:
         repayments[pseudonyms[user_id]].append(
             scores.RepaymentEvent(scores.EventKind(kind), days, occurred)
         )
+    shown = map(scores.Rating, map(name, raters), map(name, ratees), values, times)
     return ScoreInputs(
         members=members,
         pseudonyms=pseudonyms,
-        ratings_by_id={
-            r.id: scores.Rating(
-                pseudonyms[r.rater_id], pseudonyms[r.ratee_id], r.value, r.submitted_at
-            )
-            for r in ratings
-        },
+        ratings_by_id=dict(zip(ids, shown, strict=True)),
         pretrusted=sorted(pseudonyms[uid] for uid in verified),
         completed=completed,
         repayments=repayments,

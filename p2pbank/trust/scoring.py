@@ -126,7 +126,7 @@ def score_members(
             moment,
         )
         _publish(publication, user_id, reputation, latest.get(user_id), as_of)
-    sequences = audit.append_many(session, publication.events)
+    sequences = audit.append_many(session, publication.events, inputs.pseudonyms)
     common = {"run_id": run.id, "as_of": moment, "score_version": score_rules.SCORE_VERSION}
     rows = [{**common, **row, "log_sequence": sequences[k]} for k, row in publication.snapshots]
     insert_rows(session, ScoreSnapshot.__table__, rows)
