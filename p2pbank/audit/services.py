@@ -123,6 +123,9 @@ def _json_ok(value: object) -> bool:
     return False  # subclasses and other types: `_check_json` decides, with its message
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def leaf_data(
     sequence: int, event_type: str, time_text: str, subject: str | None, payload: Mapping
 ) -> bytes:
@@ -146,7 +149,7 @@ def canonical_json(document: Mapping) -> bytes:
     It is five times faster than the rfc8785 package, which takes every other document.
     """
     try:
-        text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        text = _CANONICAL.encode(document)
     except (TypeError, ValueError):
         return rfc8785.dumps(document)
     return text.encode("ascii") if text.isascii() else rfc8785.dumps(document)
