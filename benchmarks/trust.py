@@ -115,12 +115,14 @@ def network_benchmark(members: int, count: int, seed: int) -> None:
         max_iter=1000,
         weight="weight",
     )
-    row("networkx PageRank, same graph and teleport", peer_elapsed, "EigenTrust faster", True)
-    difference = float(np.abs(ours.trust - np.array([peer[k] for k in range(members)])).sum())
     faster = peer_elapsed / elapsed
-    print(f"    EigenTrust {faster:.1f}x faster; L1 difference of the results {difference:.1e}")
-    if faster <= 1:
-        print("    NOT MET: EigenTrust is not faster than networkx's PageRank")
+    row("networkx PageRank, same graph and teleport", peer_elapsed, "EigenTrust faster", faster > 1)
+    difference = float(np.abs(ours.trust - np.array([peer[k] for k in range(members)])).sum())
+    _, converting = timed(nx.to_scipy_sparse_array, graph, nodelist=list(graph), weight="weight")
+    print(
+        f"    EigenTrust {faster:.1f}x faster; L1 difference of the results {difference:.1e}; "
+        f"networkx spends {converting:.2f} s of its time turning the graph into a matrix"
+    )
     del graph
 
     names = [f"{n:032x}" for n in rng.integers(0, 2**62, members)]
