@@ -1,7 +1,7 @@
 """Recompute members' scores from the trust log's events, as an outside auditor would.
 
 No database, no framework: the verifier feeds the log's events in sequence order and gets
-per-pseudonym facts, recomputed scores (p2pbank.trust.scores, SCORE_VERSION) and every
+per-pseudonym facts, recomputed scores (p2pbank.reputation, SCORE_VERSION) and every
 difference from a score the platform published in the log.
 
 Extending it is two registries, keyed by event type:
@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from p2pbank.trust import scores
+from p2pbank import reputation as scores
 
 SCORE_PUBLISHED = "score.published"
 
@@ -416,14 +416,15 @@ def network_trust(
     ratings_by_id: Mapping[int, scores.Rating], pretrusted: Iterable[str]
 ) -> tuple[scores.EigenTrust, dict[str, float]]:
     """EigenTrust over the shown ratings (by rating id) with the verified as pre-trusted,
-    members in pseudonym order, and each member's percentile: the same floats both ways."""
+    members in pseudonym order, and each member's percentile among them, compared at the
+    published precision (parts per billion): the same numbers both ways."""
     ordered = [ratings_by_id[key] for key in sorted(ratings_by_id)]
     seeds = sorted(set(pretrusted))
     members = sorted(
         {*seeds, *(str(r.rater_id) for r in ordered), *(str(r.ratee_id) for r in ordered)}
     )
     result = scores.eigentrust(ordered, seeds, members=members)
-    return result, scores.trust_percentiles(result.trust)
+    return result, scores.trust_percentiles(result.trust_ppb)
 
 
 def network_percentiles(state: ReplayState) -> dict[str, float]:

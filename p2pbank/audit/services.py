@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 import rfc8785
@@ -34,6 +35,7 @@ from p2pbank.audit.leaf_signing import sign_leaves
 from p2pbank.audit.merkle import CompactRange, leaf_hash
 from p2pbank.audit.models import HEAD_ID, LogHead, LogLeaf, LogNode, SignedCheckpoint
 from p2pbank.audit.note import Checkpoint, Signer, sign_checkpoint_note, valid_key_name
+from p2pbank.bulk_insert import insert_rows
 from p2pbank.clock import now
 from p2pbank.errors import InvalidState, ValidationFailed
 
@@ -108,6 +110,23 @@ def _check_json(value: object, path: str) -> None:
     raise ValidationFailed(f"{path}: {type(value).__name__} is not JSON")
 
 
+def _json_ok(value: object) -> bool:
+    """What `_check_json` accepts, without building paths for messages (the fast path)."""
+    kind = type(value)
+    if kind is str or kind is bool or value is None:
+        return True
+    if kind is int:
+        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
+    if kind is dict:
+        return all(type(k) is str and _json_ok(v) for k, v in value.items())
+    if kind is list or kind is tuple:
+        return all(_json_ok(item) for item in value)
+    return False  # subclasses and other types: `_check_json` decides, with its message
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def leaf_data(
     sequence: int, event_type: str, time_text: str, subject: str | None, payload: Mapping
 ) -> bytes:
@@ -119,7 +138,22 @@ def leaf_data(
         "subject": subject,
         "payload": payload,
     }
-    return rfc8785.dumps(document)
+    return canonical_json(document)
+
+
+def canonical_json(document: Mapping) -> bytes:
+    """RFC 8785 bytes of a float-free document (the log refuses floats).
+
+    The standard library's sorted, space-free JSON is the same bytes whenever it comes out
+    ASCII: keys in code point order are then in UTF-16 order, the escapes are the same
+    (two-character ones and lower-case \\u00xx for other controls), integers are digits.
+    It is five times faster than the rfc8785 package, which takes every other document.
+    """
+    try:
+        text = _CANONICAL.encode(document)
+    except (TypeError, ValueError):
+        return rfc8785.dumps(document)
+    return text.encode("ascii") if text.isascii() else rfc8785.dumps(document)
 
 
 # --- the head -----------------------------------------------------------------------------
@@ -150,13 +184,18 @@ def _lock_head(session: Session) -> LogHead:
 # --- commands -----------------------------------------------------------------------------
 
 
-def append(session: Session, *, type: str, subject_user_id: int | None, payload: dict) -> LogLeaf:
-    """Add one event to the log inside the caller's transaction (flush only, no commit)."""
+def _check_event(type: str, payload: object) -> None:
     if len(type) > MAX_EVENT_TYPE or not EVENT_TYPE.match(type):
         raise ValidationFailed(f"event type {type!r} is not like 'domain.event_name'")
     if not isinstance(payload, Mapping):
         raise ValidationFailed("the payload is a JSON object")
-    _check_json(payload, "payload")
+    if not _json_ok(payload):
+        _check_json(payload, "payload")
+
+
+def append(session: Session, *, type: str, subject_user_id: int | None, payload: dict) -> LogLeaf:
+    """Add one event to the log inside the caller's transaction (flush only, no commit)."""
+    _check_event(type, payload)
     subject = pseudonym(session, subject_user_id) if subject_user_id is not None else None
 
     head = _lock_head(session)
@@ -182,6 +221,57 @@ def append(session: Session, *, type: str, subject_user_id: int | None, payload:
     head.updated_at = moment
     session.flush()
     return leaf
+
+
+def append_many(
+    session: Session,
+    events: Sequence[tuple[str, int | None, Mapping]],
+    pseudonyms: Mapping[int, str] | None = None,
+) -> list[int]:
+    """Add (type, subject user id, payload) events in order, inside the caller's transaction
+    (flush only): the same leaves as `append` for each, with one head lock and the leaves
+    and completed nodes written by two bulk inserts, for bulk work such as the scores job
+    publishing every member. `pseudonyms` may bring subjects' pseudonyms the caller has
+    (made with this session's key). Returns the sequence numbers given."""
+    if not events:
+        return []
+    key = pseudonym_key(session)
+    for event_type, _subject, payload in events:
+        _check_event(event_type, payload)
+    head = _lock_head(session)
+    compact = CompactRange(head.size, head.roots)
+    moment = now()
+    time_text = format_time(moment)
+    leaves, nodes = [], []
+    subjects: dict[int | None, str | None] = {**(pseudonyms or {}), None: None}
+    for event_type, subject_user_id, payload in events:
+        subject = subjects.get(subject_user_id)
+        if subject is None and subject_user_id is not None:
+            subject = subjects[subject_user_id] = pseudonym_for_key(key, subject_user_id)
+        data = leaf_data(compact.size, event_type, time_text, subject, payload)
+        if len(data) > MAX_PAYLOAD_BYTES:
+            raise ValidationFailed(f"a log entry is at most {MAX_PAYLOAD_BYTES} bytes")
+        digest = leaf_hash(data)
+        leaves.append(
+            {
+                "sequence": compact.size,
+                "event_type": event_type,
+                "recorded_at": moment,
+                "subject": subject,
+                "data": data,
+                "leaf_hash": digest,
+            }
+        )
+        nodes += [
+            {"level": lv, "node_index": ix, "hash": h} for lv, ix, h in compact.append(digest)[1:]
+        ]
+    insert_rows(session, LogLeaf.__table__, leaves)  # after anything pending, as `append`
+    insert_rows(session, LogNode.__table__, nodes)
+    head.size = compact.size
+    head.frontier = b"".join(compact.roots)
+    head.updated_at = moment
+    session.flush()
+    return [leaf["sequence"] for leaf in leaves]
 
 
 def sign_checkpoint(session: Session, signing_key: Signer, origin: str) -> SignedCheckpoint:

@@ -19,7 +19,7 @@ HTTP (urllib) and that public key:
    consistency proof;
 4. check inclusion proofs for up to --proofs entries (all of them in a small log), which
    exercises the server's stored nodes; a wrong node is named by the entries it covers;
-5. replay the events to recompute members' scores with p2pbank.trust.scores and report any
+5. replay the events to recompute members' scores with p2pbank.reputation and report any
    score the platform published that differs (see p2pbank.audit.replay);
 6. check the entries past the checkpoint as far as they can be (p2pbank.audit.tail) and,
    with --token (an auditor's API token), recompute every journal entry's content hash and

@@ -33,7 +33,7 @@ from p2pbank.crowdfunding.services import BACKER_STATUSES, can_see, get_user
 from p2pbank.errors import Forbidden, NotFound
 from p2pbank.identity.models import Role, User
 from p2pbank.paging import pages_for, paginate
-from p2pbank.trust.scores import rank_by_wilson
+from p2pbank.reputation import rank_by_wilson
 
 COUNTING = [PledgeStatus.PENDING, PledgeStatus.ERRORED, PledgeStatus.COLLECTED]
 SORTS = ("ending_soon", "most_funded", "newest", "best_rated")

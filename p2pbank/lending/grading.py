@@ -7,9 +7,9 @@ repayment events on this platform and how long ago their first loan was issued.
     points = 85 x E + 15 x min(months since the first loan / 24, 1)
 
 where E is the Beta reputation expectation (r+1)/(r+s+2) of the repayment events,
-computed by `p2pbank.trust.scores.repayment_reputation` (on time r += 1; late 16-30 days
+computed by `p2pbank.reputation.repayment_reputation` (on time r += 1; late 16-30 days
 s += 1, 31-60 s += 2, 61+ s += 4; default s += 10; ageing by 0.98 a month). The points
-map to A-E with `p2pbank.trust.scores.grade_for_points` (A >= 80, B >= 65, C >= 50,
+map to A-E with `p2pbank.reputation.grade_for_points` (A >= 80, B >= 65, C >= 50,
 D >= 20, else E), and then caps apply, the worst binding:
 
 | fact                                           | the grade is never better than |
@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from p2pbank.trust import scores
+from p2pbank import reputation as scores
 
 GRADE_RULE_VERSION = "lending-interim-2026-11.1"
 REPUTATION_WEIGHT = 85

@@ -588,7 +588,7 @@ class WriteOff(Base):
 
 
 class EventKind(StrEnum):
-    """The same kinds as p2pbank.trust.scores.EventKind."""
+    """The same kinds as p2pbank.reputation.EventKind."""
 
     ON_TIME = "on_time"
     LATE = "late"

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from p2pbank import clock
+from p2pbank import reputation as scores
 from p2pbank.errors import NotFound, ValidationFailed
 from p2pbank.identity.models import Role, User
 from p2pbank.ledger import queries as ledger_queries
@@ -42,7 +43,6 @@ from p2pbank.lending.models import (
 )
 from p2pbank.lending.rules import POLICY
 from p2pbank.paging import pages_for, paginate
-from p2pbank.trust import scores
 from p2pbank.trust import services as trust_services
 
 MAX_PER_PAGE = 100

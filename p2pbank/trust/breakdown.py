@@ -16,13 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from p2pbank import clock
+from p2pbank import reputation as scores
 from p2pbank.audit import replay as log_rules
 from p2pbank.audit.models import LogLeaf
 from p2pbank.audit.queries import AUDITOR_ROLE, MAX_ENTRIES_PER_PAGE, entries, head_size
 from p2pbank.audit.verify import parse_entry
 from p2pbank.errors import Forbidden, NotFound
 from p2pbank.identity.models import User
-from p2pbank.trust import scores
 from p2pbank.trust.queries import require_valid_subject
 
 

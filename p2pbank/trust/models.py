@@ -263,7 +263,7 @@ class RevisionRequest(Base):
 
 
 class RepaymentKind(StrEnum):
-    """The same kinds as p2pbank.trust.scores.EventKind."""
+    """The same kinds as p2pbank.reputation.EventKind."""
 
     ON_TIME = "on_time"
     LATE = "late"
@@ -311,6 +311,9 @@ class ScoreRun(Base):
     network_members: Mapped[int] = mapped_column(default=0)
     eigentrust_iterations: Mapped[int] = mapped_column(default=0)
     eigentrust_converged: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The last trust-log entry among the scores' inputs that this run saw (-1: none yet):
+    # a later run finding the same one (and run soon after) has nothing to recompute.
+    inputs_through: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
 
 

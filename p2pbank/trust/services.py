@@ -22,21 +22,20 @@ from __future__ import annotations
 
 import secrets
 import unicodedata
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from p2pbank import clock
+from p2pbank import reputation as score_rules
 from p2pbank.audit import replay as log_rules
 from p2pbank.audit import services as audit
 from p2pbank.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from p2pbank.identity.models import Role, User
-from p2pbank.trust import queries
-from p2pbank.trust import scores as score_rules
+from p2pbank.trust import queries, scoring
 from p2pbank.trust.models import (
     BLIND_PERIOD,
     COMMENT_MAX,
@@ -52,8 +51,6 @@ from p2pbank.trust.models import (
     RepaymentRecord,
     RevisionRequest,
     RevisionStatus,
-    ScoreRun,
-    ScoreSnapshot,
     TransactionKind,
 )
 
@@ -515,55 +512,40 @@ def current_grade(session: Session, user_id: int) -> RiskGrade:
 
 # --- the scores job --------------------------------------------------------------------------
 
-SHOWN_FIELDS = (
-    "grade",
-    "feedback_score",
-    "star_tier",
-    "positives",
-    "neutrals",
-    "negatives",
-    "completed",
-    "percent_positive_bps",
-    "effective_percent_positive_bps",
-)
+# Without new inputs, scores still move with time (twelve-month windows, forgetting, the
+# length of history), so a full run happens at least this often; in between, a run that
+# finds no new trust event since the last one has nothing to do.
+REFRESH_AFTER = timedelta(hours=24)
 
 
-def _snapshot_values(reputation: log_rules.Reputation) -> dict[str, object]:
-    published = reputation.published()
-    percent = reputation.percent
-    return {
-        "feedback_score": published["feedback_score"],
-        "star_tier": published["star_tier"],
-        "positives": percent.positives,
-        "neutrals": percent.neutrals,
-        "negatives": percent.negatives,
-        "completed": percent.completed,
-        "percent_positive_bps": published["percent_positive_bps"],
-        "effective_percent_positive_bps": published["effective_percent_positive_bps"],
-        "repayment_expectation_bps": published["repayment_expectation_bps"],
-        "trust_percentile_bps": published["trust_percentile_bps"],
-        "history_months": int(reputation.history_months),
-        "grade": published["grade"],
-        "grade_points_bps": published["grade_points_bps"],
-    }
-
-
-def _changed(previous: ScoreSnapshot | None, values: dict, reasons: tuple[str, ...]) -> bool:
-    if previous is None or previous.score_version != score_rules.SCORE_VERSION:
-        return True
-    if previous.reasons != reasons:
-        return True
-    return any(getattr(previous, name) != values[name] for name in SHOWN_FIELDS)
+def _up_to_date(session: Session, moment: datetime, inputs_through: int) -> bool:
+    last = queries.latest_run(session)
+    return (
+        last is not None
+        and last.score_version == score_rules.SCORE_VERSION
+        and last.inputs_through == inputs_through
+        and last.as_of <= moment < last.as_of + REFRESH_AFTER
+    )
 
 
 def recompute_trust(session: Session, now: datetime | None = None) -> dict[str, int]:
     """The scores job: reveal due ratings, compute network trust (EigenTrust over the shown
     ratings, KYC-verified members pre-trusted) and every active member's scores and grade
     as of `now`; store and publish a snapshot where something shown changed, and log grade
-    changes. Returns counts for the job report."""
+    changes. Skipped (nothing logged) when no trust event came since the last run, within
+    REFRESH_AFTER of it. Returns counts for the job report."""
     with _command(session):
         moment = now or clock.now()
-        # The first append locks the log head for this transaction: nothing can be logged
+        revealed = _reveal_due(session, moment)
+        if _up_to_date(session, moment, queries.last_input_event(session)):
+            return {
+                "trust.ratings_revealed": revealed,
+                "trust.members_scored": 0,
+                "trust.snapshots_written": 0,
+                "trust.grades_changed": 0,
+                "trust.runs_skipped": 1,
+            }
+        # This append locks the log head for this transaction: nothing can be logged
         # between the inputs read below and the scores published from them.
         audit.append(
             session,
@@ -571,81 +553,5 @@ def recompute_trust(session: Session, now: datetime | None = None) -> dict[str, 
             subject_user_id=None,
             payload={"score_version": score_rules.SCORE_VERSION, "as_of": _when(moment)},
         )
-        revealed = _reveal_due(session, moment)
-        inputs = queries.score_inputs(session)
-        network, percentiles = log_rules.network_trust(inputs.ratings_by_id, inputs.pretrusted)
-        run = ScoreRun(
-            as_of=moment,
-            score_version=score_rules.SCORE_VERSION,
-            ratings_revealed=revealed,
-            network_members=len(network.trust),
-            eigentrust_iterations=network.iterations,
-            eigentrust_converged=network.converged,
-            created_at=clock.now(),
-        )
-        session.add(run)
-        session.flush()
-        latest = queries.latest_snapshots(session, inputs.members)
-        written = changed_grades = 0
-        received: dict[str, list[score_rules.Rating]] = defaultdict(list)
-        for rating in inputs.ratings_by_id.values():
-            received[str(rating.ratee_id)].append(rating)
-        for user_id in sorted(inputs.members):
-            pseudonym = inputs.pseudonyms[user_id]
-            reputation = log_rules.reputation(
-                pseudonym,
-                received.get(pseudonym, ()),
-                inputs.completed.get(pseudonym, ()),
-                inputs.repayments.get(pseudonym, ()),
-                percentiles.get(pseudonym, 0.0),
-                moment,
-            )
-            values = _snapshot_values(reputation)
-            previous = latest.get(user_id)
-            if not _changed(previous, values, reputation.grade.reasons):
-                continue
-            leaf = audit.append(
-                session,
-                type="score.published",
-                subject_user_id=user_id,
-                payload={
-                    "score_version": score_rules.SCORE_VERSION,
-                    "as_of": _when(moment),
-                    "scores": reputation.published(),
-                },
-            )
-            session.add(
-                ScoreSnapshot(
-                    user_id=user_id,
-                    run_id=run.id,
-                    as_of=moment,
-                    score_version=score_rules.SCORE_VERSION,
-                    reasons_json=queries.dump_reasons(reputation.grade.reasons),
-                    log_sequence=leaf.sequence,
-                    **values,
-                )
-            )
-            written += 1
-            before = previous.grade if previous is not None else None
-            if before != values["grade"]:
-                changed_grades += 1
-                audit.append(
-                    session,
-                    type="grade.changed",
-                    subject_user_id=user_id,
-                    payload={
-                        "from": before,
-                        "to": values["grade"],
-                        "score_version": score_rules.SCORE_VERSION,
-                        "reasons": list(reputation.grade.reasons),
-                    },
-                )
-        run.members_scored = len(inputs.members)
-        run.snapshots_written = written
-        run.grades_changed = changed_grades
-    return {
-        "trust.ratings_revealed": revealed,
-        "trust.members_scored": len(inputs.members),
-        "trust.snapshots_written": written,
-        "trust.grades_changed": changed_grades,
-    }
+        inputs_through = queries.last_input_event(session)
+        return scoring.score_members(session, moment, revealed, inputs_through)

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from p2pbank import reputation as scores
 from p2pbank.audit import replay as replay_module
 from p2pbank.audit.replay import SCORE_PUBLISHED, LogEvent, member_scores, replay
-from p2pbank.trust import scores
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 ANN, BOB = "a" * 32, "b" * 32

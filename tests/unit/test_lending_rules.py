@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from p2pbank import reputation as scores
 from p2pbank.lending import grading, rules
 from p2pbank.lending.rules import PastLoan
-from p2pbank.trust import scores
 
 # --- the limit ladder ----------------------------------------------------------------------
 

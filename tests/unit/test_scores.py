@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from p2pbank.trust.scores import (
+from p2pbank.reputation import (
     MONTH,
     SCORE_VERSION,
     EventKind,

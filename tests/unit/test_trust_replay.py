@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
+from p2pbank import reputation as scores
 from p2pbank.audit.replay import (
     SCORE_PUBLISHED,
     LogEvent,
@@ -16,7 +17,6 @@ from p2pbank.audit.replay import (
     rating_commitment,
     replay,
 )
-from p2pbank.trust import scores
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 BO, LENA, LARS = "b" * 32, "1" * 32, "2" * 32

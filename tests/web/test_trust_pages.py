@@ -160,7 +160,7 @@ def test_profile_ranking_and_dashboard_panel(session, make_user, signed_in, deal
     profile = text(browser.get(f"/trust/members/{bo.id}"))
     assert "Risk grade" in profile and "no repayment history yet" in profile
     assert "data-percent-positive>100.0%<" in profile
-    assert "Published" in profile and "2026-11.1" in profile
+    assert "Published" in profile and "2026-12.1" in profile
     ranking = text(browser.get("/trust/members"))
     assert "Bo Borrower" in ranking and "Lena Lender" in ranking
     assert browser.get("/trust/members?page=x").status_code == 200
