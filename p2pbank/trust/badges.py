@@ -1,7 +1,8 @@
-"""The member badge shown beside every name: the published feedback score and its star
-colour, % positive over 12 months, identity checked, member since. The figures are those
-of the member's latest published score snapshot (the trust log's, which auditors can
-replay), loaded for a whole page in two queries however many names it shows."""
+"""What others see of a member at a glance: the badge beside every name (the published
+feedback score and its star colour, % positive over 12 months, identity checked, member
+since), and the profile's feedback table and repayment record. The badge's figures are
+the member's latest published score snapshot (replayable from the trust log), loaded for
+a whole page in two queries however many names it shows."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
+from p2pbank import clock
 from p2pbank.identity.models import KycStatus, User
-from p2pbank.trust.queries import latest_snapshots
+from p2pbank.reputation import months_before
+from p2pbank.trust.models import Rating, RepaymentKind, RepaymentRecord
+from p2pbank.trust.queries import latest_snapshots, visible
 
 
 @dataclass(frozen=True)
@@ -34,9 +38,7 @@ def badges(session: Session, user_ids: Iterable[int | None]) -> dict[int, Badge]
         return {}
     snapshots = latest_snapshots(session, ids)
     people = session.execute(
-        select(User.id, User.display_name, User.kyc_status, User.created_at).where(
-            User.id.in_(ids)
-        )
+        select(User.id, User.display_name, User.kyc_status, User.created_at).where(User.id.in_(ids))
     )
     out = {}
     for uid, name, kyc, since in people:
@@ -51,3 +53,51 @@ def badges(session: Session, user_ids: Iterable[int | None]) -> dict[int, Badge]
             member_since=since,
         )
     return out
+
+
+# --- the profile at a glance -------------------------------------------------------------
+
+WINDOWS = (1, 6, 12)  # months: eBay's feedback table
+
+
+@dataclass(frozen=True)
+class FeedbackWindow:
+    months: int
+    positives: int
+    neutrals: int
+    negatives: int
+
+
+def feedback_windows(
+    session: Session, user_id: int, moment: datetime | None = None
+) -> list[FeedbackWindow]:
+    """Ratings others can see, received in the last 1, 6 and 12 months (one query)."""
+    moment = moment or clock.now()
+    starts = {months: months_before(moment, months) for months in WINDOWS}
+    columns = [
+        func.sum(case((and_(Rating.value == value, Rating.submitted_at >= starts[m]), 1), else_=0))
+        for m in WINDOWS
+        for value in (1, 0, -1)
+    ]
+    row = session.execute(
+        select(*columns).where(
+            Rating.ratee_id == user_id,
+            visible(moment),
+            Rating.submitted_at >= starts[max(WINDOWS)],
+            Rating.submitted_at <= moment,
+        )
+    ).one()
+    counts = [int(value or 0) for value in row]
+    return [FeedbackWindow(m, *counts[i * 3 : i * 3 + 3]) for i, m in enumerate(WINDOWS)]
+
+
+def repayment_record(session: Session, user_id: int) -> dict[str, int]:
+    """How many instalments a member paid on time or late, and loans in default or cured."""
+    rows = session.execute(
+        select(RepaymentRecord.kind, func.count())
+        .where(RepaymentRecord.user_id == user_id)
+        .group_by(RepaymentRecord.kind)
+    )
+    record = {kind.value: 0 for kind in RepaymentKind}
+    record.update({str(kind): int(count) for kind, count in rows})
+    return record

@@ -10,12 +10,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import EXCLUDE, ValidationError
 
+from p2pbank import charts
 from p2pbank.audit.queries import AUDITOR_ROLE
 from p2pbank.db import db_session
 from p2pbank.errors import DomainError, Forbidden, NotFound
 from p2pbank.trust import breakdown as breakdowns
 from p2pbank.trust import queries, services
-from p2pbank.trust.badges import badges
+from p2pbank.trust.badges import badges, feedback_windows, repayment_record
 from p2pbank.trust.models import DETAILS_FOR, VALUES, HideReason
 from p2pbank.trust.schemas import (
     BreakdownArgs,
@@ -122,8 +123,22 @@ def members():
 @bp.get("/members/<int:user_id>")
 @login_required
 def profile(user_id: int):
-    view = queries.member_profile(db_session(), user_id)
-    return render_template("trust/profile.html", profile=view)
+    session = db_session()
+    view = queries.member_profile(session, user_id)
+    grades = [
+        (h.as_of.strftime("%Y-%m-%d"), GRADE_HEIGHT.get(h.grade, 0), h.grade)
+        for h in reversed(view.history)
+    ]
+    return render_template(
+        "trust/profile.html",
+        profile=view,
+        windows=feedback_windows(session, user_id),
+        record=repayment_record(session, user_id),
+        grade_chart=charts.bars(grades, 600, 100),
+    )
+
+
+GRADE_HEIGHT = {"A": 5, "B": 4, "C": 3, "D": 2, "E": 1}  # the grade history chart's bars
 
 
 # --- rating ----------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ checked, member since, a link to the profile -- on listings, campaigns and comme
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from p2pbank import clock
 from p2pbank.trust import services as trust
@@ -56,3 +57,29 @@ def test_campaign_pages_badge_the_initiator_and_commenters(
     assert "ID checked" not in badge_of(html, bea.id)  # Bea's identity is not checked
     explore = client.get("/campaigns").get_data(as_text=True)
     assert badge_of(explore, ian.id)
+
+
+def test_the_profile_shows_the_feedback_table_the_repayment_record_and_grade_history(
+    session, make_user, signed_in, frozen_now
+):
+    bo = borrower(make_user, session, "Bo")
+    old = make_user(roles=["lender"], kyc="verified", name="Early rater")
+    transaction = completed(session, bo, old)
+    trust.rate_counterparty(session, old.id, transaction.id, value="negative")
+    trust.rate_counterparty(session, bo.id, transaction.id, value="positive")
+    trust.recompute_trust(session, clock.now())
+    clock.set_now(clock.now() + timedelta(days=100))  # the negative is now 3 months old
+    recent = make_user(roles=["lender"], kyc="verified", name="Recent rater")
+    transaction = completed(session, bo, recent)
+    trust.rate_counterparty(session, recent.id, transaction.id, value="positive")
+    trust.rate_counterparty(session, bo.id, transaction.id, value="positive")
+    trust.recompute_trust(session, clock.now())
+
+    html = signed_in(lender(make_user, session)).get(f"/trust/members/{bo.id}")
+    page = html.get_data(as_text=True)
+    table = page[page.index("data-feedback-table") : page.index("data-repayment-record")]
+    cells = re.findall(r'<td class="num">(\d+)</td>', table)
+    # positive, neutral, negative rows; columns 1, 6 and 12 months
+    assert cells == ["1", "1", "1", "0", "0", "0", "0", "1", "1"]
+    assert "Instalments paid on time" in page
+    assert page.count('class="chart-bar chart-bar-') == 2  # two published score runs
