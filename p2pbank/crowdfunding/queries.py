@@ -34,6 +34,7 @@ from p2pbank.errors import Forbidden, NotFound
 from p2pbank.identity.models import Role, User
 from p2pbank.paging import pages_for, paginate
 from p2pbank.reputation import rank_by_wilson
+from p2pbank.trust.badges import Badge, badges
 
 COUNTING = [PledgeStatus.PENDING, PledgeStatus.ERRORED, PledgeStatus.COLLECTED]
 SORTS = ("ending_soon", "most_funded", "newest", "best_rated")
@@ -106,6 +107,7 @@ class CampaignCard:
     cover_filename: str | None
     initiator_name: str
     initiator_id: int = 0
+    initiator_badge: Badge | None = None
     rating: float | None = None  # Wilson lower bound of the delivery verdicts
     rewards_confirmed: int = 0
     rewards_answered: int = 0
@@ -228,6 +230,7 @@ def explore(
         window, total = paginate(session, stmt, page, per_page)
         ratings = initiator_ratings(session, [row[0].initiator_id for row in window])
     scored = dict(rank_by_wilson((i, *ratings[i]) for i in ratings))
+    found = badges(session, [row[0].initiator_id for row in window])
     items = [
         CampaignCard(
             id=c.id,
@@ -249,6 +252,7 @@ def explore(
             cover_filename=c.cover_filename,
             initiator_name=name,
             initiator_id=c.initiator_id,
+            initiator_badge=found.get(c.initiator_id),
             rating=scored.get(c.initiator_id),
             rewards_confirmed=ratings[c.initiator_id][0],
             rewards_answered=ratings[c.initiator_id][1],
@@ -320,6 +324,11 @@ class CampaignView:
     taking_pledges: bool
     rating: tuple[int, int]
     payout: Payout | None
+    badges: dict[int, Badge] = field(default_factory=dict)  # of everyone the page names
+
+    @property
+    def initiator_badge(self) -> Badge | None:
+        return self.badges.get(self.campaign.initiator_id)
 
     @property
     def member_ids(self) -> set[int]:
@@ -443,7 +452,7 @@ def campaign_page(session: Session, campaign_id: int, viewer_id: int | None) -> 
         )
     ]
     taking = campaign.status == CampaignStatus.LIVE and rules.is_open(now(), campaign.deadline_at)
-    return CampaignView(
+    view = CampaignView(
         campaign=campaign,
         initiator_name=get_user(session, campaign.initiator_id).display_name,
         progress=prog,
@@ -459,6 +468,8 @@ def campaign_page(session: Session, campaign_id: int, viewer_id: int | None) -> 
         rating=initiator_ratings(session, [campaign.initiator_id])[campaign.initiator_id],
         payout=session.scalar(select(Payout).where(Payout.campaign_id == campaign.id)),
     )
+    view.badges.update(badges(session, view.member_ids))
+    return view
 
 
 def cover_filename(session: Session, campaign_id: int, viewer_id: int | None) -> str:

@@ -13,6 +13,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 from p2pbank.crowdfunding import rules
 from p2pbank.crowdfunding.content import STORY_MAX_CHARS, UPDATE_MAX_CHARS
 from p2pbank.payments.rules import parse_amount
+from p2pbank.trust.schemas import BadgeOut
 
 KEY = validate.Length(min=8, max=100)
 MONEY_MAX = rules.GOAL_MAX_MINOR * 10
@@ -384,6 +385,7 @@ class CampaignCardOut(Schema):
     days_left = fields.Integer()
     deadline_at = fields.DateTime(allow_none=True)
     initiator_name = fields.String()
+    initiator = fields.Nested(BadgeOut, attribute="initiator_badge", allow_none=True)
     rating = fields.Float(
         allow_none=True,
         metadata={"description": "Wilson lower bound of backers' reward confirmations."},
@@ -463,6 +465,7 @@ class CampaignOut(Schema):
 class CampaignDetailOut(Schema):
     campaign = fields.Nested(CampaignOut)
     initiator_name = fields.String()
+    initiator = fields.Nested(BadgeOut, attribute="initiator_badge", allow_none=True)
     progress = fields.Nested(CampaignProgressOut)
     tiers = fields.List(fields.Nested(RewardTierOut))
     stretch_goals = fields.List(fields.Nested(StretchGoalOut))

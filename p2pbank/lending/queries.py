@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -44,6 +44,7 @@ from p2pbank.lending.models import (
 from p2pbank.lending.rules import POLICY
 from p2pbank.paging import pages_for, paginate
 from p2pbank.trust import services as trust_services
+from p2pbank.trust.badges import Badge, badges
 
 MAX_PER_PAGE = 100
 
@@ -241,6 +242,7 @@ class ListingView:
     accept_by: datetime | None
     is_own: bool
     currency: str = "EUR"
+    borrower_badge: Badge | None = None  # the member badge, on the marketplace and detail
 
 
 def _listing_view(request: LoanRequest, borrower_name: str, viewer_id: int | None) -> ListingView:
@@ -317,7 +319,11 @@ def marketplace(
         )
     ordered = stmt.order_by(LoanRequest.listed_at.desc(), LoanRequest.id.desc())
     rows, total = paginate(session, ordered, page, per_page)
-    views = [_listing_view(r, name, viewer_id) for r, name in rows]
+    found = badges(session, [r.borrower_id for r, _name in rows])
+    views = [
+        replace(_listing_view(r, name, viewer_id), borrower_badge=found.get(r.borrower_id))
+        for r, name in rows
+    ]
     return MarketPage(views, page, per_page, total)
 
 
@@ -448,8 +454,9 @@ def listing_detail(session: Session, viewer: User | None, request_id: int) -> Li
     acceptance = None
     if owner and request.status == RequestStatus.AWAITING_ACCEPTANCE:
         acceptance = acceptance_preview(session, request)
+    badge = badges(session, [request.borrower_id]).get(request.borrower_id)
     return ListingDetail(
-        listing=_listing_view(request, name, viewer_id),
+        listing=replace(_listing_view(request, name, viewer_id), borrower_badge=badge),
         matches=[_match_view(r, viewer) for r in records],
         my_commitments=[_commitment_view(c) for c in mine],
         acceptance=acceptance,
@@ -639,6 +646,7 @@ class LoanView:
     rows: list[ScheduleRow]
     is_borrower: bool
     currency: str = "EUR"
+    borrower_badge: Badge | None = None  # in loan_detail
 
 
 def _loan_view(session: Session, loan: Loan, viewer_id: int | None) -> LoanView:
@@ -686,7 +694,8 @@ def loan_detail(session: Session, viewer: User, loan_id: int) -> LoanView:
     loan = session.get(Loan, loan_id)
     if loan is None or (loan.borrower_id != viewer.id and not _is_admin(viewer)):
         raise NotFound("No such loan.")
-    return _loan_view(session, loan, viewer.id)
+    badge = badges(session, [loan.borrower_id]).get(loan.borrower_id)
+    return replace(_loan_view(session, loan, viewer.id), borrower_badge=badge)
 
 
 def my_loans(session: Session, borrower_id: int) -> list[LoanView]:

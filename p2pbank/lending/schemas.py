@@ -14,6 +14,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from p2pbank.lending.rules import GRADES, POLICY, euros, percent
 from p2pbank.payments.rules import parse_amount
+from p2pbank.trust.schemas import BadgeOut
 
 P = POLICY
 TERMS = list(P.terms_months)
@@ -333,6 +334,7 @@ class PreviewOut(Schema):
 class ListingOut(Schema):
     id = fields.Integer()
     borrower_name = fields.String()
+    borrower = fields.Nested(BadgeOut, attribute="borrower_badge", allow_none=True)
     grade = fields.String()
     grade_reasons = fields.List(fields.String())
     grade_rule_version = fields.String()
@@ -437,6 +439,7 @@ class OrderDetailOut(Schema):
 
 
 class LoanOut(Schema):
+    borrower = fields.Nested(BadgeOut, attribute="borrower_badge", allow_none=True)
     id = fields.Integer()
     request_id = fields.Integer()
     status = fields.String()

@@ -316,3 +316,17 @@ class BreakdownOut(Schema):
     comparisons = fields.List(fields.Nested(ComparisonOut))
     all_agree = fields.Boolean()
     differences = fields.List(fields.String())
+
+
+class BadgeOut(Schema):
+    """The member badge embedded where a member is named (listings, loans, campaigns)."""
+
+    user_id = fields.Integer()
+    name = fields.String()
+    score = fields.Integer(metadata={"description": "Published feedback score"})
+    star = fields.String(allow_none=True, metadata={"description": "eBay's star colour"})
+    positive_bps = fields.Integer(
+        allow_none=True, metadata={"description": "Positive ratings over 12 months, in bps"}
+    )
+    identity_checked = fields.Boolean()
+    member_since = fields.DateTime()

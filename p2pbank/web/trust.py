@@ -16,7 +16,7 @@ from p2pbank.db import db_session
 from p2pbank.errors import DomainError, Forbidden, NotFound
 from p2pbank.trust import breakdown as breakdowns
 from p2pbank.trust import queries, services
-from p2pbank.trust.badges import badges, feedback_windows, repayment_record
+from p2pbank.trust.badges import feedback_windows, repayment_record
 from p2pbank.trust.models import DETAILS_FOR, VALUES, HideReason
 from p2pbank.trust.schemas import (
     BreakdownArgs,
@@ -65,13 +65,8 @@ def _trust_context():
     def trust_summary(user):
         return queries.summary(db_session(), user.id)
 
-    def member_badges(user_ids):
-        """Badges for every member a page names, in one load (see trust/_badge.html)."""
-        return badges(db_session(), user_ids)
-
     return {
         "trust_summary": trust_summary,
-        "member_badges": member_badges,
         "trust_detail_labels": DETAIL_LABELS,
         "trust_hide_reasons": HIDE_REASONS,
         "trust_values": list(VALUES),

@@ -83,3 +83,32 @@ def test_the_profile_shows_the_feedback_table_the_repayment_record_and_grade_his
     assert cells == ["1", "1", "1", "0", "0", "0", "0", "1", "1"]
     assert "Instalments paid on time" in page
     assert page.count('class="chart-bar chart-bar-') == 2  # two published score runs
+
+
+def test_the_api_embeds_badges_in_listings_loans_and_campaigns(
+    session, make_user, client, api_token, frozen_now
+):
+    bo = borrower(make_user, session, "Bo", money=10_000)
+    lena = lender(make_user, session, "Lena")
+    request = listing(session, bo)
+    ian = an_initiator(make_user)
+    campaign = live(session, ian, title="Street oven")
+
+    listings = client.get("/api/v1/lending/listings", headers=api_token(lena)).get_json()
+    (shown,) = listings["listings"]
+    assert shown["borrower"]["user_id"] == bo.id and shown["borrower"]["identity_checked"]
+    assert shown["borrower"]["score"] == 0 and shown["borrower"]["star"] is None
+    detail = client.get(f"/api/v1/lending/listings/{request.id}", headers=api_token(lena))
+    assert detail.get_json()["listing"]["borrower"]["name"] == "Bo"
+
+    from p2pbank.lending import services as lending
+
+    lending.commit_to_listing(session, lena.id, request.id, amount_minor=100_000, rate_bps=1_000)
+    loans = client.get("/api/v1/lending/loans", headers=api_token(bo)).get_json()
+    loan = client.get(f"/api/v1/lending/loans/{loans[0]['id']}", headers=api_token(bo))
+    assert loan.get_json()["borrower"]["user_id"] == bo.id
+
+    cards = client.get("/api/v1/campaigns", headers=api_token(lena)).get_json()
+    assert cards["items"][0]["initiator"]["user_id"] == ian.id
+    one = client.get(f"/api/v1/campaigns/{campaign.id}", headers=api_token(lena)).get_json()
+    assert one["initiator"]["name"] == ian.display_name
