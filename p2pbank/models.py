@@ -12,6 +12,7 @@ DOMAIN_MODELS = (
     "p2pbank.lending.models",
     "p2pbank.crowdfunding.models",
     "p2pbank.trust.models",
+    "p2pbank.questions.models",
 )
 
 

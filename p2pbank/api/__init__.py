@@ -61,6 +61,7 @@ def init_api(app: Flask) -> None:
         ledger,
         lending,
         payments,
+        questions,
         trust,
     )
 
@@ -71,6 +72,16 @@ def init_api(app: Flask) -> None:
             "security": [{"bearer": []}],
         },
     )
-    for module in (identity, ledger, admin, audit, payments, lending, crowdfunding, trust):
+    for module in (
+        identity,
+        ledger,
+        admin,
+        audit,
+        payments,
+        lending,
+        crowdfunding,
+        trust,
+        questions,
+    ):
         csrf.exempt(module.blp)  # token-authenticated, no cookies: CSRF does not apply
         api.register_blueprint(module.blp)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from p2pbank.crowdfunding.models import Campaign, CampaignStatus, Payout
 from p2pbank.lending.models import Instalment, Loan, LoanRequest, RequestStatus
+from p2pbank.questions.queries import answer_records
 from p2pbank.statistics import figures
 
 
@@ -25,6 +26,12 @@ class Statistics:
     campaigns_ended: int
     campaigns_succeeded: int
     raised_minor: int
+    questions_answered: int = 0  # within 24 hours
+    questions_counted: int = 0
+
+    @property
+    def answered_share_bps(self) -> int | None:
+        return figures.share_bps(self.questions_answered, self.questions_counted)
 
     @property
     def funded_share_bps(self) -> int | None:
@@ -77,6 +84,7 @@ def statistics(session: Session, today: date, currency: str = "EUR") -> Statisti
             Payout.currency == currency
         )
     )
+    records = answer_records(session).values()
     funded = requests.get(RequestStatus.FUNDED, 0)
     succeeded = campaigns.get(CampaignStatus.SUCCEEDED, 0)
     return Statistics(
@@ -90,4 +98,6 @@ def statistics(session: Session, today: date, currency: str = "EUR") -> Statisti
         campaigns_ended=succeeded + campaigns.get(CampaignStatus.FAILED, 0),
         campaigns_succeeded=succeeded,
         raised_minor=int(raised or 0),
+        questions_answered=sum(answered for answered, _counted in records),
+        questions_counted=sum(counted for _answered, counted in records),
     )

@@ -16,6 +16,7 @@ def init_web(app: Flask) -> None:
         main,
         password_reset,
         payments,
+        questions,
         settings,
         statistics,
         trust,
@@ -36,6 +37,7 @@ def init_web(app: Flask) -> None:
         crowdfunding,
         trust,
         statistics,
+        questions,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(payments.webhook_bp)

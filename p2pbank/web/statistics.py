@@ -80,6 +80,11 @@ def as_json():
             "funded": stats.listings_funded,
             "funded_share_bps": stats.funded_share_bps,
         },
+        questions={
+            "answered_within_24h": stats.questions_answered,
+            "counted": stats.questions_counted,
+            "answered_share_bps": stats.answered_share_bps,
+        },
         campaigns={
             "ended": stats.campaigns_ended,
             "succeeded": stats.campaigns_succeeded,

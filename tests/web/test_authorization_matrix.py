@@ -260,6 +260,31 @@ def lending_listing(world: World) -> Objects:
     return Objects(path={"request_id": request.id})
 
 
+def listing_subject(world: World) -> Objects:
+    """The owner's listing as the subject of questions."""
+    return Objects(
+        path={"subject_type": "listing", "subject_id": lending_listing(world).path["request_id"]}
+    )
+
+
+def question_on_listing(world: World) -> Objects:
+    """A question a third member asked on the owner's listing."""
+    from p2pbank.questions import services as questions
+
+    objects = lending_listing(world)
+    third = identity.sign_up(
+        world.session,
+        email="third-asker@example.test",
+        display_name="Asker",
+        password=STRONG_PASSWORD,
+        roles=["lender"],
+    )
+    question = questions.ask(
+        world.session, third.id, "listing", objects.path["request_id"], body="Why a car?"
+    )
+    return Objects(path={**objects.path, "question_id": question.id})
+
+
 def lending_loan(world: World) -> Objects:
     """The owner's loan, funded by a third member; the owner has money to pay it."""
     from p2pbank.lending import services as lending
@@ -706,6 +731,84 @@ ROWS: list[Row] = [
     Row("GET", "/signup", 200, 200, 200, 200),
     Row("GET", "/healthz", 200, 200, 200, 200),
     Row("GET", "/statistics", 200, 200, 200, 200),
+    # questions: any member asks (the owner is refused with a message); only the owner
+    # answers; only admins hide
+    Row(
+        "POST",
+        "/questions/{subject_type}/{subject_id}",
+        LOGIN,
+        302,
+        302,
+        302,
+        objects=listing_subject,
+        roles=LENDING,
+        data={"body": "What is the car for?"},
+    ),
+    Row(
+        "POST",
+        "/questions/{question_id}/answer",
+        LOGIN,
+        403,
+        302,
+        403,
+        objects=question_on_listing,
+        roles=LENDING,
+        data={"body": "To get to work."},
+    ),
+    Row(
+        "POST",
+        "/questions/{question_id}/hide",
+        LOGIN,
+        403,
+        403,
+        302,
+        objects=question_on_listing,
+        roles=LENDING,
+        data={"reason": "off topic"},
+    ),
+    Row(
+        "GET",
+        "/api/v1/questions/{subject_type}/{subject_id}",
+        401,
+        200,
+        200,
+        200,
+        objects=listing_subject,
+        roles=LENDING,
+    ),
+    Row(
+        "POST",
+        "/api/v1/questions/{subject_type}/{subject_id}",
+        401,
+        201,
+        409,
+        201,
+        objects=listing_subject,
+        roles=LENDING,
+        data={"body": "Why a car?"},
+    ),
+    Row(
+        "POST",
+        "/api/v1/questions/{question_id}/answer",
+        401,
+        403,
+        200,
+        403,
+        objects=question_on_listing,
+        roles=LENDING,
+        data={"body": "To get to work."},
+    ),
+    Row(
+        "POST",
+        "/api/v1/questions/{question_id}/hide",
+        401,
+        403,
+        403,
+        200,
+        objects=question_on_listing,
+        roles=LENDING,
+        data={"reason": "off topic"},
+    ),
     Row("GET", "/statistics.json", 200, 200, 200, 200),
     Row("GET", "/statistics.csv", 200, 200, 200, 200),
     Row("GET", "/readyz", 200, 200, 200, 200),

@@ -14,8 +14,15 @@ from sqlalchemy import event
 from tests.services.lending_support import borrower, deposit, lender, listing, order
 from tests.services.test_crowdfunding_support import an_initiator, live
 
-PAGES = ("/lending/", "/dashboard", "/lending/lend", "/wallet", "/campaigns",
-         "/lending/borrow", "/trust/members")
+PAGES = (
+    "/lending/",
+    "/dashboard",
+    "/lending/lend",
+    "/wallet",
+    "/campaigns",
+    "/lending/borrow",
+    "/trust/members",
+)
 
 
 @pytest.fixture
