@@ -318,7 +318,9 @@ def _json_operations(client) -> list[tuple[str, str, dict]]:
             concrete = path
             for param in operation.get("parameters", []) + item.get("parameters", []):
                 if isinstance(param, dict) and param.get("in") == "path":
-                    concrete = concrete.replace("{" + param["name"] + "}", "1")
+                    enum = param.get("schema", {}).get("enum")  # e.g. listing | campaign
+                    value = str(enum[0]) if enum else "1"
+                    concrete = concrete.replace("{" + param["name"] + "}", value)
             found.append((method.upper(), concrete, schema))
     return found
 
