@@ -13,11 +13,11 @@ from p2pbank.crowdfunding import (
     delivery,
     investors,
     pledging,
-    queries,
     rules,
     services,
     settlement,
 )
+from p2pbank.crowdfunding.read import backer, campaign_page, catalogue, crowdlending, initiator
 from p2pbank.crowdfunding.schemas import (
     CampaignCancelIn,
     CampaignCardOut,
@@ -75,7 +75,7 @@ def _gateway() -> PaymentGateway:
 
 
 def _detail(campaign_id: int):
-    return queries.campaign_page(db_session(), campaign_id, _me().id)
+    return campaign_page.campaign_page(db_session(), campaign_id, _me().id)
 
 
 # --- campaigns ----------------------------------------------------------------------------------
@@ -88,7 +88,7 @@ class Campaigns(MethodView):
     def get(self, args):
         """Public campaigns: filter by category, funding model, type and status; sort by
         ending soon, most funded, newest or best delivery record (Wilson lower bound)."""
-        return queries.explore(db_session(), **args)
+        return catalogue.explore(db_session(), **args)
 
     @blp.arguments(CampaignIn)
     @blp.response(201, CampaignOut)
@@ -102,7 +102,7 @@ class MyCampaigns(MethodView):
     @blp.response(200, CampaignCardOut(many=True))
     def get(self):
         """The campaigns you started, drafts included."""
-        return queries.my_campaigns(db_session(), _me().id)
+        return catalogue.my_campaigns(db_session(), _me().id)
 
 
 @blp.route("/<int:campaign_id>")
@@ -234,7 +234,7 @@ class Dashboard(MethodView):
     @blp.response(200, CampaignDashboardOut)
     def get(self, campaign_id: int):
         """The initiator's view: pledges per day, tier counts, backers, payout statement."""
-        return queries.dashboard(db_session(), _me().id, campaign_id)
+        return initiator.dashboard(db_session(), _me().id, campaign_id)
 
 
 @blp.route("/<int:campaign_id>/information-sheet")
@@ -242,14 +242,14 @@ class InformationSheet(MethodView):
     @blp.response(200, InformationSheetOut)
     def get(self, campaign_id: int):
         """The key investment information sheet of a loan campaign."""
-        return queries.information_sheet(db_session(), campaign_id, _me().id)
+        return crowdlending.information_sheet(db_session(), campaign_id, _me().id)
 
 
 # --- pledges ------------------------------------------------------------------------------------
 
 
 def _my_pledge(pledge_id: int):
-    return queries.my_pledge(db_session(), _me().id, pledge_id).pledge
+    return backer.my_pledge(db_session(), _me().id, pledge_id).pledge
 
 
 @blp.route("/pledges")
@@ -257,7 +257,7 @@ class MyPledges(MethodView):
     @blp.response(200, CampaignPledgeOut(many=True))
     def get(self):
         """Your pledges, newest first."""
-        return [v.pledge for v in queries.my_pledges(db_session(), _me().id)]
+        return [v.pledge for v in backer.my_pledges(db_session(), _me().id)]
 
 
 @blp.route("/pledges/<int:pledge_id>")
@@ -361,7 +361,7 @@ class Investor(MethodView):
     @blp.response(200, InvestorProfileOut)
     def get(self):
         """Your appropriateness record: knowledge test, simulated ability to bear loss."""
-        return queries.investor_view(db_session(), _me().id)
+        return crowdlending.investor_view(db_session(), _me().id)
 
 
 @blp.route("/investor/knowledge-test")
@@ -385,7 +385,7 @@ class Simulation(MethodView):
     def post(self, data):
         """Declare income, liquid assets and commitments; see 10 % of the net worth."""
         investors.simulate_loss_capacity(db_session(), _me().id, **data)
-        return queries.investor_view(db_session(), _me().id)
+        return crowdlending.investor_view(db_session(), _me().id)
 
 
 @blp.route("/investors/<int:user_id>/sophisticated")
@@ -403,4 +403,4 @@ class Events(MethodView):
     @blp.response(200, CampaignEventOut(many=True))
     def get(self, args):
         """Trust events (auditors and admins): launches, outcomes, deliveries, refunds."""
-        return queries.events_for(db_session(), _me().id, **args)
+        return crowdlending.events_for(db_session(), _me().id, **args)

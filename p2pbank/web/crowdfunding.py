@@ -26,12 +26,12 @@ from p2pbank.crowdfunding import (
     delivery,
     investors,
     pledging,
-    queries,
     rules,
     services,
     settlement,
 )
 from p2pbank.crowdfunding.content import COVER_MAX_BYTES, cover_path
+from p2pbank.crowdfunding.read import backer, campaign_page, catalogue, crowdlending, initiator
 from p2pbank.crowdfunding.schemas import (
     CampaignCancelIn,
     CampaignCommentForm,
@@ -120,12 +120,12 @@ def _key() -> str:
 def _crowdfunding_context():
     def crowdfunding_summary(user):
         session = db_session()
-        mine = queries.my_pledges(session, user.id)
+        mine = backer.my_pledges(session, user.id)
         open_ = [p for p in mine if p.pledge.status in ("pending", "awaiting_card", "errored")]
         return {
             "open": len(open_),
             "errored": sum(1 for p in mine if p.pledge.status == "errored"),
-            "campaigns": queries.my_campaigns(session, user.id)
+            "campaigns": catalogue.my_campaigns(session, user.id)
             if user.has_role("initiator")
             else [],
         }
@@ -142,13 +142,13 @@ def _crowdfunding_context():
 @bp.get("/campaigns")
 def explore():
     args = _args(CampaignExploreQuery())
-    page = queries.explore(db_session(), **args)
+    page = catalogue.explore(db_session(), **args)
     return render_template("crowdfunding/explore.html", page=page, args=args)
 
 
 @bp.get("/campaigns/<int:campaign_id>")
 def show(campaign_id: int):
-    view = queries.campaign_page(db_session(), campaign_id, _viewer_id())
+    view = campaign_page.campaign_page(db_session(), campaign_id, _viewer_id())
     return render_template(
         "crowdfunding/campaign.html", view=view, errors={}, form={}, comment_errors={}
     )
@@ -156,7 +156,7 @@ def show(campaign_id: int):
 
 @bp.get("/campaigns/<int:campaign_id>/cover")
 def cover(campaign_id: int):
-    name = queries.cover_filename(db_session(), campaign_id, _viewer_id())
+    name = campaign_page.cover_filename(db_session(), campaign_id, _viewer_id())
     path = cover_path(covers_folder(), name)
     if not path.is_file():
         raise NotFound("This campaign has no cover image.")
@@ -240,7 +240,7 @@ def edit(campaign_id: int):
                 errors = _errors(exc)
             else:
                 return _done(_("Campaign saved."), "crowdfunding.edit", campaign_id=campaign.id)
-    view = queries.campaign_page(session, campaign.id, current_user.id)
+    view = campaign_page.campaign_page(session, campaign.id, current_user.id)
     return render_template(
         "crowdfunding/edit.html",
         campaign=campaign,
@@ -416,7 +416,9 @@ def _pledge_page(view, errors: dict, form, status: int = 200):
         except ValueError:
             amount = 0
     investor = (
-        queries.investor_view(session, current_user.id, amount) if view.campaign.is_loan else None
+        crowdlending.investor_view(session, current_user.id, amount)
+        if view.campaign.is_loan
+        else None
     )
     return render_template(
         "crowdfunding/pledge.html",
@@ -433,7 +435,7 @@ def _pledge_page(view, errors: dict, form, status: int = 200):
 @login_required
 def pledge(campaign_id: int):
     session = db_session()
-    view = queries.campaign_page(session, campaign_id, current_user.id)
+    view = campaign_page.campaign_page(session, campaign_id, current_user.id)
     if request.method == "GET":
         form = {"tier_id": request.args.get("tier", "")}
         return _pledge_page(view, {}, form)
@@ -460,7 +462,7 @@ def pledge(campaign_id: int):
 @login_required
 def my_pledges():
     return render_template(
-        "crowdfunding/my_pledges.html", pledges=queries.my_pledges(db_session(), current_user.id)
+        "crowdfunding/my_pledges.html", pledges=backer.my_pledges(db_session(), current_user.id)
     )
 
 
@@ -468,8 +470,8 @@ def my_pledges():
 @login_required
 def change_pledge(pledge_id: int):
     session = db_session()
-    mine = queries.my_pledge(session, current_user.id, pledge_id)
-    view = queries.campaign_page(session, mine.campaign_id, current_user.id)
+    mine = backer.my_pledge(session, current_user.id, pledge_id)
+    view = campaign_page.campaign_page(session, mine.campaign_id, current_user.id)
     errors: dict = {}
     form = {
         "amount": _decimal(mine.pledge.amount_minor),
@@ -517,7 +519,7 @@ def card(pledge_id: int):
     gw = gateway()
     if not cards.card_pledges_available(gw):
         raise NotFound("Card pledges are not available on this server.")
-    mine = queries.my_pledge(session, current_user.id, pledge_id)
+    mine = backer.my_pledge(session, current_user.id, pledge_id)
     errors: dict = {}
     status = 200
     if request.method == "GET":
@@ -541,7 +543,7 @@ def card(pledge_id: int):
             else:
                 return _card_done(pledge_id)
         status = 422
-    mine = queries.my_pledge(session, current_user.id, pledge_id)
+    mine = backer.my_pledge(session, current_user.id, pledge_id)
     sandbox = cards.sandbox_cards(gw)
     response = render_template(
         "crowdfunding/card.html",
@@ -556,7 +558,7 @@ def card(pledge_id: int):
 
 
 def _card_done(pledge_id: int):
-    mine = queries.my_pledge(db_session(), current_user.id, pledge_id)
+    mine = backer.my_pledge(db_session(), current_user.id, pledge_id)
     if mine.pledge.status == "collected":
         return _done(_("Your new card was charged. Thank you!"), "crowdfunding.my_pledges")
     if mine.pledge.status == "errored":
@@ -575,7 +577,7 @@ def card_return(pledge_id: int):
     """Where Stripe sends the backer back after Stripe.js confirmed the card."""
     session = db_session()
     gw = gateway()
-    mine = queries.my_pledge(session, current_user.id, pledge_id)
+    mine = backer.my_pledge(session, current_user.id, pledge_id)
     was_errored = mine.pledge.status == "errored"
     try:
         cards.confirm_card_setup(session, current_user.id, pledge_id, gateway=gw)
@@ -620,14 +622,14 @@ def refund(pledge_id: int):
 def my_campaigns():
     return render_template(
         "crowdfunding/my_campaigns.html",
-        campaigns=queries.my_campaigns(db_session(), current_user.id),
+        campaigns=catalogue.my_campaigns(db_session(), current_user.id),
     )
 
 
 @bp.get("/campaigns/<int:campaign_id>/dashboard")
 @login_required
 def dashboard(campaign_id: int):
-    board = queries.dashboard(db_session(), current_user.id, campaign_id)
+    board = initiator.dashboard(db_session(), current_user.id, campaign_id)
     return render_template("crowdfunding/dashboard.html", board=board)
 
 
@@ -636,7 +638,7 @@ def dashboard(campaign_id: int):
 
 @bp.get("/campaigns/<int:campaign_id>/information-sheet")
 def information_sheet(campaign_id: int):
-    sheet = queries.information_sheet(db_session(), campaign_id, _viewer_id())
+    sheet = crowdlending.information_sheet(db_session(), campaign_id, _viewer_id())
     return render_template("crowdfunding/information_sheet.html", sheet=sheet)
 
 
@@ -649,7 +651,7 @@ def investor():
 def _investor_page(test_errors: dict, sim_errors: dict, status: int):
     return render_template(
         "crowdfunding/investor.html",
-        investor=queries.investor_view(db_session(), current_user.id),
+        investor=crowdlending.investor_view(db_session(), current_user.id),
         questions=rules.KNOWLEDGE_TEST,
         test_errors=test_errors,
         sim_errors=sim_errors,

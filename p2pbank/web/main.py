@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import text
 
 from p2pbank import clock
-from p2pbank.crowdfunding import queries as crowdfunding_queries
+from p2pbank.crowdfunding.read import catalogue
 from p2pbank.db import db_session
 from p2pbank.lending.read import market
 from p2pbank.statistics.queries import statistics
@@ -23,7 +23,7 @@ def index():
         "main/index.html",
         stats=statistics(session, clock.now().date()),
         listings=market.marketplace(session, None, per_page=4).listings,
-        campaigns=crowdfunding_queries.explore(session, per_page=3).items,
+        campaigns=catalogue.explore(session, per_page=3).items,
     )
 
 

@@ -12,7 +12,7 @@ from pytest_bdd import given, scenarios, then, when
 from sqlalchemy import select
 
 from p2pbank import clock, jobs
-from p2pbank.crowdfunding import queries, services
+from p2pbank.crowdfunding import services
 from p2pbank.crowdfunding.models import (
     Campaign,
     CampaignEvent,
@@ -21,6 +21,7 @@ from p2pbank.crowdfunding.models import (
     PledgeStatus,
     RewardTier,
 )
+from p2pbank.crowdfunding.read import progress as read_progress
 from p2pbank.crowdfunding.rules import KNOWLEDGE_TEST
 from p2pbank.identity.models import OutboxMail
 from p2pbank.ledger.checks import check_ledger
@@ -618,7 +619,7 @@ def _confirms_receipt(session, story, name, title):
 
 @then(phrase("{name:Name}'s record shows {good:d} confirmed delivery out of {total:d}"))
 def _record(session, story, name, good, total):
-    ratings = queries.initiator_ratings(session, [story.person(name).id])
+    ratings = read_progress.initiator_ratings(session, [story.person(name).id])
     assert ratings[story.person(name).id] == (good, total)
     campaign = session.scalar(
         select(Campaign).where(Campaign.initiator_id == story.person(name).id)

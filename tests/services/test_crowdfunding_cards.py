@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from p2pbank import clock
-from p2pbank.crowdfunding import cards, pledging, queries, settlement
+from p2pbank.crowdfunding import cards, pledging, settlement
 from p2pbank.crowdfunding.models import CampaignStatus, Payout, PledgeStatus, RewardTier
+from p2pbank.crowdfunding.read import progress as read_progress
 from p2pbank.errors import Forbidden, InvalidState, NotFound
 from p2pbank.ledger import services as ledger
 from p2pbank.payments.gateway import CardDeclined
@@ -71,7 +72,7 @@ def test_a_saved_card_is_not_charged_before_the_deadline(session, initiator, bac
     mine = card_pledge(session, gateway, ann, campaign, 12_000)
     assert mine.status == PledgeStatus.PENDING and mine.saved_card_ref
     assert list(gateway.list_payments()) == []
-    progress = queries.progress(session, campaign)
+    progress = read_progress.progress(session, campaign)
     assert (progress.firm_minor, progress.pending_minor) == (0, 12_000)
     assert progress.backers == 1
 
@@ -198,7 +199,7 @@ def test_a_card_declined_when_saving_leaves_the_pledge_waiting(
             session, ann.id, made.id, gateway=gateway, card_number=DECLINES_ON_SAVE
         )
     assert made.status == PledgeStatus.AWAITING_CARD
-    assert queries.progress(session, campaign).pledged_minor == 0
+    assert read_progress.progress(session, campaign).pledged_minor == 0
 
 
 def test_an_unsaved_card_pledge_frees_its_reward_after_an_hour(

@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from p2pbank import clock
-from p2pbank.crowdfunding import investors, pledging, queries, services, settlement
+from p2pbank.crowdfunding import investors, pledging, services, settlement
 from p2pbank.crowdfunding.loans import CrowdLoanRequest, IssuedLoan
 from p2pbank.crowdfunding.models import CampaignStatus, KnowledgeTestAttempt, PledgeStatus
+from p2pbank.crowdfunding.read import progress as read_progress
 from p2pbank.crowdfunding.rules import KNOWLEDGE_TEST
 from p2pbank.errors import Forbidden, InvalidState, ValidationFailed
 from p2pbank.ledger import services as ledger
@@ -193,7 +194,7 @@ def test_revoke_within_four_days_without_cost(session, initiator, lenders, froze
         pledging.cancel_pledge(session, ann.id, early.id)
     with pytest.raises(InvalidState):
         pledging.change_pledge(session, ann.id, early.id, amount_minor=60_000)
-    assert queries.progress(session, campaign).revocable_minor == 100_000
+    assert read_progress.progress(session, campaign).revocable_minor == 100_000
     clock.set_now(frozen_now + timedelta(days=4) - timedelta(seconds=1))
     pledging.revoke_pledge(session, ann.id, early.id)
     assert early.status == PledgeStatus.REVOKED
@@ -201,7 +202,7 @@ def test_revoke_within_four_days_without_cost(session, initiator, lenders, froze
     clock.set_now(frozen_now + timedelta(days=4))
     with pytest.raises(InvalidState):
         pledging.revoke_pledge(session, bob.id, late.id)
-    assert queries.progress(session, campaign).revocable_minor == 0
+    assert read_progress.progress(session, campaign).revocable_minor == 0
     assert_ledger_ok(session)
 
 

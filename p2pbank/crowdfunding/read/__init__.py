@@ -1,0 +1,1 @@
+"""Read models for the crowdfunding pages and API, one module per screen or concern."""
