@@ -385,8 +385,8 @@ def seed_trust(session: Session) -> Iterator[str]:
     from p2pbank.errors import DomainError
     from p2pbank.lending import services as lending
     from p2pbank.lending.models import Loan
-    from p2pbank.trust import queries as trust_queries
     from p2pbank.trust import services as trust
+    from p2pbank.trust.read import ratings as ratings_read
 
     today = clock.now()
     moment = today - timedelta(days=LENDING_HISTORY_DAYS) + timedelta(days=30)
@@ -407,7 +407,7 @@ def seed_trust(session: Session) -> Iterator[str]:
     bea = identity.find_user_by_email(session, "bea@demo.p2pbank.test")
     given = sealed = 0
     for person in (p for p in people if p is not None):
-        for item in trust_queries.pending_ratings(session, person.id):
+        for item in ratings_read.pending_ratings(session, person.id):
             if item.other_id == (bea.id if bea else None) and item.my_side == "initiator":
                 continue  # Ian has not rated Bea yet: her rating of him stays sealed
             value, comment, stars = DEMO_RATINGS[item.other_side]

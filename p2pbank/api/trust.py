@@ -10,7 +10,11 @@ from flask_smorest import Blueprint
 
 from p2pbank.api.auth import current_api_user, protect
 from p2pbank.db import db_session
-from p2pbank.trust import breakdown, queries, services
+from p2pbank.trust import breakdown, services
+from p2pbank.trust.read import moderation as moderation_read
+from p2pbank.trust.read import profile as profile_read
+from p2pbank.trust.read import ranking as ranking_read
+from p2pbank.trust.read import ratings as ratings_read
 from p2pbank.trust.schemas import (
     BreakdownOut,
     HideIn,
@@ -52,7 +56,7 @@ class Members(MethodView):
     def get(self, args):
         """Members rated in the last 12 months, best first by Wilson lower bound (z = 1.96)
         of positives among positive and negative ratings; 50 per page."""
-        return queries.ranking(db_session(), page=args["page"])
+        return ranking_read.ranking(db_session(), page=args["page"])
 
 
 @blp.route("/members/<int:user_id>")
@@ -61,7 +65,7 @@ class Member(MethodView):
     def get(self, user_id: int):
         """A member's public reputation: feedback score and star, 12-month percent
         positive and effective percent positive, grade with reasons, recent ratings."""
-        return queries.member_profile(db_session(), user_id)
+        return profile_read.member_profile(db_session(), user_id)
 
 
 @blp.route("/ratings")
@@ -70,7 +74,7 @@ class MyRatings(MethodView):
     def get(self):
         """Ratings you gave and received (a sealed rating about you shows only that it
         exists), and the counterparties you may still rate."""
-        return queries.my_ratings(db_session(), _me().id)
+        return ratings_read.my_ratings(db_session(), _me().id)
 
 
 @blp.route("/ratings/pending")
@@ -78,7 +82,7 @@ class Pending(MethodView):
     @blp.response(200, PendingOut(many=True))
     def get(self):
         """Completed transactions you may still rate, the soonest deadline first."""
-        return queries.pending_ratings(db_session(), _me().id)
+        return ratings_read.pending_ratings(db_session(), _me().id)
 
 
 @blp.route("/transactions/<int:transaction_id>/ratings")
@@ -90,7 +94,7 @@ class Rate(MethodView):
         rating if they rated first). Sealed until both rated or their time is over."""
         session = db_session()
         rating = services.rate_counterparty(session, _me().id, transaction_id, **data)
-        return queries.own_rating(session, _me().id, rating.id)
+        return ratings_read.own_rating(session, _me().id, rating.id)
 
 
 @blp.route("/ratings/<int:rating_id>/revision-request")
@@ -110,7 +114,7 @@ class Revise(MethodView):
         """As the author, answer a revision request: only upward, only once."""
         session = db_session()
         services.revise_rating(session, _me().id, rating_id, **data)
-        return queries.own_rating(session, _me().id, rating_id)
+        return ratings_read.own_rating(session, _me().id, rating_id)
 
 
 @blp.route("/ratings/<int:rating_id>/hide")
@@ -121,7 +125,7 @@ class Hide(MethodView):
         """Moderators (admins): hide a shown rating with a reason. It is never deleted."""
         session = db_session()
         services.hide_rating(session, _me().id, rating_id, **data)
-        return queries.moderated(session, _me(), rating_id)
+        return moderation_read.moderated(session, _me(), rating_id)
 
 
 @blp.route("/audit/members/<subject>")

@@ -15,9 +15,13 @@ from p2pbank.audit.queries import AUDITOR_ROLE
 from p2pbank.db import db_session
 from p2pbank.errors import DomainError, Forbidden, NotFound
 from p2pbank.trust import breakdown as breakdowns
-from p2pbank.trust import queries, services
+from p2pbank.trust import services
 from p2pbank.trust.badges import feedback_windows, repayment_record
 from p2pbank.trust.models import DETAILS_FOR, VALUES, HideReason
+from p2pbank.trust.read import moderation as moderation_read
+from p2pbank.trust.read import profile as profile_read
+from p2pbank.trust.read import ranking as ranking_read
+from p2pbank.trust.read import ratings as ratings_read
 from p2pbank.trust.schemas import (
     BreakdownArgs,
     HideIn,
@@ -63,7 +67,7 @@ HIDE_REASONS = {
 @bp.app_context_processor
 def _trust_context():
     def trust_summary(user):
-        return queries.summary(db_session(), user.id)
+        return profile_read.summary(db_session(), user.id)
 
     return {
         "trust_summary": trust_summary,
@@ -111,7 +115,7 @@ def members():
         args = RankingArgs().load(request.args.to_dict(), unknown=EXCLUDE)
     except ValidationError:
         args = {"page": 1}
-    page = queries.ranking(db_session(), page=args["page"])
+    page = ranking_read.ranking(db_session(), page=args["page"])
     return render_template("trust/members.html", ranking=page)
 
 
@@ -119,7 +123,7 @@ def members():
 @login_required
 def profile(user_id: int):
     session = db_session()
-    view = queries.member_profile(session, user_id)
+    view = profile_read.member_profile(session, user_id)
     grades = [
         (h.as_of.strftime("%Y-%m-%d"), GRADE_HEIGHT.get(h.grade, 0), h.grade)
         for h in reversed(view.history)
@@ -142,7 +146,7 @@ GRADE_HEIGHT = {"A": 5, "B": 4, "C": 3, "D": 2, "E": 1}  # the grade history cha
 @bp.get("/ratings")
 @login_required
 def ratings():
-    mine = queries.my_ratings(db_session(), current_user.id)
+    mine = ratings_read.my_ratings(db_session(), current_user.id)
     return render_template("trust/ratings.html", mine=mine)
 
 
@@ -150,7 +154,7 @@ def ratings():
 @login_required
 def rate(transaction_id: int):
     session = db_session()
-    pending = queries.pending_rating(session, current_user.id, transaction_id)
+    pending = ratings_read.pending_rating(session, current_user.id, transaction_id)
     errors: dict = {}
     details = [str(d) for d in DETAILS_FOR[pending.other_side]]
     shown = ["value", "comment", *details]
@@ -208,7 +212,7 @@ def request_revision(rating_id: int):
 @login_required
 def revise(rating_id: int):
     session = db_session()
-    own = queries.own_rating(session, current_user.id, rating_id)
+    own = ratings_read.own_rating(session, current_user.id, rating_id)
     if own.rater_id != current_user.id:
         raise Forbidden("Only its author revises a rating.")
     if not own.can_revise:
@@ -247,7 +251,7 @@ def revise(rating_id: int):
 @login_required
 def moderation():
     hidden = request.args.get("hidden") == "1"
-    rows = queries.moderation_list(db_session(), current_user, hidden=hidden)
+    rows = moderation_read.moderation_list(db_session(), current_user, hidden=hidden)
     return render_template(
         "trust/moderation.html", rows=rows, hidden=hidden, reasons=[str(r) for r in HideReason]
     )
@@ -256,7 +260,7 @@ def moderation():
 @bp.post("/ratings/<int:rating_id>/hide")
 @login_required
 def hide(rating_id: int):
-    queries.require_moderator(current_user)
+    moderation_read.require_moderator(current_user)
     data, errors = load_form(HideIn())
     if data is None:
         flash(" ".join(m for ms in errors.values() for m in ms), "error")

@@ -28,6 +28,8 @@ from p2pbank.trust.models import (
     RevisionRequest,
     ScoreSnapshot,
 )
+from p2pbank.trust.read import profile as profile_read
+from p2pbank.trust.read import ratings as ratings_read
 
 _refs = itertools.count(1)
 
@@ -121,7 +123,7 @@ def test_the_window_is_sixty_days_after_completion(session, make_user, pair, fro
     clock.set_now(frozen_now + timedelta(days=60))
     with pytest.raises(InvalidState, match="over"):
         services.rate_counterparty(session, lena.id, late.id, value="positive")
-    assert queries.pending_ratings(session, lena.id) == []
+    assert ratings_read.pending_ratings(session, lena.id) == []
 
 
 def test_a_transaction_completing_later_cannot_be_rated_yet(session, pair, frozen_now):
@@ -129,7 +131,7 @@ def test_a_transaction_completing_later_cannot_be_rated_yet(session, pair, froze
     transaction = completed(session, bo, lena, at=frozen_now + timedelta(days=1))
     with pytest.raises(InvalidState, match="not completed"):
         services.rate_counterparty(session, lena.id, transaction.id, value="positive")
-    assert queries.pending_ratings(session, lena.id) == []
+    assert ratings_read.pending_ratings(session, lena.id) == []
 
 
 def test_details_fit_the_rated_side_and_comments_are_bounded_plain_text(session, pair):
@@ -174,19 +176,19 @@ def test_both_ratings_are_revealed_at_once_when_the_other_side_rates(session, pa
     assert first.status == RatingStatus.SEALED
     assert first.reveal_due_at == frozen_now + timedelta(days=14)
     # Sealed: Bo learns only that Lena rated him; nobody else sees anything.
-    (about_bo,) = queries.my_ratings(session, bo.id).received
+    (about_bo,) = ratings_read.my_ratings(session, bo.id).received
     assert (about_bo.state, about_bo.value, about_bo.comment) == ("sealed", None, None)
-    assert queries.my_ratings(session, bo.id).pending[0].other_has_rated
-    assert queries.member_profile(session, bo.id).recent == []
-    assert queries.my_ratings(session, lena.id).given[0].comment == "Always paid on time"
+    assert ratings_read.my_ratings(session, bo.id).pending[0].other_has_rated
+    assert profile_read.member_profile(session, bo.id).recent == []
+    assert ratings_read.my_ratings(session, lena.id).given[0].comment == "Always paid on time"
 
     clock.advance(timedelta(days=3))
     second = services.rate_counterparty(session, bo.id, transaction.id, value="neutral")
 
     assert first.status == second.status == RatingStatus.REVEALED
     assert first.revealed_at == second.revealed_at == clock.now()
-    assert [r.value for r in queries.member_profile(session, bo.id).recent] == ["positive"]
-    assert [r.value for r in queries.member_profile(session, lena.id).recent] == ["neutral"]
+    assert [r.value for r in profile_read.member_profile(session, bo.id).recent] == ["positive"]
+    assert [r.value for r in profile_read.member_profile(session, lena.id).recent] == ["neutral"]
     logged = log_since(session, start)
     assert [t for t, _ in logged] == [
         "rating.submitted",
@@ -204,16 +206,18 @@ def test_a_lone_rating_is_revealed_fourteen_days_after_it_was_given(session, pai
     rating = services.rate_counterparty(session, lena.id, transaction.id, value="negative")
 
     clock.set_now(frozen_now + timedelta(days=14) - timedelta(seconds=1))
-    assert queries.member_profile(session, bo.id).recent == []
-    assert queries.pending_ratings(session, bo.id)[0].deadline == frozen_now + timedelta(days=14)
+    assert profile_read.member_profile(session, bo.id).recent == []
+    assert ratings_read.pending_ratings(session, bo.id)[0].deadline == frozen_now + timedelta(
+        days=14
+    )
     assert services.reveal_due_ratings(session) == 0
 
     clock.set_now(frozen_now + timedelta(days=14))
     # Due: reading shows it at once, even before the job reveals it in the log.
-    assert [r.value for r in queries.member_profile(session, bo.id).recent] == ["negative"]
+    assert [r.value for r in profile_read.member_profile(session, bo.id).recent] == ["negative"]
     assert rating.status == RatingStatus.SEALED
     # Bo saw it: his own chance to rate is over.
-    assert queries.pending_ratings(session, bo.id) == []
+    assert ratings_read.pending_ratings(session, bo.id) == []
     with pytest.raises(InvalidState, match="over"):
         services.rate_counterparty(session, bo.id, transaction.id, value="negative")
     start = head_size(session)
@@ -329,8 +333,8 @@ def test_a_moderator_hides_a_rating_with_a_reason_logged_and_never_deleted(
         )
     ]
     assert session.get(Rating, rating.id).hidden_note == "Named his employer"
-    assert queries.member_profile(session, bo.id).recent == []
-    (seen_by_bo,) = queries.my_ratings(session, bo.id).received
+    assert profile_read.member_profile(session, bo.id).recent == []
+    (seen_by_bo,) = ratings_read.my_ratings(session, bo.id).received
     assert (seen_by_bo.state, seen_by_bo.comment, seen_by_bo.hidden_reason) == (
         "hidden",
         None,
@@ -369,14 +373,14 @@ def test_one_point_per_counterparty_per_week(session, make_user, pair, frozen_no
     _rate_both(session, bo, lena)
     clock.advance(timedelta(days=6))  # Sunday, same ISO week
     _rate_both(session, bo, lena)
-    profile = queries.member_profile(session, bo.id)
+    profile = profile_read.member_profile(session, bo.id)
     assert (profile.feedback_score, profile.positives) == (1, 2)
     clock.advance(timedelta(days=1))  # the next Monday
     _rate_both(session, bo, lena)
-    assert queries.member_profile(session, bo.id).feedback_score == 2
+    assert profile_read.member_profile(session, bo.id).feedback_score == 2
     lars = make_user(roles=["lender"])
     _rate_both(session, bo, lars, "negative")
-    profile = queries.member_profile(session, bo.id)
+    profile = profile_read.member_profile(session, bo.id)
     assert (profile.feedback_score, profile.positives, profile.negatives) == (1, 3, 1)
     assert profile.percent_positive == 3 / 4
 
@@ -385,7 +389,7 @@ def test_effective_percent_positive_counts_transactions_nobody_rated(session, pa
     bo, lena = pair
     _rate_both(session, bo, lena)
     completed(session, bo, lena)  # rated by nobody
-    profile = queries.member_profile(session, bo.id)
+    profile = profile_read.member_profile(session, bo.id)
     assert (profile.percent_positive, profile.effective_percent_positive) == (1.0, 0.5)
 
 

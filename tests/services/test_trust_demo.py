@@ -11,8 +11,8 @@ from p2pbank.audit.replay import replay
 from p2pbank.audit.verify import parse_entry
 from p2pbank.demo import seed
 from p2pbank.identity.services import find_user_by_email
-from p2pbank.trust import queries
 from p2pbank.trust.models import Rating, RatingStatus, ScoreSnapshot
+from p2pbank.trust.read import profile as profile_read
 
 
 def test_the_demo_has_ratings_a_reputation_history_and_grades(session):
@@ -20,11 +20,11 @@ def test_the_demo_has_ratings_a_reputation_history_and_grades(session):
     assert any(line.startswith("trust:") for line in lines), lines
 
     eve = find_user_by_email(session, "eve@demo.p2pbank.test")
-    about_eve = queries.member_profile(session, eve.id)
+    about_eve = profile_read.member_profile(session, eve.id)
     assert about_eve.recent and {r.value for r in about_eve.recent} == {"positive"}
     assert {r.ratee_side for r in about_eve.recent} == {"borrower"}
     ian = find_user_by_email(session, "ian@demo.p2pbank.test")
-    assert [r.rater_name for r in queries.member_profile(session, ian.id).recent] == [
+    assert [r.rater_name for r in profile_read.member_profile(session, ian.id).recent] == [
         "Lena Lender"
     ]
     (sealed,) = session.scalars(select(Rating).where(Rating.status == RatingStatus.SEALED))
@@ -40,7 +40,7 @@ def test_the_demo_has_ratings_a_reputation_history_and_grades(session):
         )
     )
     assert history >= 3  # his reputation as of several past months, and today
-    assert queries.member_profile(session, dan.id).grade.grade in "DE"
+    assert profile_read.member_profile(session, dan.id).grade.grade in "DE"
 
     events = [
         parse_entry(leaf.sequence, bytes(leaf.data))[0]

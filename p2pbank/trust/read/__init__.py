@@ -1,0 +1,1 @@
+"""Read models for the trust pages and API, one module per screen."""
