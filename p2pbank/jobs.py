@@ -15,7 +15,7 @@ from p2pbank.audit import queries as audit_queries
 from p2pbank.audit import services as audit
 from p2pbank.audit.note import Signer
 from p2pbank.crowdfunding import settlement as crowdfunding
-from p2pbank.ledger import services as ledger
+from p2pbank.ledger import holds
 from p2pbank.lending import services as lending
 from p2pbank.payments.due import run_due_payments
 from p2pbank.payments.gateway import PaymentGateway
@@ -35,7 +35,7 @@ def run_due_work(
         done[f"lending.{name}"] = count
     done.update(crowdfunding.run_due_work(session, now))
     try:
-        done["ledger.holds_expired"] = ledger.expire_holds(session, now)
+        done["ledger.holds_expired"] = holds.expire_holds(session, now)
         session.commit()
     except BaseException:
         session.rollback()

@@ -35,6 +35,7 @@ from p2pbank.crowdfunding.services import (
 )
 from p2pbank.errors import Conflict, Forbidden, InvalidState, NotFound
 from p2pbank.identity.models import Role
+from p2pbank.ledger import holds
 from p2pbank.ledger import services as ledger
 from p2pbank.money import Money
 
@@ -226,7 +227,7 @@ def pledge(
         session.flush()
         if method == rules.PayMethod.WALLET:
             ledger.ensure_wallet(session, backer.id, campaign.currency)
-            held = ledger.hold(
+            held = holds.hold(
                 session,
                 account_code=ledger.wallet_code(backer.id, campaign.currency),
                 amount=Money(amount, campaign.currency),
@@ -293,9 +294,9 @@ def change_pledge(
             row.tier_id = new_tier_id
         delta = amount - row.amount_minor
         if row.method == rules.PayMethod.WALLET and delta:
-            ledger.release_hold(session, row.hold_ref, idempotency_key=release_key(row))
+            holds.release_hold(session, row.hold_ref, idempotency_key=release_key(row))
             row.version += 1
-            held = ledger.hold(
+            held = holds.hold(
                 session,
                 account_code=ledger.wallet_code(row.backer_id, row.currency),
                 amount=Money(amount, row.currency),
@@ -359,7 +360,7 @@ def revoke_pledge(session: Session, backer_id: int, pledge_id: int) -> Pledge:
             raise InvalidState("This pledge is no longer open.")
         if not rules.can_revoke(row.created_at, now()):
             raise InvalidState("The 4-day reflection period of this pledge is over.")
-        ledger.release_hold(session, row.hold_ref, idempotency_key=release_key(row))
+        holds.release_hold(session, row.hold_ref, idempotency_key=release_key(row))
         moment = now()
         row.move_to(PledgeStatus.REVOKED)
         row.released_at = moment

@@ -32,6 +32,7 @@ from p2pbank.crowdfunding.models import (
 )
 from p2pbank.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from p2pbank.identity.models import OutboxMail, Role, User
+from p2pbank.ledger import holds
 from p2pbank.ledger import services as ledger
 from p2pbank.ledger.models import AccountType
 from p2pbank.money import Money
@@ -494,7 +495,7 @@ def release_open_pledges(session: Session, campaign: Campaign, *, reason: str) -
 def release_pledge(session: Session, pledge: Pledge, *, reason: str, moment) -> None:
     """One pledge let go without charging it. Flushes only."""
     if pledge.hold_ref is not None:
-        ledger.release_hold(
+        holds.release_hold(
             session,
             pledge.hold_ref,
             idempotency_key=f"crowdfunding:pledge:{pledge.id}:release:v{pledge.version}",

@@ -46,6 +46,7 @@ from p2pbank.crowdfunding.services import (
 )
 from p2pbank.errors import Forbidden, InvalidState, NotFound
 from p2pbank.identity.models import Role
+from p2pbank.ledger import holds
 from p2pbank.ledger import services as ledger
 from p2pbank.ledger.models import AccountType
 from p2pbank.money import Money
@@ -143,7 +144,7 @@ def close_campaign(
 
 
 def _capture_wallet(session: Session, campaign: Campaign, row: Pledge) -> None:
-    ledger.capture_hold(
+    holds.capture_hold(
         session,
         row.hold_ref,
         to_code=campaign.escrow_code,

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from p2pbank.ledger.log_check import compare_with_log
 from p2pbank.ledger.models import Account, Hold, HoldStatus, JournalEntry, Posting
-from p2pbank.ledger.services import hash_of
+from p2pbank.ledger.posting import hash_of
 
 
 @dataclass

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from p2pbank.ledger import services as ledger
+from p2pbank.ledger.inputs import MAX_POSTINGS
 from p2pbank.ledger.models import Account, AccountType, JournalEntry
 
 FEES = ledger.PLATFORM_FEES
@@ -106,13 +107,13 @@ def post_with_lenders(
     """Post one balanced entry: a wallet and a `lent` leg per lender, and the common legs
     summed over the lenders. Zero legs are left out.
 
-    The ledger caps the postings of one entry (`ledger.MAX_POSTINGS`). A loan with more
+    The ledger caps the postings of one entry (`ledger.inputs.MAX_POSTINGS`). A loan with more
     lenders than fit is posted as consecutive entries of lenders in id order, each
     balanced on its own (every lender's row balances), keys suffixed `:1`, `:2`, ...
     """
     ordered = sorted(lenders, key=lambda legs: legs.lender_id)
     codes = sorted({code for legs in ordered for code in legs.common})
-    size = max(1, (ledger.MAX_POSTINGS - len(codes)) // 2)
+    size = max(1, (MAX_POSTINGS - len(codes)) // 2)
     groups = [ordered[i : i + size] for i in range(0, len(ordered), size)]
     entries = []
     for number, group in enumerate(groups, start=1):

@@ -25,7 +25,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from p2pbank.ledger import services as ledger
+from p2pbank.ledger import holds
 from p2pbank.lending import accounts, matching
 from p2pbank.lending import schedule as sched
 from p2pbank.lending.models import (
@@ -252,7 +252,7 @@ def match(
             if order.id not in touched:
                 release_order_hold(session, order)
                 touched[order.id] = order
-            held = ledger.hold(
+            held = holds.hold(
                 session,
                 account_code=accounts.wallet(order.lender_id),
                 amount=Money(fill.amount_minor, order.currency),
@@ -332,7 +332,7 @@ def prepare_accounts(
 def release_order_hold(session: Session, order: LenderOrder) -> None:
     """Give the order's hold back (before re-holding a new remainder)."""
     if order.hold_id is not None:
-        ledger.release_hold(
+        holds.release_hold(
             session, order.hold_id, idempotency_key=f"lending:hold:{order.hold_id}:release"
         )
         order.hold_id = None
@@ -342,7 +342,7 @@ def hold_order_remaining(session: Session, order: LenderOrder) -> None:
     """Hold the order's remaining money (after release_order_hold) and set its status."""
     if order.remaining_minor > 0:
         order.hold_seq += 1
-        held = ledger.hold(
+        held = holds.hold(
             session,
             account_code=accounts.wallet(order.lender_id),
             amount=Money(order.remaining_minor, order.currency),
@@ -408,7 +408,7 @@ def issue_loan(session: Session, request: LoanRequest, *, now: datetime) -> Loan
     lender_ids = {c.lender_id for c in commitments}
     prepare_accounts(session, lender_ids, [request])
     for commitment in commitments:
-        ledger.release_hold(
+        holds.release_hold(
             session,
             commitment.hold_id,
             idempotency_key=f"lending:hold:{commitment.hold_id}:release",
@@ -538,7 +538,7 @@ def release_request(
     lenders = {c.lender_id for c in commitments}
     prepare_accounts(session, lenders, [])
     for commitment in commitments:
-        ledger.release_hold(
+        holds.release_hold(
             session,
             commitment.hold_id,
             idempotency_key=f"lending:hold:{commitment.hold_id}:release",

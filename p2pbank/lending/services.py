@@ -28,7 +28,7 @@ from p2pbank.errors import (
     ValidationFailed,
 )
 from p2pbank.identity.models import Role, User
-from p2pbank.ledger import services as ledger
+from p2pbank.ledger import holds
 from p2pbank.lending import eligibility, funding, matching, servicing
 from p2pbank.lending.models import (
     Commitment,
@@ -446,7 +446,7 @@ def commit_to_listing(
         )
         session.add(record)
         session.flush()
-        held = ledger.hold(
+        held = holds.hold(
             session,
             account_code=funding.accounts.wallet(lender_id),
             amount=Money(amount_minor, request.currency),

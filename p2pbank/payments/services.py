@@ -35,6 +35,7 @@ from p2pbank.errors import (
 )
 from p2pbank.identity.services import get_user
 from p2pbank.identity.twofactor_services import verify_second_factor
+from p2pbank.ledger import holds
 from p2pbank.ledger import services as ledger
 from p2pbank.ledger.models import AccountType
 from p2pbank.money import Money
@@ -507,7 +508,7 @@ def request_withdrawal(
     try:
         session.add(payout)
         session.flush()
-        held = ledger.hold(
+        held = holds.hold(
             session,
             account_code=ledger.wallet_code(user.id, currency),
             amount=Money(amount_minor, currency),
@@ -583,7 +584,7 @@ def fail_payout(session: Session, payout: Payout, reason: str) -> None:
     if payout.status != PayoutStatus.REQUESTED:
         return
     if payout.hold_id is not None:
-        ledger.release_hold(session, payout.hold_id, idempotency_key=f"payout-release:{payout.id}")
+        holds.release_hold(session, payout.hold_id, idempotency_key=f"payout-release:{payout.id}")
     payout.move_to(PayoutStatus.FAILED)
     payout.failure_message = (reason or "The payment gateway refused the payout.")[:500]
     session.flush()
@@ -605,7 +606,7 @@ def apply_transfer_state(session: Session, payout: Payout, transfer: GatewayTran
         raise AmountMismatch(f"payout {payout.id} is not transfer {transfer.id}")
     if payout.status == PayoutStatus.REQUESTED:
         assert payout.hold_id is not None
-        entry = ledger.capture_hold(
+        entry = holds.capture_hold(
             session,
             payout.hold_id,
             to_code=CLEARING,
@@ -688,7 +689,7 @@ def refund_deposit(
         try:
             session.add(refund)
             session.flush()
-            held = ledger.hold(
+            held = holds.hold(
                 session,
                 account_code=ledger.wallet_code(payment.user_id, payment.currency),
                 amount=Money(amount_minor, payment.currency),
@@ -733,7 +734,7 @@ def _fail_refund(session: Session, refund: Refund, reason: str) -> None:
     if refund.status != RefundStatus.REQUESTED:
         return
     if refund.hold_id is not None:
-        ledger.release_hold(session, refund.hold_id, idempotency_key=f"refund-release:{refund.id}")
+        holds.release_hold(session, refund.hold_id, idempotency_key=f"refund-release:{refund.id}")
     refund.move_to(RefundStatus.FAILED)
     refund.failure_reason = (reason or "The gateway refused the refund.")[:500]
     session.flush()
@@ -752,7 +753,7 @@ def apply_refund_state(session: Session, refund: Refund, state: GatewayRefund) -
     if refund.status == RefundStatus.REQUESTED:
         if state.status == GatewayRefundStatus.SUCCEEDED:
             assert refund.hold_id is not None
-            entry = ledger.capture_hold(
+            entry = holds.capture_hold(
                 session,
                 refund.hold_id,
                 to_code=CLEARING,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from p2pbank.ledger import services
+from p2pbank.ledger import holds, services
 from p2pbank.ledger.services import PLATFORM_GATEWAY_CLEARING as CLEARING
 from p2pbank.money import Money
 
@@ -30,7 +30,7 @@ def people(session, make_user):
         kind="transfer",
         idempotency_key="pay:api",
     )
-    services.hold(
+    holds.hold(
         session,
         account_code=services.wallet_code(lena.id),
         amount=Money(700),

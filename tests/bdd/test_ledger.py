@@ -10,7 +10,7 @@ import pytest
 from pytest_bdd import given, scenarios, then, when
 
 from p2pbank.errors import DomainError, InsufficientFunds, InvalidState
-from p2pbank.ledger import queries, services
+from p2pbank.ledger import holds, queries, services
 from p2pbank.money import Money
 from tests.bdd.conftest import phrase, shown_money
 
@@ -40,7 +40,7 @@ def _pay(session, story, payer: str, payee: str, minor: int):
 
 @given(phrase("EUR {amount:Amount} of {name:Name}'s wallet is on hold for a pledge"))
 def _on_hold(story, session, moves, amount, name):
-    moves["holds"][name] = services.hold(
+    moves["holds"][name] = holds.hold(
         session,
         account_code=services.wallet_code(story.person(name).id),
         amount=Money(amount),
@@ -59,7 +59,7 @@ def _has_paid(story, session, moves, payer, payee, amount):
 
 @when(phrase("the hold on {name:Name}'s wallet is released"))
 def _release(session, moves, name):
-    services.release_hold(session, moves["holds"][name].id, idempotency_key=f"bdd:release:{name}")
+    holds.release_hold(session, moves["holds"][name].id, idempotency_key=f"bdd:release:{name}")
     session.commit()
 
 

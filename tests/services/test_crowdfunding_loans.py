@@ -14,6 +14,7 @@ from p2pbank.crowdfunding.models import CampaignStatus, KnowledgeTestAttempt, Pl
 from p2pbank.crowdfunding.read import progress as read_progress
 from p2pbank.crowdfunding.rules import KNOWLEDGE_TEST
 from p2pbank.errors import Forbidden, InvalidState, ValidationFailed
+from p2pbank.ledger import holds
 from p2pbank.ledger import services as ledger
 from tests.services.test_crowdfunding_support import (
     an_initiator,
@@ -270,7 +271,7 @@ def test_a_loan_issuer_turns_the_holds_into_the_loan(session, initiator, lenders
         seen.append(request)
         ledger.ensure_wallet(session_, request.borrower_id)
         for part in request.parts:
-            ledger.capture_hold(
+            holds.capture_hold(
                 session_,
                 part.hold_id,
                 to_code=ledger.wallet_code(request.borrower_id),

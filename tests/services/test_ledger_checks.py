@@ -11,7 +11,7 @@ import json
 import pytest
 from sqlalchemy import text
 
-from p2pbank.ledger import services
+from p2pbank.ledger import holds, services
 from p2pbank.ledger.checks import check_ledger
 from p2pbank.ledger.services import PLATFORM_FEES
 from p2pbank.ledger.services import PLATFORM_GATEWAY_CLEARING as CLEARING
@@ -41,19 +41,19 @@ def books(session, make_user):
         idempotency_key="pay:check",
     )
     services.reverse_entry(session, pay.id, reason="test", idempotency_key="rev:check")
-    held = services.hold(
+    held = holds.hold(
         session,
         account_code=services.wallet_code(lena.id),
         amount=Money(1_000),
         idempotency_key="hold:check",
     )
-    captured = services.hold(
+    captured = holds.hold(
         session,
         account_code=services.wallet_code(lena.id),
         amount=Money(500),
         idempotency_key="hold:captured",
     )
-    services.capture_hold(
+    holds.capture_hold(
         session, captured.id, to_code=PLATFORM_FEES, idempotency_key="cap:check", kind="fee"
     )
     session.flush()

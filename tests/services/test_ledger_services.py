@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from p2pbank import clock
 from p2pbank.errors import Conflict, InsufficientFunds, InvalidState, NotFound, ValidationFailed
-from p2pbank.ledger import queries, services
+from p2pbank.ledger import holds, queries, services
 from p2pbank.ledger.entry_hash import content_hash
 from p2pbank.ledger.models import Account, Hold, ImmutableRecord, JournalEntry, Posting
 from p2pbank.ledger.services import PLATFORM_FEES
@@ -333,7 +333,7 @@ def test_refs_are_stored(session, ledger):
 
 
 def hold(session, ledger, minor, key="h1", **kw):
-    return services.hold(
+    return holds.hold(
         session,
         account_code=services.wallet_code(ledger["lena"]),
         amount=Money(minor),
@@ -378,7 +378,7 @@ def test_hold_replay_and_conflict(session, ledger):
 
 def test_capture_all_moves_the_money_and_frees_the_hold(session, ledger):
     held = hold(session, ledger, 3_000)
-    entry = services.capture_hold(
+    entry = holds.capture_hold(
         session, held.id, to_code=PLATFORM_FEES, idempotency_key="c1", kind="fee"
     )
     assert held.status == "captured" and held.captured_minor == 3_000
@@ -389,7 +389,7 @@ def test_capture_all_moves_the_money_and_frees_the_hold(session, ledger):
 
 def test_partial_capture_returns_the_rest(session, ledger):
     held = hold(session, ledger, 3_000)
-    services.capture_hold(
+    holds.capture_hold(
         session,
         held.id,
         to_code=PLATFORM_FEES,
@@ -404,7 +404,7 @@ def test_capture_more_than_held_is_refused(session, ledger):
     held = hold(session, ledger, 3_000)
     before = snapshot(session)
     with pytest.raises(ValidationFailed):
-        services.capture_hold(
+        holds.capture_hold(
             session,
             held.id,
             to_code=PLATFORM_FEES,
@@ -417,31 +417,31 @@ def test_capture_more_than_held_is_refused(session, ledger):
 
 def test_capture_after_release_is_invalid_and_writes_nothing(session, ledger):
     held = hold(session, ledger, 3_000)
-    services.release_hold(session, held.id, idempotency_key="r1")
+    holds.release_hold(session, held.id, idempotency_key="r1")
     assert wallet(session, ledger["lena"]) == (10_000, 0, 10_000)
     before = snapshot(session)
     with pytest.raises(InvalidState):
-        services.capture_hold(
+        holds.capture_hold(
             session, held.id, to_code=PLATFORM_FEES, idempotency_key="c1", kind="fee"
         )
     with pytest.raises(InvalidState):
-        services.release_hold(session, held.id, idempotency_key="r2")
+        holds.release_hold(session, held.id, idempotency_key="r2")
     assert snapshot(session) == before
-    assert services.release_hold(session, held.id, idempotency_key="r1").status == "released"
+    assert holds.release_hold(session, held.id, idempotency_key="r1").status == "released"
 
 
 def test_capture_twice_is_invalid_but_a_replay_returns_the_entry(session, ledger):
     held = hold(session, ledger, 3_000)
-    entry = services.capture_hold(
+    entry = holds.capture_hold(
         session, held.id, to_code=PLATFORM_FEES, idempotency_key="c1", kind="fee"
     )
     before = snapshot(session)
-    replay = services.capture_hold(
+    replay = holds.capture_hold(
         session, held.id, to_code=PLATFORM_FEES, idempotency_key="c1", kind="fee"
     )
     assert replay.id == entry.id
     with pytest.raises(Conflict):
-        services.capture_hold(
+        holds.capture_hold(
             session,
             held.id,
             to_code=PLATFORM_FEES,
@@ -450,11 +450,11 @@ def test_capture_twice_is_invalid_but_a_replay_returns_the_entry(session, ledger
             kind="fee",
         )
     with pytest.raises(InvalidState):
-        services.capture_hold(
+        holds.capture_hold(
             session, held.id, to_code=PLATFORM_FEES, idempotency_key="c2", kind="fee"
         )
     with pytest.raises(InvalidState):
-        services.release_hold(session, held.id, idempotency_key="r1")
+        holds.release_hold(session, held.id, idempotency_key="r1")
     assert snapshot(session) == before
 
 
@@ -462,18 +462,18 @@ def test_expiry_releases_due_holds_once(session, ledger, frozen_now):
     soon = hold(session, ledger, 1_000, key="soon", expires_at=frozen_now + timedelta(hours=1))
     later = hold(session, ledger, 2_000, key="later", expires_at=frozen_now + timedelta(days=2))
     forever = hold(session, ledger, 500, key="forever")
-    assert services.expire_holds(session, frozen_now) == 0
+    assert holds.expire_holds(session, frozen_now) == 0
     clock.set_now(frozen_now + timedelta(hours=1))
     with pytest.raises(InvalidState, match="expired"):
-        services.capture_hold(
+        holds.capture_hold(
             session, soon.id, to_code=PLATFORM_FEES, idempotency_key="late", kind="fee"
         )
-    assert services.expire_holds(session, clock.now()) == 1
-    assert services.expire_holds(session, clock.now()) == 0
+    assert holds.expire_holds(session, clock.now()) == 1
+    assert holds.expire_holds(session, clock.now()) == 0
     assert (soon.status, later.status, forever.status) == ("expired", "pending", "pending")
     assert wallet(session, ledger["lena"]) == (10_000, 2_500, 7_500)
     with pytest.raises(InvalidState):
-        services.release_hold(session, soon.id, idempotency_key="too-late")
+        holds.release_hold(session, soon.id, idempotency_key="too-late")
 
 
 def test_hold_must_expire_in_the_future(session, ledger, frozen_now):
@@ -485,7 +485,7 @@ def test_hold_must_expire_in_the_future(session, ledger, frozen_now):
 
 def test_unknown_hold_is_not_found(session, ledger):
     with pytest.raises(NotFound):
-        services.release_hold(session, 987654, idempotency_key="x")
+        holds.release_hold(session, 987654, idempotency_key="x")
 
 
 # --- reversals ------------------------------------------------------------------------------

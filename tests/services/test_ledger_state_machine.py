@@ -35,6 +35,7 @@ from sqlalchemy.orm import sessionmaker
 
 from p2pbank import clock
 from p2pbank.errors import InsufficientFunds, InvalidState
+from p2pbank.ledger import holds as ledger_holds
 from p2pbank.ledger import services
 from p2pbank.ledger.checks import check_ledger
 from p2pbank.ledger.models import Account, Hold, JournalEntry, Posting
@@ -166,7 +167,7 @@ class LedgerMachine(RuleBasedStateMachine):
         key = self.key("hold")
 
         def command():
-            return services.hold(
+            return ledger_holds.hold(
                 self.session,
                 account_code=code,
                 amount=Money(amount),
@@ -205,7 +206,7 @@ class LedgerMachine(RuleBasedStateMachine):
         key = self.key("capture")
 
         def command():
-            return services.capture_hold(
+            return ledger_holds.capture_hold(
                 self.session,
                 hold_id,
                 to_code=to_code,
@@ -231,7 +232,7 @@ class LedgerMachine(RuleBasedStateMachine):
         key = self.key("release")
 
         def command():
-            return services.release_hold(self.session, hold_id, idempotency_key=key)
+            return ledger_holds.release_hold(self.session, hold_id, idempotency_key=key)
 
         if model["status"] != "pending":
             with pytest.raises(InvalidState):
@@ -251,7 +252,7 @@ class LedgerMachine(RuleBasedStateMachine):
             for hold_id, m in self.hold_model.items()
             if m["status"] == "pending" and m["expires_at"] is not None and m["expires_at"] <= now
         ]
-        assert services.expire_holds(self.session, now) == len(due)
+        assert ledger_holds.expire_holds(self.session, now) == len(due)
         for hold_id in due:
             model = self.hold_model[hold_id]
             model["status"] = "expired"

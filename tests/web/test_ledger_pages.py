@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from p2pbank.ledger import services
+from p2pbank.ledger import holds, services
 from p2pbank.ledger.services import PLATFORM_FEES
 from p2pbank.ledger.services import PLATFORM_GATEWAY_CLEARING as CLEARING
 from p2pbank.money import Money
@@ -39,7 +39,7 @@ def money_moved(session, make_user):
         idempotency_key="pay:1",
         memo="Dinner <b>share</b>",
     )
-    held = services.hold(
+    held = holds.hold(
         session,
         account_code=services.wallet_code(lena.id),
         amount=Money(1_000),

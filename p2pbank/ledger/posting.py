@@ -1,0 +1,267 @@
+"""The posting engine under the ledger's commands: lock the accounts in id order, find an
+entry by its idempotency key, hash its content, and write entry, postings and balances
+in a few set-based statements. Callers check their input first (ledger/inputs.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
+
+from p2pbank.audit import services as audit
+from p2pbank.clock import now as clock_now
+from p2pbank.errors import (
+    Conflict,
+    InsufficientFunds,
+    InvalidState,
+    NotFound,
+)
+from p2pbank.ledger.entry_hash import content_hash
+from p2pbank.ledger.inputs import (
+    refuse,
+)
+from p2pbank.ledger.models import (
+    Account,
+    JournalEntry,
+    Posting,
+)
+
+
+def lock_accounts(session: Session, codes: Iterable[str]) -> dict[str, Account]:
+    """Load the accounts with a row lock, in ascending id order, with fresh balances."""
+    wanted = set(codes)
+    stmt = (
+        select(Account)
+        .where(Account.code.in_(wanted))
+        .order_by(Account.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    accounts = {account.code: account for account in session.scalars(stmt)}
+    missing = sorted(wanted - accounts.keys())
+    if missing:
+        raise NotFound(f"no such account: {', '.join(missing)}")
+    return accounts
+
+
+@dataclass(frozen=True)
+class LockedAccount:
+    """An account row as read under its lock, for the posting path (no ORM object)."""
+
+    id: int
+    code: str
+    currency: str
+    no_negative: bool
+    posted_minor: int
+    held_minor: int
+    closed: bool
+
+
+ACCOUNTS = Account.__table__
+ENTRIES = JournalEntry.__table__
+POSTINGS = Posting.__table__
+
+# The posting path's statements, built once (only their parameters change per entry).
+_LOCK_ROWS = (
+    select(
+        ACCOUNTS.c.id,
+        ACCOUNTS.c.code,
+        ACCOUNTS.c.currency,
+        ACCOUNTS.c.no_negative,
+        ACCOUNTS.c.posted_minor,
+        ACCOUNTS.c.held_minor,
+        ACCOUNTS.c.closed_at,
+    )
+    .where(ACCOUNTS.c.code.in_(bindparam("codes", expanding=True)))
+    .order_by(ACCOUNTS.c.id)
+    .with_for_update()
+)
+_ENTRY_BY_KEY = select(ENTRIES.c.id, ENTRIES.c.content_hash, ENTRIES.c.created_at).where(
+    ENTRIES.c.idempotency_key == bindparam("key")
+)
+_INSERT_ENTRY = insert(ENTRIES).returning(ENTRIES.c.id)
+_INSERT_POSTINGS = insert(POSTINGS)
+_UPDATE_BALANCES = (
+    update(ACCOUNTS)
+    .where(ACCOUNTS.c.id == bindparam("account_id"))
+    .values(posted_minor=bindparam("posted"), held_minor=bindparam("held"))
+)
+
+
+def lock_rows(session: Session, codes: Iterable[str]) -> dict[str, LockedAccount]:
+    """Lock the accounts (ascending id, SELECT ... FOR UPDATE) and read their balances."""
+    wanted = set(codes)
+    session.flush()  # the caller's pending changes first, so the rows read are current
+    rows = session.connection().execute(_LOCK_ROWS, {"codes": sorted(wanted)})
+    accounts = {
+        row.code: LockedAccount(
+            row.id,
+            row.code,
+            row.currency,
+            bool(row.no_negative),
+            row.posted_minor,
+            row.held_minor,
+            row.closed_at is not None,
+        )
+        for row in rows
+    }
+    missing = sorted(wanted - accounts.keys())
+    if missing:
+        raise NotFound(f"no such account: {', '.join(missing)}")
+    return accounts
+
+
+# --- entries --------------------------------------------------------------------------------
+
+
+def entry_by_key(session: Session, key: str) -> JournalEntry | None:
+    return session.scalar(select(JournalEntry).where(JournalEntry.idempotency_key == key))
+
+
+def entry_legs(session: Session, entry: JournalEntry) -> list[tuple[str, int]]:
+    rows = session.execute(
+        select(Account.code, Posting.amount_minor)
+        .join(Account, Account.id == Posting.account_id)
+        .where(Posting.entry_id == entry.id)
+    )
+    return [(code, amount) for code, amount in rows]
+
+
+def hash_of(entry: JournalEntry, legs: Sequence[tuple[str, int]]) -> str:
+    """The content hash of `entry` with these (account code, amount) postings."""
+    return content_hash(
+        idempotency_key=entry.idempotency_key,
+        kind=entry.kind,
+        currency=entry.currency,
+        postings=legs,
+        ref_type=entry.ref_type,
+        ref_id=entry.ref_id,
+        gateway_ref=entry.gateway_ref,
+        memo=entry.memo,
+        reverses_entry_id=entry.reverses_entry_id,
+        created_at=entry.created_at,
+    )
+
+
+def _entry_columns(entry: JournalEntry) -> dict:
+    return {
+        column.key: getattr(entry, column.key) for column in ENTRIES.columns if column.key != "id"
+    }
+
+
+def post_locked(
+    session: Session,
+    *,
+    legs: list[tuple[str, int]],
+    currency: str,
+    kind: str,
+    key: str,
+    ref_type: str | None,
+    ref_id: int | None,
+    gateway_ref: str | None,
+    memo: str,
+    reverses_entry_id: int | None = None,
+    accounts: dict[str, LockedAccount] | None = None,
+    release: dict[int, int] | None = None,
+) -> JournalEntry:
+    """The one place an entry is written. `accounts` may come locked by the caller;
+    `release` maps account id -> held amount released in the same step (a capture).
+
+    The hot path of the platform, so it speaks plain SQL (lock, idempotency lookup, entry,
+    postings, balances) instead of going through the unit of work, which would cost more
+    than the database work itself; any ORM copies of the accounts are then brought in line
+    without further SQL, and the entry is handed back as an ORM object."""
+    if accounts is None:
+        accounts = lock_rows(session, [code for code, _ in legs])
+    release = release or {}
+    connection = session.connection()
+
+    entry = JournalEntry(
+        idempotency_key=key,
+        kind=kind,
+        currency=currency,
+        memo=memo,
+        ref_type=ref_type,
+        ref_id=ref_id,
+        gateway_ref=gateway_ref,
+        reverses_entry_id=reverses_entry_id,
+    )
+    existing = connection.execute(_ENTRY_BY_KEY, {"key": key}).first()
+    if existing is not None:
+        entry.created_at = existing.created_at
+        if hash_of(entry, legs) != existing.content_hash:
+            raise Conflict(f"idempotency key {key!r} was used for a different entry")
+        original = session.get(JournalEntry, existing.id)
+        assert original is not None
+        return original
+
+    for code, amount in legs:
+        account = accounts[code]
+        if account.closed:
+            raise InvalidState(f"account {code} is closed")
+        if account.currency != currency:
+            raise refuse(
+                f"account {code} holds {account.currency}, the entry is in {currency}",
+                "currency",
+            )
+        if amount < 0 and account.no_negative:
+            held = account.held_minor - release.get(account.id, 0)
+            if account.posted_minor + amount - held < 0:
+                raise InsufficientFunds(f"account {code} has too little available money")
+
+    entry.created_at = clock_now()
+    entry.content_hash = hash_of(entry, legs)
+    balances = {
+        accounts[code].id: [
+            accounts[code].posted_minor + amount,
+            accounts[code].held_minor - release.get(accounts[code].id, 0),
+        ]
+        for code, amount in legs
+    }
+    try:
+        entry.id = connection.execute(_INSERT_ENTRY, _entry_columns(entry)).scalar_one()
+        connection.execute(
+            _INSERT_POSTINGS,
+            [
+                {
+                    "entry_id": entry.id,
+                    "account_id": accounts[code].id,
+                    "amount_minor": amount,
+                    "currency": currency,
+                    "balance_after_minor": balances[accounts[code].id][0],
+                }
+                for code, amount in legs
+            ],
+        )
+        connection.execute(
+            _UPDATE_BALANCES,
+            [
+                {"account_id": account_id, "posted": posted, "held": held}
+                for account_id, (posted, held) in balances.items()
+            ],
+        )
+    except IntegrityError as exc:
+        # A concurrent command won the same idempotency key (or a constraint refused it).
+        raise Conflict("the ledger refused the entry; retry the command") from exc
+    for account_id, (posted, held) in balances.items():
+        loaded = session.identity_map.get(identity_key(Account, account_id))
+        if loaded is not None:
+            set_committed_value(loaded, "posted_minor", posted)
+            set_committed_value(loaded, "held_minor", held)
+    make_transient_to_detached(entry)
+    session.add(entry)
+    # The entry and its postings are in the database now (not yet committed): the place
+    # where every new entry passes exactly once, e.g. for the audit log's Merkle leaf.
+    audit.append(
+        session,
+        type="ledger.entry",
+        subject_user_id=None,
+        payload={"entry_id": entry.id, "kind": entry.kind, "hash": entry.content_hash},
+    )
+    return entry
