@@ -148,7 +148,16 @@ def seed_crowdfunding(session: Session) -> Iterator[str]:
     from datetime import date
 
     from p2pbank import clock
-    from p2pbank.crowdfunding import cards, delivery, investors, pledging, services, settlement
+    from p2pbank.crowdfunding import (
+        cards,
+        delivery,
+        discussion,
+        investors,
+        pledging,
+        rewards,
+        services,
+        settlement,
+    )
     from p2pbank.crowdfunding.rules import KNOWLEDGE_TEST
     from p2pbank.payments.settings import PaymentSettings
     from p2pbank.payments.test_mode import TestModeGateway
@@ -210,7 +219,7 @@ def seed_crowdfunding(session: Session) -> Iterator[str]:
             "## The idea\n\nA **wood-fired oven** everyone on the street can use on Saturdays."
             "\n\n## What your money buys\n\n- the oven kit\n- fire bricks\n- a roof over it",
         )
-        loaf = services.add_tier(
+        loaf = rewards.add_tier(
             session,
             ian.id,
             oven.id,
@@ -266,7 +275,7 @@ def seed_crowdfunding(session: Session) -> Iterator[str]:
             "With proper tools we can fix twice as many.\n\n"
             "[Our monthly meetups](https://example.org/repair-cafe)",
         )
-        services.add_tier(
+        rewards.add_tier(
             session,
             ian.id,
             cafe.id,
@@ -274,7 +283,7 @@ def seed_crowdfunding(session: Session) -> Iterator[str]:
             min_pledge_minor=1_000,
             delivery_month=date(today.year + 1, 1, 1),
         )
-        workshop = services.add_tier(
+        workshop = rewards.add_tier(
             session,
             ian.id,
             cafe.id,
@@ -283,7 +292,7 @@ def seed_crowdfunding(session: Session) -> Iterator[str]:
             quantity_limit=8,
             delivery_month=date(today.year + 1, 3, 1),
         )
-        services.add_stretch_goal(
+        rewards.add_stretch_goal(
             session, ian.id, cafe.id, amount_minor=250_000, description="A 3D printer for parts"
         )
         services.launch_campaign(session, ian.id, cafe.id)
@@ -291,13 +300,13 @@ def seed_crowdfunding(session: Session) -> Iterator[str]:
     with clock.frozen_at(today - timedelta(days=3)):
         card_pledge(lars, cafe, 4_000, 2, tier_id=workshop.id)
         pledge(bea, cafe, 2_500, 3)
-        question = services.post_comment(
+        question = discussion.post_comment(
             session, bea.id, cafe.id, body="Will you also fix coffee machines?"
         )
-        services.post_comment(
+        discussion.post_comment(
             session, ian.id, cafe.id, body="Yes, bring it along!", parent_id=question.id
         )
-        services.post_update(
+        discussion.post_update(
             session,
             ian.id,
             cafe.id,

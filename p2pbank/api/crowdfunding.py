@@ -11,8 +11,10 @@ from p2pbank.api.auth import current_api_user, protect
 from p2pbank.crowdfunding import (
     cards,
     delivery,
+    discussion,
     investors,
     pledging,
+    rewards,
     rules,
     services,
     settlement,
@@ -143,7 +145,7 @@ class Tiers(MethodView):
     @blp.response(201, RewardTierRowOut)
     def post(self, data, campaign_id: int):
         """Add a reward tier (minimum pledge, optional limit, delivery month)."""
-        return services.add_tier(db_session(), _me().id, campaign_id, **data)
+        return rewards.add_tier(db_session(), _me().id, campaign_id, **data)
 
 
 def _tier_of(campaign_id: int, tier_id: int) -> None:
@@ -162,13 +164,13 @@ class TierItem(MethodView):
         """Change a tier; its minimum is fixed once live, its limit never below what
         backers claimed."""
         _tier_of(campaign_id, tier_id)
-        return services.update_tier(db_session(), _me().id, tier_id, **data)
+        return rewards.update_tier(db_session(), _me().id, tier_id, **data)
 
     @blp.response(204)
     def delete(self, campaign_id: int, tier_id: int):
         """Delete a draft's tier, or stop offering a live campaign's tier."""
         _tier_of(campaign_id, tier_id)
-        services.remove_tier(db_session(), _me().id, tier_id)
+        rewards.remove_tier(db_session(), _me().id, tier_id)
 
 
 @blp.route("/<int:campaign_id>/tiers/<int:tier_id>/ship")
@@ -185,7 +187,7 @@ class StretchGoals(MethodView):
     @blp.arguments(StretchGoalIn)
     @blp.response(201, StretchGoalRowOut)
     def post(self, data, campaign_id: int):
-        return services.add_stretch_goal(db_session(), _me().id, campaign_id, **data)
+        return rewards.add_stretch_goal(db_session(), _me().id, campaign_id, **data)
 
 
 @blp.route("/<int:campaign_id>/stretch-goals/<int:goal_id>")
@@ -197,7 +199,7 @@ class StretchGoalItem(MethodView):
         goal = db_session().get(StretchGoal, goal_id)
         if goal is None or goal.campaign_id != campaign_id:
             raise NotFound("No such stretch goal.")
-        services.remove_stretch_goal(db_session(), _me().id, goal_id)
+        rewards.remove_stretch_goal(db_session(), _me().id, goal_id)
 
 
 @blp.route("/<int:campaign_id>/updates")
@@ -206,7 +208,7 @@ class Updates(MethodView):
     @blp.response(201, CampaignUpdateOut)
     def post(self, data, campaign_id: int):
         """Post an update for everyone or for backers only."""
-        return services.post_update(db_session(), _me().id, campaign_id, **data)
+        return discussion.post_update(db_session(), _me().id, campaign_id, **data)
 
 
 @blp.route("/<int:campaign_id>/comments")
@@ -215,7 +217,7 @@ class Comments(MethodView):
     @blp.response(201, CampaignCommentCreatedOut)
     def post(self, data, campaign_id: int):
         """Comment, or reply to a comment (one level deep)."""
-        return services.post_comment(db_session(), _me().id, campaign_id, **data)
+        return discussion.post_comment(db_session(), _me().id, campaign_id, **data)
 
 
 @blp.route("/<int:campaign_id>/pledges")

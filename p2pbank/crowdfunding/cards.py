@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from p2pbank.clock import now
 from p2pbank.crowdfunding import rules
+from p2pbank.crowdfunding.kernel import get_user, load_campaign
 from p2pbank.crowdfunding.models import (
     Campaign,
     CampaignStatus,
@@ -30,9 +31,9 @@ from p2pbank.crowdfunding.models import (
     PledgeStatus,
 )
 from p2pbank.crowdfunding.pledging import own_pledge
-from p2pbank.crowdfunding.services import command, get_user, load_campaign
 from p2pbank.errors import InvalidState
 from p2pbank.payments.gateway import CardSetup, PaymentGateway
+from p2pbank.uow import command
 
 
 @runtime_checkable

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from p2pbank.clock import now
 from p2pbank.crowdfunding import rules
 from p2pbank.crowdfunding.events import emit_event, open_ratings
+from p2pbank.crowdfunding.kernel import get_user, load_campaign, mail, own_campaign, people, refuse
 from p2pbank.crowdfunding.models import (
     Campaign,
     CampaignEvent,
@@ -20,16 +21,8 @@ from p2pbank.crowdfunding.models import (
     RewardTier,
 )
 from p2pbank.crowdfunding.pledging import own_pledge
-from p2pbank.crowdfunding.services import (
-    _people,
-    command,
-    get_user,
-    load_campaign,
-    mail,
-    own_campaign,
-    refuse,
-)
 from p2pbank.errors import InvalidState, NotFound
+from p2pbank.uow import command
 
 DELIVERY_NOTE_MAX = 1000
 
@@ -61,7 +54,7 @@ def mark_tier_shipped(session: Session, actor_id: int, tier_id: int) -> RewardTi
                 )
             )
         )
-        for backer in _people(session, backer_ids):
+        for backer in people(session, backer_ids):
             mail(
                 session,
                 backer,

@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 
 from p2pbank.clock import now
 from p2pbank.crowdfunding import rules
+from p2pbank.crowdfunding.kernel import get_user, refuse
 from p2pbank.crowdfunding.models import InvestorProfile, KnowledgeTestAttempt
-from p2pbank.crowdfunding.services import command, get_user, refuse
 from p2pbank.errors import Forbidden, ValidationFailed
 from p2pbank.identity.models import Role
+from p2pbank.uow import command
 
 DECLARED_MAX_MINOR = 10**13  # 100 billion: a sanity bound on declared figures
 

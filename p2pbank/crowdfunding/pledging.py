@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from p2pbank.clock import now
 from p2pbank.crowdfunding import investors, rules
 from p2pbank.crowdfunding.events import emit_event
+from p2pbank.crowdfunding.kernel import get_user, load_campaign, refuse
 from p2pbank.crowdfunding.models import (
     OPEN,
     Campaign,
@@ -26,18 +27,13 @@ from p2pbank.crowdfunding.models import (
     PledgeStatus,
     RewardTier,
 )
-from p2pbank.crowdfunding.services import (
-    command,
-    get_user,
-    load_campaign,
-    refuse,
-    release_pledge,
-)
+from p2pbank.crowdfunding.services import release_pledge
 from p2pbank.errors import Conflict, Forbidden, InvalidState, NotFound
 from p2pbank.identity.models import Role
 from p2pbank.ledger import holds
 from p2pbank.ledger import services as ledger
 from p2pbank.money import Money
+from p2pbank.uow import command
 
 CARD_SETUP_MINUTES = 60  # a card pledge whose card is not saved by then is let go
 KEY_MAX = 100  # stored scoped by backer ("<id>:<key>") in a 120-character column

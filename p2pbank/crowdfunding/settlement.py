@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from p2pbank.clock import now
 from p2pbank.crowdfunding import rules
 from p2pbank.crowdfunding.events import emit_event, open_ratings
+from p2pbank.crowdfunding.kernel import get_user, load_campaign, mail, people
 from p2pbank.crowdfunding.loans import LoanIssuer, settle_loan_campaign
 from p2pbank.crowdfunding.models import (
     Campaign,
@@ -36,14 +37,7 @@ from p2pbank.crowdfunding.models import (
     PledgeStatus,
 )
 from p2pbank.crowdfunding.pledging import free_slot
-from p2pbank.crowdfunding.services import (
-    _people,
-    command,
-    get_user,
-    load_campaign,
-    mail,
-    release_open_pledges,
-)
+from p2pbank.crowdfunding.services import release_open_pledges
 from p2pbank.errors import Forbidden, InvalidState, NotFound
 from p2pbank.identity.models import Role
 from p2pbank.ledger import holds
@@ -56,6 +50,7 @@ from p2pbank.payments.gateway import (
     PaymentGateway,
 )
 from p2pbank.payments.services import GATEWAY_FEES
+from p2pbank.uow import command
 
 # What the card processor keeps: the payments domain's expense account, recovered from the
 # escrow at the payout (so the initiator bears the processing fees of their campaign).
@@ -179,7 +174,7 @@ def _fail(session: Session, campaign: Campaign, *, reason: str) -> None:
     campaign.move_to(CampaignStatus.FAILED)
     campaign.closed_at = campaign.closed_at or moment
     campaign.finished_at = moment
-    for backer in _people(session, {p.backer_id for p in backers}):
+    for backer in people(session, {p.backer_id for p in backers}):
         mail(
             session,
             backer,
@@ -271,7 +266,7 @@ def _succeeded(session: Session, campaign: Campaign) -> None:
             )
         )
     )
-    for backer in _people(session, backer_ids):
+    for backer in people(session, backer_ids):
         mail(
             session,
             backer,

@@ -24,8 +24,11 @@ from marshmallow import EXCLUDE, ValidationError
 from p2pbank.crowdfunding import (
     cards,
     delivery,
+    discussion,
     investors,
+    kernel,
     pledging,
+    rewards,
     rules,
     services,
     settlement,
@@ -196,7 +199,7 @@ def new():
 
 
 def _owned(campaign_id: int):
-    return services.own_campaign(db_session(), current_user.id, campaign_id, lock=None)
+    return kernel.own_campaign(db_session(), current_user.id, campaign_id, lock=None)
 
 
 def _form_from(campaign) -> dict:
@@ -273,7 +276,7 @@ def add_tier(campaign_id: int):
         flash(_("The reward needs attention: %(fields)s", fields=", ".join(errors)), "error")
         return redirect(url_for("crowdfunding.edit", campaign_id=campaign_id))
     try:
-        services.add_tier(db_session(), current_user.id, campaign_id, **data)
+        rewards.add_tier(db_session(), current_user.id, campaign_id, **data)
     except ValidationFailed as exc:
         return _refused(exc, "crowdfunding.edit", campaign_id=campaign_id)
     return _done(_("Reward added."), "crowdfunding.edit", campaign_id=campaign_id)
@@ -288,7 +291,7 @@ def edit_tier(tier_id: int):
         flash(_("The reward needs attention: %(fields)s", fields=", ".join(errors)), "error")
         return redirect(url_for("crowdfunding.edit", campaign_id=campaign_id))
     try:
-        services.update_tier(db_session(), current_user.id, tier_id, **data)
+        rewards.update_tier(db_session(), current_user.id, tier_id, **data)
     except ValidationFailed as exc:
         return _refused(exc, "crowdfunding.edit", campaign_id=campaign_id)
     return _done(_("Reward saved."), "crowdfunding.edit", campaign_id=campaign_id)
@@ -307,7 +310,7 @@ def _tier_campaign(tier_id: int) -> int:
 @login_required
 def remove_tier(tier_id: int):
     campaign_id = _tier_campaign(tier_id)
-    services.remove_tier(db_session(), current_user.id, tier_id)
+    rewards.remove_tier(db_session(), current_user.id, tier_id)
     return _done(_("Reward removed."), "crowdfunding.edit", campaign_id=campaign_id)
 
 
@@ -331,7 +334,7 @@ def add_stretch_goal(campaign_id: int):
         flash(_("The stretch goal needs attention: %(fields)s", fields=", ".join(errors)), "error")
         return redirect(url_for("crowdfunding.edit", campaign_id=campaign_id))
     try:
-        services.add_stretch_goal(db_session(), current_user.id, campaign_id, **data)
+        rewards.add_stretch_goal(db_session(), current_user.id, campaign_id, **data)
     except ValidationFailed as exc:
         return _refused(exc, "crowdfunding.edit", campaign_id=campaign_id)
     return _done(_("Stretch goal added."), "crowdfunding.edit", campaign_id=campaign_id)
@@ -346,7 +349,7 @@ def remove_stretch_goal(goal_id: int):
     if goal is None:
         raise NotFound("No such stretch goal.")
     campaign_id = goal.campaign_id
-    services.remove_stretch_goal(db_session(), current_user.id, goal_id)
+    rewards.remove_stretch_goal(db_session(), current_user.id, goal_id)
     return _done(_("Stretch goal removed."), "crowdfunding.edit", campaign_id=campaign_id)
 
 
@@ -384,7 +387,7 @@ def post_update(campaign_id: int):
     if data is None:
         flash(_("The update needs a title and a text."), "error")
         return redirect(url_for("crowdfunding.dashboard", campaign_id=campaign_id))
-    services.post_update(db_session(), current_user.id, campaign_id, **data)
+    discussion.post_update(db_session(), current_user.id, campaign_id, **data)
     return _done(_("Update posted."), "crowdfunding.show", campaign_id=campaign_id)
 
 
@@ -396,7 +399,7 @@ def post_comment(campaign_id: int):
         flash(_("Write a comment first (up to 2,000 characters)."), "error")
         return redirect(url_for("crowdfunding.show", campaign_id=campaign_id))
     try:
-        services.post_comment(db_session(), current_user.id, campaign_id, **data)
+        discussion.post_comment(db_session(), current_user.id, campaign_id, **data)
     except ValidationFailed as exc:
         return _refused(exc, "crowdfunding.show", campaign_id=campaign_id)
     return redirect(url_for("crowdfunding.show", campaign_id=campaign_id) + "#comments")

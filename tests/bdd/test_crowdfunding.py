@@ -12,7 +12,7 @@ from pytest_bdd import given, scenarios, then, when
 from sqlalchemy import select
 
 from p2pbank import clock, jobs
-from p2pbank.crowdfunding import services
+from p2pbank.crowdfunding import rewards, services
 from p2pbank.crowdfunding.models import (
     Campaign,
     CampaignEvent,
@@ -164,7 +164,7 @@ def _has_loan_campaign(session, story, name, title, goal, rate, months):
 )
 def _offers_limited(session, story, title, reward, amount, limit):
     campaign = _campaign(session, title)
-    services.add_tier(
+    rewards.add_tier(
         session,
         campaign.initiator_id,
         campaign.id,
@@ -183,7 +183,7 @@ def _offers_limited(session, story, title, reward, amount, limit):
 )
 def _offers_delivered(session, story, title, reward, amount, month, year):
     campaign = _campaign(session, title)
-    services.add_tier(
+    rewards.add_tier(
         session,
         campaign.initiator_id,
         campaign.id,

@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
-from p2pbank.crowdfunding import services
+from p2pbank.crowdfunding import rewards, services
 from p2pbank.identity import services as identity
 from tests.browser.conftest import sign_out
 from tests.conftest import STRONG_PASSWORD
@@ -55,7 +55,7 @@ def test_back_a_campaign_by_card_and_read_the_dashboard(page, live_server, tmp_p
             duration_days=20,
             story_md="## Why\n\nBread for **everyone**.",
         )
-        services.add_tier(
+        rewards.add_tier(
             session,
             ian.id,
             campaign.id,

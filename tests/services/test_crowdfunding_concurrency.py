@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.orm import sessionmaker
 
-from p2pbank.crowdfunding import pledging, services
+from p2pbank.crowdfunding import pledging, rewards, services
 from p2pbank.crowdfunding.models import (
     Campaign,
     CampaignEvent,
@@ -61,7 +61,7 @@ def test_the_last_slots_of_a_tier_go_to_exactly_as_many_backers(engine):
             story_md="Bread.",
         )
         campaign_id = campaign.id
-        tier = services.add_tier(
+        tier = rewards.add_tier(
             setup,
             owner.id,
             campaign.id,

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from p2pbank import clock
-from p2pbank.crowdfunding import investors, pledging, services, settlement
+from p2pbank.crowdfunding import checks, investors, pledging, services, settlement
 from p2pbank.crowdfunding.loans import CrowdLoanRequest, IssuedLoan
 from p2pbank.crowdfunding.models import CampaignStatus, KnowledgeTestAttempt, PledgeStatus
 from p2pbank.crowdfunding.read import progress as read_progress
@@ -294,5 +294,5 @@ def test_a_loan_issuer_turns_the_holds_into_the_loan(session, initiator, lenders
     assert wallet(session, initiator) == (100_000, 0)
     # What the owner raised counts towards the 5,000,000 a year (Art. 1(2)(c)).
     since = campaign.launched_at - timedelta(days=1)
-    assert services.raised_by_owner(session, initiator.id, since) == 100_000
+    assert checks.raised_by_owner(session, initiator.id, since) == 100_000
     assert_ledger_ok(session)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from p2pbank import clock
-from p2pbank.crowdfunding import pledging, services
+from p2pbank.crowdfunding import discussion, pledging, rewards, services
 from p2pbank.crowdfunding.models import (
     CampaignEvent,
     CampaignStatus,
@@ -169,15 +169,15 @@ def test_launch_twice_is_refused(session, initiator):
 def test_stretch_goals_must_be_above_the_goal(session, initiator):
     campaign = draft(session, initiator)
     with pytest.raises(ValidationFailed):
-        services.add_stretch_goal(
+        rewards.add_stretch_goal(
             session, initiator.id, campaign.id, amount_minor=100_000, description="Same as goal"
         )
-    goal = services.add_stretch_goal(
+    goal = rewards.add_stretch_goal(
         session, initiator.id, campaign.id, amount_minor=150_000, description="A second oven"
     )
     assert goal.amount_minor == 150_000
     with pytest.raises(ValidationFailed):
-        services.add_stretch_goal(
+        rewards.add_stretch_goal(
             session, initiator.id, campaign.id, amount_minor=150_000, description="Twice"
         )
 
@@ -187,7 +187,7 @@ def test_stretch_goals_must_be_above_the_goal(session, initiator):
 
 def test_tier_rules(session, initiator):
     campaign = draft(session, initiator)
-    tier = services.add_tier(
+    tier = rewards.add_tier(
         session,
         initiator.id,
         campaign.id,
@@ -198,7 +198,7 @@ def test_tier_rules(session, initiator):
     )
     assert tier.delivery_month == date(2027, 3, 1)
     with pytest.raises(ValidationFailed):
-        services.add_tier(
+        rewards.add_tier(
             session,
             initiator.id,
             campaign.id,
@@ -207,7 +207,7 @@ def test_tier_rules(session, initiator):
             delivery_month=date(2027, 1, 1),
         )
     with pytest.raises(ValidationFailed):
-        services.add_tier(
+        rewards.add_tier(
             session,
             initiator.id,
             campaign.id,
@@ -218,10 +218,10 @@ def test_tier_rules(session, initiator):
         )
     services.launch_campaign(session, initiator.id, campaign.id)
     with pytest.raises(ValidationFailed):
-        services.update_tier(session, initiator.id, tier.id, min_pledge_minor=4_000)
-    services.update_tier(session, initiator.id, tier.id, quantity_limit=12, title="Bread!")
+        rewards.update_tier(session, initiator.id, tier.id, min_pledge_minor=4_000)
+    rewards.update_tier(session, initiator.id, tier.id, quantity_limit=12, title="Bread!")
     assert tier.quantity_limit == 12
-    services.remove_tier(session, initiator.id, tier.id)
+    rewards.remove_tier(session, initiator.id, tier.id)
     assert tier.retired_at is not None  # live: retired, not deleted
 
 
@@ -237,7 +237,7 @@ def test_a_loan_campaign_has_no_tiers(session, initiator):
         risks_md="Ovens break.",
     )
     with pytest.raises(InvalidState):
-        services.add_tier(
+        rewards.add_tier(
             session,
             initiator.id,
             campaign.id,
@@ -438,7 +438,7 @@ def test_updates_mail_backers_and_validate(session, initiator, backers):
     campaign = live(session, initiator)
     (ann,) = backers(1)
     pledging.pledge(session, ann.id, campaign.id, amount_minor=1_000, idempotency_key=key())
-    update = services.post_update(
+    update = discussion.post_update(
         session,
         initiator.id,
         campaign.id,
@@ -453,28 +453,30 @@ def test_updates_mail_backers_and_validate(session, initiator, backers):
         )
     )
     with pytest.raises(ValidationFailed):
-        services.post_update(
+        discussion.post_update(
             session, initiator.id, campaign.id, title="x", body_md="y", visibility="secret"
         )
     with pytest.raises(Forbidden):
-        services.post_update(session, ann.id, campaign.id, title="Hello", body_md="hi")
+        discussion.post_update(session, ann.id, campaign.id, title="Hello", body_md="hi")
 
 
 def test_comments_mark_the_initiator_and_stay_one_level(session, initiator, backers):
     campaign = live(session, initiator)
     (ann,) = backers(1)
-    question = services.post_comment(session, ann.id, campaign.id, body="Gluten-free too?")
-    answer = services.post_comment(
+    question = discussion.post_comment(session, ann.id, campaign.id, body="Gluten-free too?")
+    answer = discussion.post_comment(
         session, initiator.id, campaign.id, body="Yes!", parent_id=question.id
     )
-    deeper = services.post_comment(session, ann.id, campaign.id, body="Great", parent_id=answer.id)
+    deeper = discussion.post_comment(
+        session, ann.id, campaign.id, body="Great", parent_id=answer.id
+    )
     assert answer.by_initiator and not question.by_initiator
     assert deeper.parent_id == question.id
     with pytest.raises(ValidationFailed):
-        services.post_comment(session, ann.id, campaign.id, body="   ")
+        discussion.post_comment(session, ann.id, campaign.id, body="   ")
     other = live(session, initiator, title="Other oven")
     with pytest.raises(ValidationFailed):
-        services.post_comment(session, ann.id, other.id, body="x", parent_id=question.id)
+        discussion.post_comment(session, ann.id, other.id, body="x", parent_id=question.id)
     assert session.scalar(select(Comment).where(Comment.id == question.id)).body == (
         "Gluten-free too?"
     )

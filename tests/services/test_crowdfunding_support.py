@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 from datetime import date
 
-from p2pbank.crowdfunding import services
+from p2pbank.crowdfunding import rewards, services
 from p2pbank.ledger import services as ledger
 from p2pbank.ledger.checks import check_ledger
 
@@ -65,7 +65,7 @@ def live(session, initiator, tiers=(), **overrides):
     made = []
     for tier in tiers:
         made.append(
-            services.add_tier(
+            rewards.add_tier(
                 session,
                 initiator.id,
                 campaign.id,

@@ -465,6 +465,7 @@ def _cf_money(world: World, *people) -> None:
 def _cf_campaign(world: World, initiator, title: str, *, launch=True, **extra):
     from datetime import date
 
+    from p2pbank.crowdfunding import rewards
     from p2pbank.crowdfunding import services as cf
 
     values = {
@@ -478,7 +479,7 @@ def _cf_campaign(world: World, initiator, title: str, *, launch=True, **extra):
     campaign = cf.create_campaign(world.session, initiator.id, title=title, **values)
     tier = None
     if campaign.kind == "reward":
-        tier = cf.add_tier(
+        tier = rewards.add_tier(
             world.session,
             initiator.id,
             campaign.id,
@@ -487,7 +488,7 @@ def _cf_campaign(world: World, initiator, title: str, *, launch=True, **extra):
             quantity_limit=10,
             delivery_month=date(2027, 1, 1),
         )
-    goal = cf.add_stretch_goal(
+    goal = rewards.add_stretch_goal(
         world.session, initiator.id, campaign.id, amount_minor=200_000, description="Two ovens"
     )
     if launch:

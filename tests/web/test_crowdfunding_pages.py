@@ -11,7 +11,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from p2pbank import clock
-from p2pbank.crowdfunding import pledging, services
+from p2pbank.crowdfunding import discussion, pledging
 from p2pbank.crowdfunding.models import Campaign, CampaignStatus, Pledge, PledgeStatus
 from p2pbank.crowdfunding.rules import KNOWLEDGE_TEST
 from tests.services.test_crowdfunding_support import draft, fund, key, live, wallet
@@ -342,7 +342,7 @@ def test_comments_are_escaped_and_replies_marked(signed_in, session, ian, ann):
         action=f"/campaigns/{campaign.id}/comments",
     )
     assert response.status_code == 302
-    question = services.post_comment(session, ian.id, campaign.id, body="Yes!", parent_id=None)
+    question = discussion.post_comment(session, ian.id, campaign.id, body="Yes!", parent_id=None)
     page = _text(signed_in(ian).get(f"/campaigns/{campaign.id}"))
     assert "&lt;b onmouseover=alert(1)&gt;" in page
     assert "<b onmouseover" not in page

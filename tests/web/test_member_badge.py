@@ -46,12 +46,12 @@ def test_a_borrower_with_eleven_happy_lenders_and_one_unhappy_shows_a_yellow_sta
 def test_campaign_pages_badge_the_initiator_and_commenters(
     session, make_user, signed_in, client, frozen_now
 ):
-    from p2pbank.crowdfunding import services as crowdfunding
+    from p2pbank.crowdfunding import discussion
 
     ian = an_initiator(make_user)
     campaign = live(session, ian, title="Street oven")
     bea = make_user(roles=["backer"], name="Bea")
-    crowdfunding.post_comment(session, bea.id, campaign.id, body="Lovely idea!")
+    discussion.post_comment(session, bea.id, campaign.id, body="Lovely idea!")
     html = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
     assert "ID checked" in badge_of(html, ian.id)
     assert "ID checked" not in badge_of(html, bea.id)  # Bea's identity is not checked

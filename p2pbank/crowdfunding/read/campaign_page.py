@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from p2pbank.clock import now
 from p2pbank.crowdfunding import rules
+from p2pbank.crowdfunding.kernel import can_see, get_user
 from p2pbank.crowdfunding.models import (
     OPEN,
     Campaign,
@@ -26,7 +27,7 @@ from p2pbank.crowdfunding.models import (
     StretchGoal,
 )
 from p2pbank.crowdfunding.read.progress import COUNTING, initiator_ratings, progress
-from p2pbank.crowdfunding.services import BACKER_STATUSES, can_see, get_user
+from p2pbank.crowdfunding.services import BACKER_STATUSES
 from p2pbank.errors import NotFound
 from p2pbank.identity.models import Role, User
 from p2pbank.trust.badges import Badge, badges

@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 
 from p2pbank.clock import now
 from p2pbank.crowdfunding import rules
+from p2pbank.crowdfunding.kernel import get_user
 from p2pbank.crowdfunding.models import (
     Campaign,
     CampaignStatus,
 )
 from p2pbank.crowdfunding.read.progress import initiator_ratings, pledged_subquery
-from p2pbank.crowdfunding.services import get_user
 from p2pbank.identity.models import User
 from p2pbank.paging import pages_for, paginate
 from p2pbank.reputation import rank_by_wilson

@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 
 from p2pbank.clock import now
 from p2pbank.crowdfunding import investors, rules
+from p2pbank.crowdfunding.kernel import get_user
 from p2pbank.crowdfunding.models import (
     Campaign,
     CampaignEvent,
 )
 from p2pbank.crowdfunding.read.campaign_page import visible_campaign
 from p2pbank.crowdfunding.read.progress import progress
-from p2pbank.crowdfunding.services import get_user
 from p2pbank.errors import Forbidden, NotFound
 from p2pbank.identity.models import Role
 
@@ -36,7 +36,7 @@ def information_sheet(
     session: Session, campaign_id: int, viewer_id: int | None
 ) -> InformationSheet:
     """The Key Investment Information Sheet of a loan campaign (Art. 23, Annex I)."""
-    from p2pbank.crowdfunding.services import raised_by_owner
+    from p2pbank.crowdfunding.checks import raised_by_owner
 
     campaign = visible_campaign(session, campaign_id, viewer_id)
     if not campaign.is_loan:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from p2pbank.clock import now
 from p2pbank.crowdfunding import rules
+from p2pbank.crowdfunding.kernel import can_see, get_user
 from p2pbank.crowdfunding.models import (
     OPEN,
     Campaign,
@@ -23,7 +24,6 @@ from p2pbank.crowdfunding.models import (
     RewardTier,
 )
 from p2pbank.crowdfunding.read.progress import COUNTING, progress
-from p2pbank.crowdfunding.services import can_see, get_user
 from p2pbank.errors import Forbidden, NotFound
 from p2pbank.identity.models import Role, User
 
