@@ -1,8 +1,8 @@
 """The command boundary: one command, one transaction, through one helper.
 
 `with command(session):` commits at the end and rolls back on any error, so a command
-never leaves half its writes behind. New services use it; the older domains' own copies
-are folded into it as they are touched."""
+never leaves half its writes behind. Lending, trust, crowdfunding and questions commands
+all go through it (none keeps its own copy)."""
 
 from __future__ import annotations
 

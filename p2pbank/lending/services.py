@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -53,19 +51,9 @@ from p2pbank.lending.rules import (
     percent,
 )
 from p2pbank.money import Money
+from p2pbank.uow import command
 
 # --- plumbing ------------------------------------------------------------------------------
-
-
-@contextmanager
-def _command(session: Session) -> Iterator[None]:
-    """One transaction: commit at the end, roll back on any error (nothing written)."""
-    try:
-        yield
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def _refuse(errors: dict[str, list[str]]) -> None:
@@ -154,7 +142,7 @@ def request_loan(
     idempotency_key: str | None = None,
 ) -> LoanRequest:
     """List a loan request on the marketplace; it is graded now and matched at once."""
-    with _command(session):
+    with command(session):
         now = clock.now()
         borrower = _user(session, borrower_id, lock=True)
         _require_borrower(borrower)
@@ -220,7 +208,7 @@ def _own_request(session: Session, actor: User, request_id: int) -> LoanRequest:
 def cancel_request(session: Session, actor_id: int, request_id: int) -> LoanRequest:
     """The borrower (or an admin) withdraws a listing before it is funded, or declines a
     partly funded one; every lender's money is released."""
-    with _command(session):
+    with command(session):
         actor = _user(session, actor_id)
         request = _own_request(session, actor, request_id)
         if request.status not in (RequestStatus.LISTED, RequestStatus.AWAITING_ACCEPTANCE):
@@ -235,7 +223,7 @@ def cancel_request(session: Session, actor_id: int, request_id: int) -> LoanRequ
 def accept_request(session: Session, borrower_id: int, request_id: int) -> Loan:
     """Accept a partly funded request (at least 70 %) within 48 hours of its window: the
     loan is issued for the amount funded."""
-    with _command(session):
+    with command(session):
         now = clock.now()
         borrower = _user(session, borrower_id)
         request = _own_request(session, borrower, request_id)
@@ -269,7 +257,7 @@ def place_order(
 ) -> LenderOrder:
     """Place an auto-invest order: its money is held at once and it matches the open
     listings right away, then every new listing until it is used up or cancelled."""
-    with _command(session):
+    with command(session):
         now = clock.now()
         lender = _user(session, lender_id)
         _require_lender(lender)
@@ -334,7 +322,7 @@ def _own_order(session: Session, lender_id: int, order_id: int) -> LenderOrder:
 def cancel_order(session: Session, lender_id: int, order_id: int) -> LenderOrder:
     """Release the order's uncommitted money. Money already committed to listings stays
     committed until each listing is funded (it is lent) or ends (it comes back)."""
-    with _command(session):
+    with command(session):
         order = _own_order(session, lender_id, order_id)
         if order.status == OrderStatus.CANCELLED:
             return order
@@ -349,7 +337,7 @@ def cancel_order(session: Session, lender_id: int, order_id: int) -> LenderOrder
 
 def set_reinvest(session: Session, lender_id: int, order_id: int, reinvest: bool) -> LenderOrder:
     """Switch automatic reinvestment of repayments on or off for one order."""
-    with _command(session):
+    with command(session):
         order = _own_order(session, lender_id, order_id)
         if order.status == OrderStatus.CANCELLED:
             raise InvalidState("A cancelled order does not reinvest.")
@@ -368,7 +356,7 @@ def commit_to_listing(
 ) -> Commitment:
     """A lender picks a listing by hand and commits money at a rate up to its maximum.
     The money is held; when this completes the listing, the loan is issued at once."""
-    with _command(session):
+    with command(session):
         now = clock.now()
         lender = _user(session, lender_id)
         _require_lender(lender)
@@ -508,7 +496,7 @@ def pay_now(
     """Pay from the wallet now: everything due (or `amount_minor` of it, oldest first);
     when nothing is due, the next instalment in full. After a default, this pays back the
     written-off debt (all of it, or `amount_minor`), shared among the lenders pro rata."""
-    with _command(session):
+    with command(session):
         now = clock.now()
         loan = _own_loan(session, borrower_id, loan_id)
         key = f"lending:loan:{loan.id}:pay:{_key(idempotency_key)}"
@@ -574,7 +562,7 @@ def repay_early(
     """Repay principal early, all of it (None) or part, without penalty: only interest for
     the days since the last due date is charged on the amount repaid. The instalment stays
     the same and the term gets shorter."""
-    with _command(session):
+    with command(session):
         now = clock.now()
         loan = _own_loan(session, borrower_id, loan_id)
         key = f"lending:loan:{loan.id}:early:{_key(idempotency_key)}"
@@ -639,7 +627,7 @@ def run_due_lending(session: Session, now: datetime | None = None) -> dict[str, 
         .order_by(LoanRequest.id)
     ).all()
     for request_id in lapsed:
-        with _command(session):
+        with command(session):
             locked = funding.lock_requests(session, [request_id])
             request = locked[0]
             if request.status == RequestStatus.AWAITING_ACCEPTANCE and request.accept_by <= now:
@@ -665,7 +653,7 @@ def run_due_lending(session: Session, now: datetime | None = None) -> dict[str, 
         .order_by(Loan.id)
     ).all()
     for loan_id in loans_due:
-        with _command(session):
+        with command(session):
             _service_loan(session, loan_id, now, done)
     defaulted = session.scalars(
         select(Loan.id)
@@ -676,7 +664,7 @@ def run_due_lending(session: Session, now: datetime | None = None) -> dict[str, 
         .order_by(Loan.id)
     ).all()
     for loan_id in defaulted:
-        with _command(session):
+        with command(session):
             loan = servicing.lock_loan(session, loan_id)
             assert loan is not None
             budget = servicing.available(session, loan.borrower_id)
@@ -684,7 +672,7 @@ def run_due_lending(session: Session, now: datetime | None = None) -> dict[str, 
                 key = f"lending:loan:{loan.id}:collect:{_repayment_count(session, loan) + 1}"
                 if servicing.recover(session, loan, budget, key=key, now=now):
                     done["recoveries"] += 1
-    with _command(session):
+    with command(session):
         listings = funding.lock_open_listings(session, now)
         orders = funding.lock_active_orders(session)
         done["loans_issued"] += len(
@@ -694,7 +682,7 @@ def run_due_lending(session: Session, now: datetime | None = None) -> dict[str, 
 
 
 def _end_window(session: Session, request_id: int, now: datetime) -> str | None:
-    with _command(session):
+    with command(session):
         request = funding.lock_requests(session, [request_id])[0]
         if request.status != RequestStatus.LISTED or request.expires_at > now:
             return None

@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import secrets
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -53,21 +52,11 @@ from p2pbank.trust.models import (
     RevisionStatus,
     TransactionKind,
 )
+from p2pbank.uow import command
 
 RiskGrade = score_rules.RiskGrade
 
 # --- plumbing ------------------------------------------------------------------------------
-
-
-@contextmanager
-def _command(session: Session) -> Iterator[None]:
-    """One transaction: commit at the end, roll back on any error (nothing written)."""
-    try:
-        yield
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def N_(text: str) -> str:
@@ -273,7 +262,7 @@ def rate_counterparty(
 ) -> Rating:
     """Rate the other party of a completed transaction: once, within the window. Sealed
     until the other side rated too (then both are revealed now) or its chance is over."""
-    with _command(session):
+    with command(session):
         moment = clock.now()
         transaction = _lock_transaction(session, transaction_id)
         if transaction is None or rater_id not in transaction.parties:
@@ -347,7 +336,7 @@ def _reveal_due(session: Session, moment: datetime) -> int:
 
 def reveal_due_ratings(session: Session, now: datetime | None = None) -> int:
     """Reveal the sealed ratings whose other side's chance to rate is over."""
-    with _command(session):
+    with command(session):
         return _reveal_due(session, now or clock.now())
 
 
@@ -372,7 +361,7 @@ def request_revision(
     session: Session, ratee_id: int, rating_id: int, *, note: str = ""
 ) -> RevisionRequest:
     """The rated person asks the author to reconsider; once per rating."""
-    with _command(session):
+    with command(session):
         moment = clock.now()
         rating = _lock_rating(session, rating_id)
         if rating.rater_id == ratee_id:
@@ -409,7 +398,7 @@ def revise_rating(
     details: Mapping[str, int] | None = None,
 ) -> Rating:
     """The author answers a revision request: only upward, only once."""
-    with _command(session):
+    with command(session):
         moment = clock.now()
         rating = _lock_rating(session, rating_id)
         if rating.ratee_id == rater_id:
@@ -466,7 +455,7 @@ def hide_rating(
     session: Session, moderator_id: int, rating_id: int, *, reason: str, note: str
 ) -> Rating:
     """A moderator (admin) hides a shown rating with a reason; it is never deleted."""
-    with _command(session):
+    with command(session):
         moment = clock.now()
         moderator = _user(session, moderator_id)
         if not moderator.has_role(Role.ADMIN):
@@ -534,7 +523,7 @@ def recompute_trust(session: Session, now: datetime | None = None) -> dict[str, 
     as of `now`; store and publish a snapshot where something shown changed, and log grade
     changes. Skipped (nothing logged) when no trust event came since the last run, within
     REFRESH_AFTER of it. Returns counts for the job report."""
-    with _command(session):
+    with command(session):
         moment = now or clock.now()
         revealed = _reveal_due(session, moment)
         if _up_to_date(session, moment, queries.last_input_event(session)):
