@@ -546,7 +546,8 @@ def seed_lending(session: Session) -> Iterator[str]:
     """Lending with a past: funded loans with instalments repaid (one borrower late),
     listings open on the marketplace, auto-invest orders still active."""
     from p2pbank import clock
-    from p2pbank.lending import services as lending
+    from p2pbank.lending import due as lending_due
+    from p2pbank.lending import ordering
 
     today = clock.now()
     start = today - timedelta(days=LENDING_HISTORY_DAYS)
@@ -567,7 +568,7 @@ def seed_lending(session: Session) -> Iterator[str]:
             ("Max", 400_000, {"C": 700, "D": 1_000, "E": 1_500}, False),
             ("Nia", 300_000, {"D": 1_100}, True),
         ):
-            lending.place_order(
+            ordering.place_order(
                 session,
                 people[name].id,
                 amount_minor=amount,
@@ -593,7 +594,7 @@ def seed_lending(session: Session) -> Iterator[str]:
         while day < today - timedelta(days=5):
             day += timedelta(days=1)
             clock.set_now(day)
-            lending.run_due_lending(session, day)
+            lending_due.run_due_lending(session, day)
         # Cheaper than any order takes: open on the marketplace, funded in part by hand.
         finn = _demo_request(
             session,
@@ -603,7 +604,7 @@ def seed_lending(session: Session) -> Iterator[str]:
             850,
             "Stock for a market stall selling second-hand books",
         )
-        lending.commit_to_listing(
+        ordering.commit_to_listing(
             session,
             people["Max"].id,
             finn.id,
@@ -614,7 +615,7 @@ def seed_lending(session: Session) -> Iterator[str]:
         while day < today:
             day = min(day + timedelta(days=1), today)
             clock.set_now(day)
-            lending.run_due_lending(session, day)
+            lending_due.run_due_lending(session, day)
     # Today: more listings and an active order from the first demo people.
     by_email = {email: identity.find_user_by_email(session, email) for email, *_ in DEMO_PEOPLE}
     bo = by_email["bo@demo.p2pbank.test"]
@@ -626,7 +627,7 @@ def seed_lending(session: Session) -> Iterator[str]:
             session, bo.id, 120_000, 12, 800, "Repairing the roof of my workshop"
         )
         _demo_request(session, bea.id, 80_000, 6, 880, "A laptop for my design studies")
-        lending.place_order(
+        ordering.place_order(
             session,
             lena.id,
             amount_minor=200_000,
@@ -636,7 +637,7 @@ def seed_lending(session: Session) -> Iterator[str]:
             reinvest=True,
             idempotency_key="demo:order:Lena",
         )
-        lending.commit_to_listing(
+        ordering.commit_to_listing(
             session,
             lars.id,
             listed.id,

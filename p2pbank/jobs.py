@@ -16,7 +16,7 @@ from p2pbank.audit import services as audit
 from p2pbank.audit.note import Signer
 from p2pbank.crowdfunding import settlement as crowdfunding
 from p2pbank.ledger import holds
-from p2pbank.lending import services as lending
+from p2pbank.lending import due as lending_due
 from p2pbank.payments.due import run_due_payments
 from p2pbank.payments.gateway import PaymentGateway
 from p2pbank.trust import services as trust
@@ -31,7 +31,7 @@ def run_due_work(
     """Run every domain's due work at `now`; returns counts by what was done. With
     `audit_signer`, a checkpoint of the trust log is signed last, covering the day."""
     done: dict[str, int] = {}
-    for name, count in lending.run_due_lending(session, now).items():
+    for name, count in lending_due.run_due_lending(session, now).items():
         done[f"lending.{name}"] = count
     done.update(crowdfunding.run_due_work(session, now))
     try:

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from p2pbank.api.auth import current_api_user, protect
 from p2pbank.db import db_session
-from p2pbank.lending import services
+from p2pbank.lending import ordering, services
 from p2pbank.lending.read import borrower, lender, loans, market, orders
 from p2pbank.lending.read import schedules as schedule_read
 from p2pbank.lending.schemas import (
@@ -85,7 +85,7 @@ class Commitments(MethodView):
     @blp.response(201, CommitmentOut)
     def post(self, data, request_id: int):
         """Commit money to this listing by hand at a rate up to its maximum; it is held."""
-        return services.commit_to_listing(db_session(), _me().id, request_id, **data)
+        return ordering.commit_to_listing(db_session(), _me().id, request_id, **data)
 
 
 # --- borrowers -----------------------------------------------------------------------------
@@ -148,7 +148,7 @@ class Orders(MethodView):
     @blp.response(201, OrderOut)
     def post(self, data):
         """Place an auto-invest order; its money is held and it matches at once."""
-        order = services.place_order(db_session(), _me().id, **data)
+        order = ordering.place_order(db_session(), _me().id, **data)
         return _order(order.id)
 
 
@@ -165,7 +165,7 @@ class CancelOrder(MethodView):
     @blp.response(200, OrderOut)
     def post(self, order_id: int):
         """Release the order's uncommitted money."""
-        services.cancel_order(db_session(), _me().id, order_id)
+        ordering.cancel_order(db_session(), _me().id, order_id)
         return _order(order_id)
 
 
@@ -175,7 +175,7 @@ class Reinvest(MethodView):
     @blp.response(200, OrderOut)
     def post(self, data, order_id: int):
         """Switch reinvestment of repayments into this order on or off."""
-        services.set_reinvest(db_session(), _me().id, order_id, data["reinvest"])
+        ordering.set_reinvest(db_session(), _me().id, order_id, data["reinvest"])
         return _order(order_id)
 
 

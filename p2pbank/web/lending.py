@@ -21,7 +21,7 @@ from marshmallow import ValidationError
 from p2pbank import charts
 from p2pbank.db import db_session
 from p2pbank.errors import DomainError, Forbidden, NotFound
-from p2pbank.lending import services
+from p2pbank.lending import ordering, services
 from p2pbank.lending.read import borrower, lender, loans, market, orders
 from p2pbank.lending.read import schedules as schedule_read
 from p2pbank.lending.rules import GRADES, POLICY
@@ -151,7 +151,7 @@ def commit(request_id: int):
     data, errors = load_form(CommitForm())
     if data is not None:
         try:
-            services.commit_to_listing(session, current_user.id, request_id, **data)
+            ordering.commit_to_listing(session, current_user.id, request_id, **data)
         except (NotFound, Forbidden):
             raise
         except DomainError as exc:
@@ -178,8 +178,10 @@ def borrower_dashboard():
     dash = borrower.borrower_dashboard(db_session(), current_user.id)
     schedules = {
         loan.id: charts.bars(
-            [(row.due_on.isoformat(), row.payment_minor + row.late_fee_minor, row.state)
-             for row in loan.rows],
+            [
+                (row.due_on.isoformat(), row.payment_minor + row.late_fee_minor, row.state)
+                for row in loan.rows
+            ],
             600,
             120,
         )
@@ -370,7 +372,7 @@ def order_new():
         data, errors = load_form(OrderForm())
         if data is not None:
             try:
-                made = services.place_order(db_session(), current_user.id, **data)
+                made = ordering.place_order(db_session(), current_user.id, **data)
             except (NotFound, Forbidden):
                 raise
             except DomainError as exc:
@@ -399,7 +401,7 @@ def order(order_id: int):
 @login_required
 def order_cancel(order_id: int):
     try:
-        services.cancel_order(db_session(), current_user.id, order_id)
+        ordering.cancel_order(db_session(), current_user.id, order_id)
     except DomainError as exc:
         return _refused(exc, ".order", order_id=order_id)
     flash(_("Your order is cancelled; its uncommitted money is released."), "success")
@@ -411,7 +413,7 @@ def order_cancel(order_id: int):
 def order_reinvest(order_id: int):
     switch_on = request.form.get("reinvest") == "on"
     try:
-        services.set_reinvest(db_session(), current_user.id, order_id, switch_on)
+        ordering.set_reinvest(db_session(), current_user.id, order_id, switch_on)
     except DomainError as exc:
         return _refused(exc, ".order", order_id=order_id)
     if switch_on:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from p2pbank import clock
-from p2pbank.lending import services
+from p2pbank.lending import ordering
 from p2pbank.lending.models import Loan
 from tests.services.lending_support import (
     borrower,
@@ -182,7 +182,7 @@ def test_bad_orders_are_refused(client, session, people, api_token, body):
 def test_loans_payments_and_early_repayment(client, session, people, api_token):
     bo, lena = people
     request = listing(session, bo, amount=60_000, rate=1_400)
-    services.commit_to_listing(session, lena.id, request.id, amount_minor=60_000, rate_bps=1_200)
+    ordering.commit_to_listing(session, lena.id, request.id, amount_minor=60_000, rate_bps=1_200)
     loan = session.scalar(select(Loan))
     headers = api_token(bo)
     got = client.get(f"/api/v1/lending/loans/{loan.id}", headers=headers).json
@@ -215,7 +215,7 @@ def test_loans_payments_and_early_repayment(client, session, people, api_token):
 def test_paying_without_money_is_a_409_and_writes_nothing(client, session, people, api_token):
     bo, lena = people
     request = listing(session, bo, amount=60_000, rate=1_400)
-    services.commit_to_listing(session, lena.id, request.id, amount_minor=60_000, rate_bps=1_200)
+    ordering.commit_to_listing(session, lena.id, request.id, amount_minor=60_000, rate_bps=1_200)
     loan = session.scalar(select(Loan))
     spend(session, bo.id, wallet(session, bo.id)[2])
     clock.advance(timedelta(days=31))
@@ -242,7 +242,7 @@ def test_authorization(client, session, people, api_token, make_user):
     admin = make_user(roles=["admin"], kyc="verified")
     request = listing(session, bo, amount=60_000, rate=1_400)
     placed = order(session, lena, 10_000, {"D": 900}, max_per_borrower_minor=10_000)
-    services.commit_to_listing(session, lena.id, request.id, amount_minor=50_000, rate_bps=1_000)
+    ordering.commit_to_listing(session, lena.id, request.id, amount_minor=50_000, rate_bps=1_000)
     loan = session.scalar(select(Loan))
     private = [
         f"/api/v1/lending/loans/{loan.id}",

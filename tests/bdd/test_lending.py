@@ -21,7 +21,7 @@ from p2pbank.ledger import queries as ledger_queries
 from p2pbank.ledger import services as ledger
 from p2pbank.ledger.checks import check_ledger
 from p2pbank.ledger.models import JournalEntry
-from p2pbank.lending import services
+from p2pbank.lending import ordering, services
 from p2pbank.lending.models import (
     Commitment,
     Instalment,
@@ -328,7 +328,7 @@ def _has_listed(story, session, name, amount, term, rate):
 )
 def _has_lent(story, session, lender, amount, rate, name):
     request = _listing_of(session, story, name)
-    services.commit_to_listing(
+    ordering.commit_to_listing(
         session, story.person(lender).id, request.id, amount_minor=amount, rate_bps=rate
     )
 
@@ -340,7 +340,7 @@ def _has_lent(story, session, lender, amount, rate, name):
     )
 )
 def _has_order(story, session, name, amount, grade, rate):
-    services.place_order(
+    ordering.place_order(
         session, story.person(name).id, amount_minor=amount, min_rate_bps={grade: rate}
     )
 
@@ -398,7 +398,7 @@ def _has_loan(story, session, make_user, name, amount, term, lenders, rate):
     for lender_name, share in zip(names, shares, strict=True):
         lender = _person(story, make_user, lender_name, "lender")
         wallet_deposit(session, lender.id, share)
-        services.commit_to_listing(
+        ordering.commit_to_listing(
             session, lender.id, request.id, amount_minor=share, rate_bps=rate_bps
         )
     assert _loan_of(session, story, name) is not None

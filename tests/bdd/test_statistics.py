@@ -12,7 +12,8 @@ from pytest_bdd import given, scenarios, then, when
 from sqlalchemy import select
 
 from p2pbank import clock
-from p2pbank.lending import services
+from p2pbank.lending import due as lending_due
+from p2pbank.lending import ordering
 from p2pbank.lending.models import Instalment, Loan
 from tests.bdd.conftest import phrase
 from tests.services.lending_support import borrower, lender, listing, spend, wallet
@@ -29,7 +30,7 @@ def _loan(session, make_user, seen, name, minor):
     bo = borrower(make_user, session, name)
     request = listing(session, bo, amount=minor, rate=1_200)
     lena = lender(make_user, session, f"Lender {name}", money=minor)
-    services.commit_to_listing(session, lena.id, request.id, amount_minor=minor, rate_bps=1_200)
+    ordering.commit_to_listing(session, lena.id, request.id, amount_minor=minor, rate_bps=1_200)
     seen["loans"][name] = (bo, session.scalar(select(Loan).where(Loan.request_id == request.id)))
 
 
@@ -60,7 +61,7 @@ def _default(session, seen, name):
         day = first_due + timedelta(days=days)
         moment = datetime(day.year, day.month, day.day, 6, tzinfo=UTC)
         clock.set_now(moment)
-        services.run_due_lending(session, moment)
+        lending_due.run_due_lending(session, moment)
     session.refresh(loan)
     assert loan.status == "defaulted"
 

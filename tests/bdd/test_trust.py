@@ -13,6 +13,7 @@ from sqlalchemy import select
 from p2pbank import clock, jobs
 from p2pbank.audit.models import LogLeaf
 from p2pbank.audit.services import pseudonym
+from p2pbank.lending import ordering
 from p2pbank.lending import services as lending
 from p2pbank.lending.models import Instalment, Loan
 from p2pbank.trust import services
@@ -106,7 +107,7 @@ def _lends(story, session, lender, borrower, amount, months):
         purpose_category="car",
         purpose_text="A used car to get to work",
     )
-    lending.commit_to_listing(
+    ordering.commit_to_listing(
         session, story.person(lender).id, request.id, amount_minor=amount, rate_bps=1_000
     )
     loan = session.scalar(select(Loan).where(Loan.request_id == request.id))

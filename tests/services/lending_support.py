@@ -10,7 +10,7 @@ from p2pbank.db import Base
 from p2pbank.ledger import queries as ledger_queries
 from p2pbank.ledger import services as ledger
 from p2pbank.ledger.checks import check_ledger
-from p2pbank.lending import services
+from p2pbank.lending import ordering, services
 from p2pbank.models import load_all
 
 CLEARING = ledger.PLATFORM_GATEWAY_CLEARING
@@ -82,7 +82,7 @@ def listing(session, user, amount: int = 100_000, term: int = 12, rate: int = 1_
 
 
 def order(session, user, amount: int = 50_000, rates=None, **kw):
-    return services.place_order(
+    return ordering.place_order(
         session,
         user.id,
         amount_minor=amount,

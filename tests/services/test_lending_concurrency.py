@@ -24,7 +24,7 @@ from p2pbank.identity import services as identity
 from p2pbank.ledger import queries as ledger_queries
 from p2pbank.ledger import services as ledger
 from p2pbank.ledger.checks import check_ledger
-from p2pbank.lending import services
+from p2pbank.lending import ordering, services
 from p2pbank.lending.models import (
     Commitment,
     CommitmentStatus,
@@ -133,7 +133,7 @@ def test_two_lenders_racing_for_the_last_slice_never_overfund(own_database):
             purpose_category="car",
             purpose_text="A used car to get to work",
         )
-        services.commit_to_listing(
+        ordering.commit_to_listing(
             session, first.id, request.id, amount_minor=57_500, rate_bps=1_000
         )
         request_id = request.id
@@ -142,7 +142,7 @@ def test_two_lenders_racing_for_the_last_slice_never_overfund(own_database):
         outcomes = race(
             *(
                 (
-                    lambda s, who=who, round_=round_: services.commit_to_listing(
+                    lambda s, who=who, round_=round_: ordering.commit_to_listing(
                         s,
                         who.id,
                         request_id,
@@ -197,7 +197,7 @@ def test_two_orders_racing_for_the_last_slice_never_overfund(own_database):
             purpose_category="car",
             purpose_text="A used car to get to work",
         )
-        services.commit_to_listing(
+        ordering.commit_to_listing(
             session, first.id, request.id, amount_minor=55_000, rate_bps=1_000
         )
         request_id = request.id
@@ -205,7 +205,7 @@ def test_two_orders_racing_for_the_last_slice_never_overfund(own_database):
     outcomes = race(
         *(
             (
-                lambda s, who=who: services.place_order(
+                lambda s, who=who: ordering.place_order(
                     s,
                     who.id,
                     amount_minor=10_000,
@@ -240,7 +240,7 @@ def test_cancelling_an_order_while_it_is_being_matched_never_loses_money(own_dat
 
     for n, who in enumerate(borrowers):
         with factory() as session:
-            placed = services.place_order(
+            placed = ordering.place_order(
                 session,
                 lena.id,
                 amount_minor=100_000,
@@ -259,7 +259,7 @@ def test_cancelling_an_order_while_it_is_being_matched_never_loses_money(own_dat
                 purpose_category="car",
                 purpose_text="A used car to get to work",
             ),
-            lambda s, order_id=order_id: services.cancel_order(s, lena.id, order_id),
+            lambda s, order_id=order_id: ordering.cancel_order(s, lena.id, order_id),
             factory=factory,
         )
         assert not any(isinstance(o, Exception) for o in outcomes), outcomes

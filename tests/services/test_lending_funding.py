@@ -20,7 +20,8 @@ from p2pbank.errors import (
 )
 from p2pbank.ledger import services as ledger
 from p2pbank.ledger.models import JournalEntry
-from p2pbank.lending import matching, services
+from p2pbank.lending import due as lending_due
+from p2pbank.lending import matching, ordering, services
 from p2pbank.lending.funding import as_listing, as_offer
 from p2pbank.lending.models import (
     Commitment,
@@ -245,7 +246,7 @@ def test_lending_to_yourself_is_refused_and_orders_skip_your_listing(
     request = listing(session, bea)
     before = row_counts(session)
     with pytest.raises(ValidationFailed, match="cannot lend to yourself"):
-        services.commit_to_listing(session, bea.id, request.id, amount_minor=5_000, rate_bps=900)
+        ordering.commit_to_listing(session, bea.id, request.id, amount_minor=5_000, rate_bps=900)
     assert row_counts(session) == before
     placed = order(session, bea, 50_000, {"D": 500}, max_per_borrower_minor=50_000)
     session.refresh(request)
@@ -264,15 +265,15 @@ def test_a_manual_commitment_holds_money_and_completing_it_issues_the_loan(
     bo = borrower(make_user, session, money=1_000)
     request = listing(session, bo, amount=60_000, rate=1_400)
     lenders = [lender(make_user, session, f"L{n}") for n in range(3)]
-    services.commit_to_listing(
+    ordering.commit_to_listing(
         session, lenders[0].id, request.id, amount_minor=20_000, rate_bps=1_000
     )
-    services.commit_to_listing(
+    ordering.commit_to_listing(
         session, lenders[1].id, request.id, amount_minor=25_000, rate_bps=1_400
     )
     assert wallet(session, lenders[0].id) == (1_000_000, 20_000, 980_000)
     entries_before = session.query(JournalEntry).filter_by(kind="loan_funding").count()
-    services.commit_to_listing(
+    ordering.commit_to_listing(
         session, lenders[2].id, request.id, amount_minor=15_000, rate_bps=1_200
     )
     session.refresh(request)
@@ -301,13 +302,13 @@ def test_bad_commitments_are_refused_and_nothing_is_written(session, make_user, 
     lena = lender(make_user, session)
     before = row_counts(session)
     with pytest.raises(ValidationFailed, match="above this listing's maximum of 14.00%"):
-        services.commit_to_listing(session, lena.id, request.id, amount_minor=5_000, rate_bps=1_401)
+        ordering.commit_to_listing(session, lena.id, request.id, amount_minor=5_000, rate_bps=1_401)
     with pytest.raises(ValidationFailed, match="at least EUR 25.00"):
-        services.commit_to_listing(session, lena.id, request.id, amount_minor=2_000, rate_bps=900)
+        ordering.commit_to_listing(session, lena.id, request.id, amount_minor=2_000, rate_bps=900)
     with pytest.raises(Conflict, match="Only EUR 600.00 of this listing is still open"):
-        services.commit_to_listing(session, lena.id, request.id, amount_minor=60_001, rate_bps=900)
+        ordering.commit_to_listing(session, lena.id, request.id, amount_minor=60_001, rate_bps=900)
     with pytest.raises(NotFound):
-        services.commit_to_listing(session, lena.id, 999_999, amount_minor=5_000, rate_bps=900)
+        ordering.commit_to_listing(session, lena.id, 999_999, amount_minor=5_000, rate_bps=900)
     assert row_counts(session) == before
 
 
@@ -315,8 +316,8 @@ def test_the_last_piece_may_be_smaller_than_a_slice(session, make_user, frozen_n
     bo = borrower(make_user, session)
     request = listing(session, bo, amount=51_000, rate=1_400)
     lena = lender(make_user, session)
-    services.commit_to_listing(session, lena.id, request.id, amount_minor=50_000, rate_bps=900)
-    services.commit_to_listing(session, lena.id, request.id, amount_minor=1_000, rate_bps=900)
+    ordering.commit_to_listing(session, lena.id, request.id, amount_minor=50_000, rate_bps=900)
+    ordering.commit_to_listing(session, lena.id, request.id, amount_minor=1_000, rate_bps=900)
     session.refresh(request)
     assert request.status == RequestStatus.FUNDED
 
@@ -325,10 +326,10 @@ def test_a_commitment_key_replayed_commits_once(session, make_user, frozen_now):
     bo = borrower(make_user, session)
     request = listing(session, bo, amount=60_000)
     lena = lender(make_user, session)
-    first = services.commit_to_listing(
+    first = ordering.commit_to_listing(
         session, lena.id, request.id, amount_minor=5_000, rate_bps=900, idempotency_key="k"
     )
-    again = services.commit_to_listing(
+    again = ordering.commit_to_listing(
         session, lena.id, request.id, amount_minor=5_000, rate_bps=900, idempotency_key="k"
     )
     assert first.id == again.id
@@ -344,7 +345,7 @@ def test_cancelling_a_listing_returns_money_to_orders_and_wallets(session, make_
     auto = lender(make_user, session, "Auto")
     hand = lender(make_user, session, "Hand")
     placed = order(session, auto, 40_000, {"D": 800}, max_per_borrower_minor=40_000)
-    services.commit_to_listing(session, hand.id, request.id, amount_minor=30_000, rate_bps=900)
+    ordering.commit_to_listing(session, hand.id, request.id, amount_minor=30_000, rate_bps=900)
     assert placed.remaining_minor == 0 and placed.status == OrderStatus.USED_UP
     services.cancel_request(session, bo.id, request.id)
     session.refresh(request)
@@ -376,11 +377,11 @@ def test_cancelling_an_order_releases_its_money_and_keeps_commitments(
     lena = lender(make_user, session)
     placed = order(session, lena, 50_000, {"D": 800}, max_per_borrower_minor=10_000)
     assert wallet(session, lena.id) == (1_000_000, 50_000, 950_000)
-    services.cancel_order(session, lena.id, placed.id)
+    ordering.cancel_order(session, lena.id, placed.id)
     assert placed.status == OrderStatus.CANCELLED and placed.remaining_minor == 0
     assert wallet(session, lena.id) == (1_000_000, 10_000, 990_000)  # the commitment stays
     with pytest.raises(NotFound):
-        services.cancel_order(session, bo.id, placed.id)
+        ordering.cancel_order(session, bo.id, placed.id)
     # The listing ends: the cancelled order's commitment goes to the wallet.
     services.cancel_request(session, bo.id, request.id)
     assert wallet(session, lena.id) == (1_000_000, 0, 1_000_000)
@@ -390,9 +391,9 @@ def test_an_unfunded_listing_expires_and_the_money_returns(session, make_user, f
     bo = borrower(make_user, session)
     request = listing(session, bo, amount=100_000)
     lena = lender(make_user, session)
-    services.commit_to_listing(session, lena.id, request.id, amount_minor=60_000, rate_bps=900)
+    ordering.commit_to_listing(session, lena.id, request.id, amount_minor=60_000, rate_bps=900)
     clock.advance(timedelta(days=14))
-    done = services.run_due_lending(session, clock.now())
+    done = lending_due.run_due_lending(session, clock.now())
     assert done["listings_expired"] == 1
     session.refresh(request)
     assert request.status == RequestStatus.EXPIRED
@@ -403,9 +404,9 @@ def test_seventy_percent_funded_may_be_accepted_within_48_hours(session, make_us
     bo = borrower(make_user, session)
     request = listing(session, bo, amount=100_000, rate=1_400)
     lena = lender(make_user, session)
-    services.commit_to_listing(session, lena.id, request.id, amount_minor=70_000, rate_bps=1_000)
+    ordering.commit_to_listing(session, lena.id, request.id, amount_minor=70_000, rate_bps=1_000)
     clock.advance(timedelta(days=14, hours=1))
-    assert services.run_due_lending(session, clock.now())["awaiting_acceptance"] == 1
+    assert lending_due.run_due_lending(session, clock.now())["awaiting_acceptance"] == 1
     session.refresh(request)
     assert request.status == RequestStatus.AWAITING_ACCEPTANCE
     detail = market.listing_detail(session, bo, request.id)
@@ -423,11 +424,11 @@ def test_partial_funding_not_accepted_in_time_is_released(session, make_user, fr
     bo = borrower(make_user, session)
     request = listing(session, bo, amount=100_000)
     lena = lender(make_user, session)
-    services.commit_to_listing(session, lena.id, request.id, amount_minor=80_000, rate_bps=1_000)
+    ordering.commit_to_listing(session, lena.id, request.id, amount_minor=80_000, rate_bps=1_000)
     clock.advance(timedelta(days=14))
-    services.run_due_lending(session, clock.now())
+    lending_due.run_due_lending(session, clock.now())
     clock.advance(timedelta(hours=48))
-    services.run_due_lending(session, clock.now())
+    lending_due.run_due_lending(session, clock.now())
     session.refresh(request)
     assert request.status == RequestStatus.EXPIRED
     assert wallet(session, lena.id) == (1_000_000, 0, 1_000_000)
@@ -439,9 +440,9 @@ def test_below_seventy_percent_expires_at_the_window(session, make_user, frozen_
     bo = borrower(make_user, session)
     request = listing(session, bo, amount=100_000)
     lena = lender(make_user, session)
-    services.commit_to_listing(session, lena.id, request.id, amount_minor=69_999, rate_bps=1_000)
+    ordering.commit_to_listing(session, lena.id, request.id, amount_minor=69_999, rate_bps=1_000)
     clock.advance(timedelta(days=14))
-    services.run_due_lending(session, clock.now())
+    lending_due.run_due_lending(session, clock.now())
     session.refresh(request)
     assert request.status == RequestStatus.EXPIRED
 
@@ -485,8 +486,8 @@ def test_a_loan_with_more_lenders_than_one_entry_holds_is_posted_in_balanced_ent
     request = listing(session, bo, amount=50_000)
     lenders = [lender(make_user, session, f"L{n}", money=20_000) for n in range(8)]
     for who in lenders[:-1]:
-        services.commit_to_listing(session, who.id, request.id, amount_minor=6_250, rate_bps=900)
-    services.commit_to_listing(
+        ordering.commit_to_listing(session, who.id, request.id, amount_minor=6_250, rate_bps=900)
+    ordering.commit_to_listing(
         session, lenders[-1].id, request.id, amount_minor=6_250, rate_bps=900
     )
     entries = session.query(JournalEntry).filter_by(kind="loan_funding").all()

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from p2pbank import clock
 from p2pbank.jobs import run_due_work
-from p2pbank.lending import services
+from p2pbank.lending import ordering
 from p2pbank.lending.models import Instalment, InstalmentStatus, Loan, RequestStatus
 from tests.services.lending_support import (
     assert_books_balance,
@@ -23,7 +23,7 @@ def test_run_due_work_runs_lending_and_expires_ledger_holds(session, make_user, 
     bo = borrower(make_user, session)
     request = listing(session, bo)
     lena = lender(make_user, session)
-    services.commit_to_listing(session, lena.id, request.id, amount_minor=10_000, rate_bps=900)
+    ordering.commit_to_listing(session, lena.id, request.id, amount_minor=10_000, rate_bps=900)
     done = run_due_work(session, frozen_now + timedelta(days=14))
     assert done["lending.listings_expired"] == 1
     assert "ledger.holds_expired" in done
@@ -37,7 +37,7 @@ def test_flask_tick_until_a_date_moves_the_clock_day_by_day(app, session, make_u
     bo = borrower(make_user, session, money=20_000)
     request = listing(session, bo, amount=60_000)
     lena = lender(make_user, session)
-    services.commit_to_listing(session, lena.id, request.id, amount_minor=60_000, rate_bps=900)
+    ordering.commit_to_listing(session, lena.id, request.id, amount_minor=60_000, rate_bps=900)
     loan = session.scalar(select(Loan))
     runner = app.test_cli_runner()
     result = runner.invoke(args=["tick", "--until", "2027-01-02"])

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from p2pbank import clock
 from p2pbank.errors import InsufficientFunds, InvalidState, NotFound, ValidationFailed
 from p2pbank.ledger.models import JournalEntry
-from p2pbank.lending import eligibility, services
+from p2pbank.lending import due as lending_due
+from p2pbank.lending import eligibility, ordering, services
 from p2pbank.lending.models import (
     Instalment,
     InstalmentStatus,
@@ -54,7 +55,7 @@ def at(day: date, hour: int = 6) -> datetime:
 
 
 def run_on(session, day: date) -> dict:
-    return services.run_due_lending(session, at(day))
+    return lending_due.run_due_lending(session, at(day))
 
 
 def funded_loan(session, make_user, *, amount=60_000, money=0, shares=(20_000, 25_000, 15_000)):
@@ -63,7 +64,7 @@ def funded_loan(session, make_user, *, amount=60_000, money=0, shares=(20_000, 2
     request = listing(session, bo, amount=amount, rate=1_400)
     lenders = [lender(make_user, session, name) for name in ("Lena", "Lars", "Lou")]
     for who, share, rate in zip(lenders, shares, (1_000, 1_400, 1_200), strict=True):
-        services.commit_to_listing(session, who.id, request.id, amount_minor=share, rate_bps=rate)
+        ordering.commit_to_listing(session, who.id, request.id, amount_minor=share, rate_bps=rate)
     loan = session.scalar(select(Loan).where(Loan.request_id == request.id))
     return bo, lenders, loan
 
@@ -321,7 +322,7 @@ def test_repayments_flow_back_into_an_order_that_reinvests(session, make_user, f
     assert placed.remaining_minor == 10_000 + share.net_minor
     assert placed.amount_minor == 60_000 + share.net_minor
     assert wallet(session, lena.id)[1] == placed.remaining_minor  # held for the order
-    services.set_reinvest(session, lena.id, placed.id, False)
+    ordering.set_reinvest(session, lena.id, placed.id, False)
     run_on(session, rows(session, loan)[1].due_on)
     session.refresh(placed)
     assert placed.remaining_minor == 10_000 + share.net_minor

@@ -287,6 +287,7 @@ def question_on_listing(world: World) -> Objects:
 
 def lending_loan(world: World) -> Objects:
     """The owner's loan, funded by a third member; the owner has money to pay it."""
+    from p2pbank.lending import ordering
     from p2pbank.lending import services as lending
 
     third = identity.sign_up(
@@ -308,7 +309,7 @@ def lending_loan(world: World) -> Objects:
         purpose_category="car",
         purpose_text="A used car to get to work",
     )
-    lending.commit_to_listing(
+    ordering.commit_to_listing(
         world.session, third.id, request.id, amount_minor=60_000, rate_bps=1_200
     )
     from p2pbank.lending.models import Loan
@@ -319,10 +320,10 @@ def lending_loan(world: World) -> Objects:
 
 def lending_order(world: World) -> Objects:
     """The owner's auto-invest order with money waiting."""
-    from p2pbank.lending import services as lending
+    from p2pbank.lending import ordering
 
     _lending_money(world, world.owner)
-    order = lending.place_order(
+    order = ordering.place_order(
         world.session, world.owner.id, amount_minor=50_000, min_rate_bps={"D": 900}
     )
     return Objects(path={"order_id": order.id})

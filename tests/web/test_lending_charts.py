@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from p2pbank import clock
-from p2pbank.lending import services
+from p2pbank.lending import due as lending_due
+from p2pbank.lending import ordering
 from p2pbank.lending.models import Instalment, Loan
 from tests.services.lending_support import borrower, lender, listing
 
@@ -19,14 +20,14 @@ def test_lender_sees_portfolio_and_income_charts_and_borrower_the_schedule(
     bo = borrower(make_user, session, "Bo", money=50_000)
     lena = lender(make_user, session, "Lena")
     request = listing(session, bo, amount=100_000, term=12)
-    services.commit_to_listing(session, lena.id, request.id, amount_minor=100_000, rate_bps=1_000)
+    ordering.commit_to_listing(session, lena.id, request.id, amount_minor=100_000, rate_bps=1_000)
     loan = session.scalar(select(Loan).where(Loan.request_id == request.id))
     due = session.scalar(
         select(Instalment.due_on).where(Instalment.loan_id == loan.id).order_by(Instalment.number)
     )
     moment = datetime(due.year, due.month, due.day, 6, tzinfo=UTC)
     clock.set_now(moment)
-    services.run_due_lending(session, moment)  # the first instalment is collected
+    lending_due.run_due_lending(session, moment)  # the first instalment is collected
 
     lend = signed_in(lena).get("/lending/lend").get_data(as_text=True)
     charts = lend[lend.index("data-charts") :]

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from p2pbank import clock
-from p2pbank.lending import services
+from p2pbank.lending import due as lending_due
+from p2pbank.lending import ordering
 from p2pbank.lending.models import LenderOrder, Loan, LoanRequest, RequestStatus
 from tests.services.lending_support import (
     borrower,
@@ -41,7 +42,7 @@ def people(session, make_user, frozen_now):
 def test_marketplace_shows_listings_with_progress_and_filters(session, people, signed_in):
     bo, lena = people
     car = listing(session, bo, amount=100_000, term=12)
-    services.commit_to_listing(session, lena.id, car.id, amount_minor=40_000, rate_bps=900)
+    ordering.commit_to_listing(session, lena.id, car.id, amount_minor=40_000, rate_bps=900)
     browser = signed_in(lena)
     page = text(browser.get("/lending/"))
     assert "A used car to get to work" in page
@@ -175,9 +176,9 @@ def test_the_borrower_withdraws_a_listing_and_others_cannot(session, people, sig
 def test_a_partly_funded_borrower_sees_the_real_schedule_and_accepts(session, people, signed_in):
     bo, lena = people
     request = listing(session, bo, amount=100_000, rate=1_400)
-    services.commit_to_listing(session, lena.id, request.id, amount_minor=75_000, rate_bps=1_100)
+    ordering.commit_to_listing(session, lena.id, request.id, amount_minor=75_000, rate_bps=1_100)
     clock.advance(timedelta(days=14, hours=1))
-    services.run_due_lending(session, clock.now())
+    lending_due.run_due_lending(session, clock.now())
     browser = signed_in(bo)
     page = text(browser.get(f"/lending/listings/{request.id}"))
     assert "Accept the smaller amount?" in page
@@ -305,7 +306,7 @@ def test_another_lenders_order_is_not_found(session, people, signed_in, make_use
 
 def funded(session, bo, lena) -> Loan:
     request = listing(session, bo, amount=60_000, rate=1_400)
-    services.commit_to_listing(session, lena.id, request.id, amount_minor=60_000, rate_bps=1_200)
+    ordering.commit_to_listing(session, lena.id, request.id, amount_minor=60_000, rate_bps=1_200)
     return session.scalar(select(Loan).where(Loan.request_id == request.id))
 
 
@@ -346,7 +347,7 @@ def test_paying_too_much_comes_back_with_an_error(session, people, signed_in):
     from tests.services.lending_support import spend
 
     spend(session, bo.id, wallet(session, bo.id)[2])
-    services.run_due_lending(session, clock.now())
+    lending_due.run_due_lending(session, clock.now())
     browser = signed_in(bo)
     deposit(session, bo.id, 100_000)
     response = browser.submit(

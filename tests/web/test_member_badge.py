@@ -101,9 +101,9 @@ def test_the_api_embeds_badges_in_listings_loans_and_campaigns(
     detail = client.get(f"/api/v1/lending/listings/{request.id}", headers=api_token(lena))
     assert detail.get_json()["listing"]["borrower"]["name"] == "Bo"
 
-    from p2pbank.lending import services as lending
+    from p2pbank.lending import ordering
 
-    lending.commit_to_listing(session, lena.id, request.id, amount_minor=100_000, rate_bps=1_000)
+    ordering.commit_to_listing(session, lena.id, request.id, amount_minor=100_000, rate_bps=1_000)
     loans = client.get("/api/v1/lending/loans", headers=api_token(bo)).get_json()
     loan = client.get(f"/api/v1/lending/loans/{loans[0]['id']}", headers=api_token(bo))
     assert loan.get_json()["borrower"]["user_id"] == bo.id

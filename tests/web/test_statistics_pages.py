@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from p2pbank import clock
-from p2pbank.lending import services
+from p2pbank.lending import due as lending_due
+from p2pbank.lending import ordering
 from p2pbank.lending.models import Instalment, Loan
 from tests.services.lending_support import borrower, lender, listing, spend, wallet
 from tests.services.test_crowdfunding_support import an_initiator, live
@@ -19,7 +20,7 @@ def issued_loan(session, make_user, name, amount):
     bo = borrower(make_user, session, name)
     request = listing(session, bo, amount=amount, rate=1_200)
     lena = lender(make_user, session, f"Lender of {name}")
-    services.commit_to_listing(session, lena.id, request.id, amount_minor=amount, rate_bps=1_200)
+    ordering.commit_to_listing(session, lena.id, request.id, amount_minor=amount, rate_bps=1_200)
     return bo, session.scalar(select(Loan).where(Loan.request_id == request.id))
 
 
@@ -36,7 +37,7 @@ def test_statistics_show_the_loan_book_and_a_default_to_anyone(
         day = first_due + timedelta(days=days)
         moment = datetime(day.year, day.month, day.day, 6, tzinfo=UTC)
         clock.set_now(moment)
-        services.run_due_lending(session, moment)
+        lending_due.run_due_lending(session, moment)
     session.refresh(bad)
     assert bad.status == "defaulted"
 
