@@ -156,8 +156,8 @@ def seed_crowdfunding(session: Session) -> Iterator[str]:
         pledging,
         rewards,
         services,
-        settlement,
     )
+    from p2pbank.crowdfunding import due as crowdfunding_due
     from p2pbank.crowdfunding.rules import KNOWLEDGE_TEST
     from p2pbank.payments.settings import PaymentSettings
     from p2pbank.payments.test_mode import TestModeGateway
@@ -238,7 +238,7 @@ def seed_crowdfunding(session: Session) -> Iterator[str]:
             else:
                 pledge(person, oven, amount, day, tier_id=tier)
     with clock.frozen_at(oven.deadline_at):
-        settlement.run_due(session, gateway=gateway)
+        crowdfunding_due.run_due(session, gateway=gateway)
     with clock.frozen_at(oven.deadline_at + timedelta(days=5)):
         delivery.mark_tier_shipped(session, ian.id, loaf.id)
         for row in pledging_rows(session, oven.id):
@@ -260,7 +260,7 @@ def seed_crowdfunding(session: Session) -> Iterator[str]:
         pledge(lars, studio, 20_000, 1)
         pledge(lena, studio, 35_000, 2)
     with clock.frozen_at(studio.deadline_at):
-        settlement.run_due(session, gateway=gateway)
+        crowdfunding_due.run_due(session, gateway=gateway)
     yield f"  {studio.title}: {studio.status} (every hold released)"
 
     # Live: rewards with a limit, a stretch goal, wallet and card pledges, talk.

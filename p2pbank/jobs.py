@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from p2pbank.audit import queries as audit_queries
 from p2pbank.audit import services as audit
 from p2pbank.audit.note import Signer
-from p2pbank.crowdfunding import settlement as crowdfunding
+from p2pbank.crowdfunding import due as crowdfunding_due
 from p2pbank.ledger import holds
 from p2pbank.lending import due as lending_due
 from p2pbank.payments.due import run_due_payments
@@ -33,7 +33,7 @@ def run_due_work(
     done: dict[str, int] = {}
     for name, count in lending_due.run_due_lending(session, now).items():
         done[f"lending.{name}"] = count
-    done.update(crowdfunding.run_due_work(session, now))
+    done.update(crowdfunding_due.run_due_work(session, now))
     try:
         done["ledger.holds_expired"] = holds.expire_holds(session, now)
         session.commit()

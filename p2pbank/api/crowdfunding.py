@@ -10,14 +10,15 @@ from flask_smorest import Blueprint
 from p2pbank.api.auth import current_api_user, protect
 from p2pbank.crowdfunding import (
     cards,
+    collection,
     delivery,
     discussion,
     investors,
     pledging,
+    refunds,
     rewards,
     rules,
     services,
-    settlement,
 )
 from p2pbank.crowdfunding.read import backer, campaign_page, catalogue, crowdlending, initiator
 from p2pbank.crowdfunding.schemas import (
@@ -328,7 +329,7 @@ def _confirmed(pledge_id: int, card_number: str | None):
             session, _me().id, pledge_id, gateway=gateway, card_number=card_number
         )
     if was_errored:
-        settlement.collect_card_pledge(session, pledge_id, gateway=gateway)
+        collection.collect_card_pledge(session, pledge_id, gateway=gateway)
     return _my_pledge(pledge_id)
 
 
@@ -352,7 +353,7 @@ class Refund(MethodView):
     @blp.response(200, CampaignPledgeOut)
     def post(self, pledge_id: int):
         """The initiator refunds a collected pledge before the payout."""
-        return settlement.refund_pledge(db_session(), _me().id, pledge_id, gateway=_gateway())
+        return refunds.refund_pledge(db_session(), _me().id, pledge_id, gateway=_gateway())
 
 
 # --- investors ----------------------------------------------------------------------------------

@@ -23,15 +23,16 @@ from marshmallow import EXCLUDE, ValidationError
 
 from p2pbank.crowdfunding import (
     cards,
+    collection,
     delivery,
     discussion,
     investors,
     kernel,
     pledging,
+    refunds,
     rewards,
     rules,
     services,
-    settlement,
 )
 from p2pbank.crowdfunding.content import COVER_MAX_BYTES, cover_path
 from p2pbank.crowdfunding.read import backer, campaign_page, catalogue, crowdlending, initiator
@@ -536,7 +537,7 @@ def card(pledge_id: int):
                     session, current_user.id, pledge_id, gateway=gw, **data
                 )
                 if was_errored:
-                    settlement.collect_card_pledge(session, pledge_id, gateway=gw)
+                    collection.collect_card_pledge(session, pledge_id, gateway=gw)
             except (CardDeclined, GatewayError) as exc:
                 errors = {"card_number": [exc.detail]}
             except DomainError as exc:
@@ -585,7 +586,7 @@ def card_return(pledge_id: int):
     try:
         cards.confirm_card_setup(session, current_user.id, pledge_id, gateway=gw)
         if was_errored:
-            settlement.collect_card_pledge(session, pledge_id, gateway=gw)
+            collection.collect_card_pledge(session, pledge_id, gateway=gw)
     except DomainError as exc:
         return _refused(exc, "crowdfunding.card", pledge_id=pledge_id)
     return _card_done(pledge_id)
@@ -611,7 +612,7 @@ def report_problem(pledge_id: int):
 @bp.post("/pledges/<int:pledge_id>/refund")
 @login_required
 def refund(pledge_id: int):
-    row = settlement.refund_pledge(db_session(), current_user.id, pledge_id, gateway=gateway())
+    row = refunds.refund_pledge(db_session(), current_user.id, pledge_id, gateway=gateway())
     return _done(
         _("The pledge was refunded."), "crowdfunding.dashboard", campaign_id=row.campaign_id
     )

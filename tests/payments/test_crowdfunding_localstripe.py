@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from p2pbank import clock
-from p2pbank.crowdfunding import cards, pledging, services, settlement
+from p2pbank.crowdfunding import cards, collection, pledging, services
+from p2pbank.crowdfunding import due as crowdfunding_due
 from p2pbank.crowdfunding.models import CampaignStatus, Payout, PledgeStatus
 from p2pbank.errors import InvalidState
 from p2pbank.ledger.checks import check_ledger
@@ -107,7 +108,7 @@ def test_card_pledges_through_stripe(session, make_user, gateway, stripe_servers
         pledges[person.id] = saved
 
     clock.set_now(campaign.deadline_at)
-    report = settlement.run_due(session, gateway=gateway)
+    report = crowdfunding_due.run_due(session, gateway=gateway)
     assert (report.charged, report.declined) == (1, 1), report
     first, declined = pledges[ann.id], pledges[bob.id]
     session.refresh(first)
@@ -121,11 +122,11 @@ def test_card_pledges_through_stripe(session, make_user, gateway, stripe_servers
     # Within the 7 days Bob saves a working card and it is charged at once.
     clock.set_now(campaign.deadline_at + timedelta(days=3))
     _save_card(session, stripe_servers, gateway, bob, declined.id, "4242424242424242")
-    settlement.collect_card_pledge(session, declined.id, gateway=gateway)
+    collection.collect_card_pledge(session, declined.id, gateway=gateway)
     session.refresh(declined)
     assert declined.status == PledgeStatus.COLLECTED
     with pytest.raises(InvalidState):  # collected once; never charged twice
-        settlement.collect_card_pledge(session, declined.id, gateway=gateway)
+        collection.collect_card_pledge(session, declined.id, gateway=gateway)
     session.refresh(campaign)
     assert campaign.status == CampaignStatus.SUCCEEDED
     payout = session.scalar(select(Payout).where(Payout.campaign_id == campaign.id))

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from p2pbank import clock
-from p2pbank.crowdfunding import cards, pledging, settlement
+from p2pbank.crowdfunding import cards, collection, pledging, refunds
+from p2pbank.crowdfunding import due as crowdfunding_due
 from p2pbank.crowdfunding.models import CampaignStatus, Payout, PledgeStatus, RewardTier
 from p2pbank.crowdfunding.read import progress as read_progress
 from p2pbank.errors import Forbidden, InvalidState, NotFound
@@ -85,7 +86,7 @@ def test_success_charges_the_card_and_the_initiator_bears_its_fee(
     card_pledge(session, gateway, ann, campaign, 15_000)
     pledging.pledge(session, bob.id, campaign.id, amount_minor=5_000, idempotency_key=key())
     clock.set_now(campaign.deadline_at)
-    report = settlement.run_due(session, gateway=gateway)
+    report = crowdfunding_due.run_due(session, gateway=gateway)
     assert report.charged == 1
     assert report.problems == ["1 saved card(s) wait to be detached by the gateway"]
     assert campaign.status == CampaignStatus.SUCCEEDED
@@ -115,18 +116,18 @@ def test_a_declined_card_gets_seven_days_then_is_dropped(
     bad = card_pledge(session, gateway, ann, campaign, 4_000, card=DECLINES_ON_CHARGE)
     pledging.pledge(session, bob.id, campaign.id, amount_minor=8_000, idempotency_key=key())
     clock.set_now(campaign.deadline_at)
-    report = settlement.run_due(session, gateway=gateway)
+    report = crowdfunding_due.run_due(session, gateway=gateway)
     assert report.declined == 1
     assert bad.status == PledgeStatus.ERRORED
     assert bad.fix_until == campaign.deadline_at + timedelta(days=7)
     assert campaign.status == CampaignStatus.COLLECTING
 
     clock.set_now(bad.fix_until - timedelta(seconds=1))
-    settlement.run_due(session, gateway=gateway)
+    crowdfunding_due.run_due(session, gateway=gateway)
     assert bad.status == PledgeStatus.ERRORED  # still time
 
     clock.set_now(bad.fix_until)
-    report = settlement.run_due(session, gateway=gateway)
+    report = crowdfunding_due.run_due(session, gateway=gateway)
     assert report.dropped == 1
     session.refresh(bad)
     assert bad.status == PledgeStatus.DROPPED
@@ -145,13 +146,13 @@ def test_a_declined_card_fixed_within_seven_days_is_collected(
     (ann,) = backers(1, funds=0)
     bad = card_pledge(session, gateway, ann, campaign, 10_000, card=DECLINES_ON_CHARGE)
     clock.set_now(campaign.deadline_at)
-    settlement.run_due(session, gateway=gateway)
+    crowdfunding_due.run_due(session, gateway=gateway)
     assert bad.status == PledgeStatus.ERRORED
 
     clock.set_now(campaign.deadline_at + timedelta(days=6))
     cards.start_card_setup(session, ann.id, bad.id, gateway=gateway)
     cards.complete_test_card_setup(session, ann.id, bad.id, gateway=gateway, card_number=GOOD)
-    settlement.collect_card_pledge(session, bad.id, gateway=gateway)
+    collection.collect_card_pledge(session, bad.id, gateway=gateway)
     assert bad.status == PledgeStatus.COLLECTED
     assert bad.processing_fee_minor == eea_card_fee_minor(10_000)
     assert campaign.status == CampaignStatus.SUCCEEDED
@@ -164,12 +165,12 @@ def test_fixing_after_seven_days_is_refused(session, initiator, backers, gateway
     bad = card_pledge(session, gateway, ann, campaign, 5_000, card=DECLINES_ON_CHARGE)
     pledging.pledge(session, bob.id, campaign.id, amount_minor=5_000, idempotency_key=key())
     clock.set_now(campaign.deadline_at)
-    settlement.run_due(session, gateway=gateway)
+    crowdfunding_due.run_due(session, gateway=gateway)
     clock.set_now(bad.fix_until)
     with pytest.raises(InvalidState):
         cards.start_card_setup(session, ann.id, bad.id, gateway=gateway)
     with pytest.raises(InvalidState):
-        settlement.collect_card_pledge(session, bad.id, gateway=gateway)
+        collection.collect_card_pledge(session, bad.id, gateway=gateway)
 
 
 def test_failure_charges_no_card(session, initiator, backers, gateway, frozen_now):
@@ -177,7 +178,7 @@ def test_failure_charges_no_card(session, initiator, backers, gateway, frozen_no
     (ann,) = backers(1, funds=0)
     mine = card_pledge(session, gateway, ann, campaign, 10_000)
     clock.set_now(campaign.deadline_at)
-    report = settlement.run_due(session, gateway=gateway)
+    report = crowdfunding_due.run_due(session, gateway=gateway)
     assert campaign.status == CampaignStatus.FAILED
     assert mine.status == PledgeStatus.RELEASED
     assert list(gateway.list_payments()) == []
@@ -221,9 +222,9 @@ def test_an_unsaved_card_pledge_frees_its_reward_after_an_hour(
         method="card",
     )
     clock.set_now(frozen_now + timedelta(minutes=59))
-    assert settlement.expire_card_setups(session) == 0
+    assert collection.expire_card_setups(session) == 0
     clock.set_now(frozen_now + timedelta(minutes=60))
-    assert settlement.expire_card_setups(session) == 1
+    assert collection.expire_card_setups(session) == 1
     session.refresh(waiting)
     assert waiting.status == PledgeStatus.RELEASED
     assert session.get(RewardTier, tier.id).claimed == 0
@@ -243,20 +244,20 @@ def test_initiator_refunds_a_collected_card_pledge_before_the_payout(
         session, cy.id, campaign.id, amount_minor=2_000, idempotency_key=key()
     )
     clock.set_now(campaign.deadline_at)
-    settlement.run_due(session, gateway=gateway)
+    crowdfunding_due.run_due(session, gateway=gateway)
     assert campaign.status == CampaignStatus.COLLECTING  # bob's card is errored
     with pytest.raises(NotFound):  # only the initiator refunds; a stranger learns nothing
-        settlement.refund_pledge(session, bob.id, paid.id, gateway=gateway)
+        refunds.refund_pledge(session, bob.id, paid.id, gateway=gateway)
     with pytest.raises(Forbidden):  # nor does the backer refund themself
-        settlement.refund_pledge(session, ann.id, paid.id, gateway=gateway)
-    settlement.refund_pledge(session, initiator.id, paid.id, gateway=gateway)
-    settlement.refund_pledge(session, initiator.id, by_wallet.id, gateway=gateway)
+        refunds.refund_pledge(session, ann.id, paid.id, gateway=gateway)
+    refunds.refund_pledge(session, initiator.id, paid.id, gateway=gateway)
+    refunds.refund_pledge(session, initiator.id, by_wallet.id, gateway=gateway)
     assert paid.status == PledgeStatus.REFUNDED and by_wallet.status == PledgeStatus.REFUNDED
     assert wallet(session, cy) == (1_000_000, 0)
-    refunds = list(gateway.list_refunds())
-    assert [r.amount.minor for r in refunds] == [6_000]
+    gateway_refunds = list(gateway.list_refunds())
+    assert [r.amount.minor for r in gateway_refunds] == [6_000]
     clock.set_now(stuck.fix_until)
-    settlement.run_due(session, gateway=gateway)
+    crowdfunding_due.run_due(session, gateway=gateway)
     # Everything was refunded or dropped: the card fee of the refunded charge is still a cost.
     payout = session.scalar(select(Payout).where(Payout.campaign_id == campaign.id))
     assert payout.collected_minor == 8_000 and payout.refunded_minor == 8_000

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from p2pbank import clock
-from p2pbank.crowdfunding import checks, investors, pledging, services, settlement
+from p2pbank.crowdfunding import checks, investors, pledging, services
+from p2pbank.crowdfunding import due as crowdfunding_due
 from p2pbank.crowdfunding.loans import CrowdLoanRequest, IssuedLoan
 from p2pbank.crowdfunding.models import CampaignStatus, KnowledgeTestAttempt, PledgeStatus
 from p2pbank.crowdfunding.read import progress as read_progress
@@ -231,10 +232,10 @@ def test_settlement_waits_for_the_reflection_period_and_for_loan_issuing(
     clock.set_now(campaign.deadline_at - timedelta(hours=1))
     late = lend(session, bob, campaign, 40_000)
     clock.set_now(campaign.deadline_at)
-    settlement.run_due(session, gateway=None)
+    crowdfunding_due.run_due(session, gateway=None)
     assert campaign.status == CampaignStatus.COLLECTING  # bob may still revoke
     clock.set_now(late.revocable_until)
-    report = settlement.run_due(session, gateway=None)
+    report = crowdfunding_due.run_due(session, gateway=None)
     assert campaign.status == CampaignStatus.COLLECTING  # funded; no loan issuer here
     assert any("waits for loan issuing" in p for p in report.problems)
     assert wallet(session, ann) == (1_000_000, 60_000)  # still held, nothing moved
@@ -249,10 +250,10 @@ def test_a_revocation_after_the_deadline_can_fail_the_campaign(
     clock.set_now(campaign.deadline_at - timedelta(hours=1))
     late = lend(session, bob, campaign, 40_000)
     clock.set_now(campaign.deadline_at + timedelta(days=1))
-    settlement.run_due(session, gateway=None)
+    crowdfunding_due.run_due(session, gateway=None)
     pledging.revoke_pledge(session, bob.id, late.id)
     clock.set_now(late.revocable_until)
-    settlement.run_due(session, gateway=None)
+    crowdfunding_due.run_due(session, gateway=None)
     assert campaign.status == CampaignStatus.FAILED
     assert wallet(session, ann) == (1_000_000, 0)
     assert_ledger_ok(session)
@@ -283,7 +284,7 @@ def test_a_loan_issuer_turns_the_holds_into_the_loan(session, initiator, lenders
         )
 
     clock.set_now(campaign.deadline_at)
-    settlement.run_due(session, gateway=None, loan_issuer=issue)
+    crowdfunding_due.run_due(session, gateway=None, loan_issuer=issue)
     assert campaign.status == CampaignStatus.SUCCEEDED
     assert campaign.loan_ref == 77
     (request,) = seen

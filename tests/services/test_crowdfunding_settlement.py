@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from p2pbank import clock
-from p2pbank.crowdfunding import pledging, settlement
+from p2pbank.crowdfunding import pledging, refunds, settlement
 from p2pbank.crowdfunding.models import (
     CampaignEvent,
     CampaignStatus,
@@ -154,7 +154,7 @@ def test_refunds_only_until_payout(session, initiator, backers, frozen_now):
     clock.set_now(campaign.deadline_at)
     settlement.close_campaign(session, campaign.id)
     with pytest.raises(InvalidState):
-        settlement.refund_pledge(session, initiator.id, mine.id)
+        refunds.refund_pledge(session, initiator.id, mine.id)
 
 
 @settings(max_examples=15)

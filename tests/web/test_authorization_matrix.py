@@ -622,12 +622,12 @@ def cf_investor(world: World) -> Objects:
 
 def _cf_settle(world: World, campaign) -> None:
     from p2pbank import clock
-    from p2pbank.crowdfunding import settlement
+    from p2pbank.crowdfunding import due as crowdfunding_due
 
     previous = clock.now()
     clock.set_now(campaign.deadline_at)
     try:
-        settlement.run_due(world.session, gateway=_payments_gateway(world))
+        crowdfunding_due.run_due(world.session, gateway=_payments_gateway(world))
     finally:
         clock.set_now(previous)
 
