@@ -11,6 +11,24 @@ import logging
 import pytest
 from werkzeug.routing import IntegerConverter
 
+from tests.web.test_bad_input import assert_problem, row_counts
+
+
+@pytest.fixture
+def nothing_written(session):
+    """`with nothing_written(): ...` fails if any table gained or lost rows."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def _check():
+        before = row_counts(session)
+        yield
+        session.expire_all()
+        assert row_counts(session) == before
+
+    return _check
+
+
 OVERSIZED_IDS = ("99999999999", "9223372036854775808", "1" + "0" * 40)
 
 
@@ -59,3 +77,35 @@ def _fill_path(rule, oversized: str) -> str:
         else:
             parts.append("x")
     return "".join(parts).split("|", 1)[-1]
+
+
+# --- JSON numbers of thousands of digits ------------------------------------------------
+
+
+@pytest.mark.parametrize("digits", [4_301, 5_000, 50_000])
+def test_a_json_integer_of_thousands_of_digits_is_a_400_problem(
+    client, make_user, api_token, nothing_written, digits
+):
+    """Python refuses to read integers past 4,300 digits (a ValueError that is not a JSON
+    syntax error): the API says so, instead of a 500."""
+    headers = api_token(make_user(), "write")
+    body = b'{"name": "x", "scope": "read", "n": ' + b"7" * digits + b"}"
+    with nothing_written():
+        response = client.post(
+            "/api/v1/tokens", data=body, content_type="application/json", headers=headers
+        )
+        problem = assert_problem(response, 400)
+        assert "digits" in problem["detail"]
+
+
+def test_a_long_json_integer_in_a_money_field_is_a_400_problem(
+    client, make_user, api_token, nothing_written
+):
+    headers = api_token(make_user(kyc="verified"), "write")
+    body = b'{"amount_minor": ' + b"9" * 5_000 + b', "currency": "EUR"}'
+    with nothing_written():
+        response = client.post(
+            "/api/v1/payments/deposits", data=body, content_type="application/json",
+            headers={**headers, "Idempotency-Key": "digits-1"},
+        )
+        assert_problem(response, 400)
