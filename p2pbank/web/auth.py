@@ -10,6 +10,7 @@ from p2pbank.db import db_session
 from p2pbank.errors import DomainError, Unauthorized
 from p2pbank.extensions import limiter
 from p2pbank.identity import services
+from p2pbank.identity.rules import same_site_path
 from p2pbank.identity.schemas import ChangePasswordIn, SignInIn, SignUpIn
 from p2pbank.web.forms import load_form
 
@@ -21,9 +22,7 @@ def _login_account_key() -> str:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("main.dashboard")
+    return same_site_path(target) or url_for("main.dashboard")
 
 
 def start_session(user) -> None:
