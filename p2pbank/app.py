@@ -49,6 +49,9 @@ def create_app(config: Config | None = None) -> Flask:
         OPENAPI_JSON_PATH="openapi.json",
     )
     app.p2p_config = config  # type: ignore[attr-defined]
+    from p2pbank.web.errors import refuse_unknown_host
+
+    app.before_request(refuse_unknown_host)  # first: a forged Host reaches nothing else
     if config.ARGON2_COST == "test":
         from p2pbank.identity import passwords
 
