@@ -57,6 +57,15 @@ def create_app(config: Config | None = None) -> Flask:
 
         passwords.set_cost(passwords.TEST_COST)
 
+    if config.TRUSTED_PROXY_COUNT:
+        # Believe only the addresses the proxies themselves appended: the client's address
+        # (per-IP limits) and scheme (HSTS, secure cookies). X-Forwarded-Host is not used:
+        # the Host header is checked against TRUSTED_HOSTS and links come from BASE_URL.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        count = config.TRUSTED_PROXY_COUNT
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
+
     engine = make_engine(config.DATABASE_URL)
     app.extensions["p2pbank.engine"] = engine
     app.extensions["p2pbank.sessionmaker"] = make_sessionmaker(engine)
