@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from p2pbank.clock import now
 from p2pbank.errors import InvalidState, ValidationFailed
-from p2pbank.identity import passwords, tokens
+from p2pbank.identity import passwords, sign_ins, tokens
 from p2pbank.identity.models import OutboxMail, PasswordResetToken, User
 from p2pbank.identity.services import find_user_by_email, get_user
 
@@ -126,6 +126,7 @@ def reset_password(session: Session, secret: str, new_password: str) -> User:
     )
     user.password_hash = passwords.hash_password(new_password)
     user.session_epoch += 1
+    sign_ins.end_all(session, user.id)  # every signed-in browser of the person
     session.add(
         OutboxMail(
             to_address=user.email,

@@ -19,7 +19,7 @@ from p2pbank.errors import (
     Unauthorized,
     ValidationFailed,
 )
-from p2pbank.identity import passwords, rules, tokens
+from p2pbank.identity import passwords, rules, sign_ins, tokens
 from p2pbank.identity.models import (
     PRIVILEGED_ROLES,
     SELF_SERVICE_ROLES,
@@ -117,6 +117,7 @@ def change_password(session: Session, user_id: int, *, current: str, new: str) -
         )
     user.password_hash = passwords.hash_password(new)
     user.session_epoch += 1
+    sign_ins.end_all(session, user.id)  # every signed-in browser of the person
     session.add(
         OutboxMail(
             to_address=user.email,

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from p2pbank.db import db_session
 from p2pbank.errors import DomainError, Unauthorized
 from p2pbank.extensions import limiter
-from p2pbank.identity import services
+from p2pbank.identity import services, sign_ins
 from p2pbank.identity.rules import same_site_path
 from p2pbank.identity.schemas import ChangePasswordIn, SignInIn, SignUpIn
 from p2pbank.web.forms import load_form
@@ -26,9 +26,11 @@ def _safe_next(target: str | None) -> str:
 
 
 def start_session(user) -> None:
-    """Rotate the session at sign-in so a planted session id is worthless."""
+    """Rotate the session at sign-in so a planted session id is worthless; the cookie
+    carries the key of a new server-side sign-in (ended again at sign-out)."""
     next_url = session.get("next")
     session.clear()
+    user.sign_in_key = sign_ins.start(db_session(), user.id)
     login_user(user)
     if next_url:
         session["next"] = next_url
@@ -96,6 +98,7 @@ def _cfg(key: str) -> str:
 @bp.post("/logout")
 @login_required
 def logout():
+    sign_ins.end(db_session(), current_user.sign_in_key)  # a copied cookie dies with it
     logout_user()
     session.clear()
     flash(_("You are signed out."), "info")
