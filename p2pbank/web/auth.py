@@ -8,7 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from p2pbank.db import db_session
 from p2pbank.errors import DomainError, Unauthorized
-from p2pbank.extensions import limiter
+from p2pbank.extensions import client_source, limiter
 from p2pbank.identity import services, sign_ins
 from p2pbank.identity.rules import same_site_path
 from p2pbank.identity.schemas import ChangePasswordIn, SignInIn, SignUpIn
@@ -18,7 +18,11 @@ bp = Blueprint("auth", __name__)
 
 
 def _login_account_key() -> str:
-    return "login-account:" + request.form.get("email", "").strip().lower()[:254]
+    """Failed sign-ins count per account AND source: guesses from one place lock that place
+    out of the account, never the owner elsewhere (anyone could lock anyone out); the
+    per-source limit still bounds guessing across accounts."""
+    email = request.form.get("email", "").strip().lower()[:254]
+    return f"login-account:{email}:{client_source()}"
 
 
 def _safe_next(target: str | None) -> str:
