@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from p2pbank import clock
-from p2pbank.lending import funding, servicing
+from p2pbank.lending import arrears, funding, servicing
+from p2pbank.lending import repayment as repay
 from p2pbank.lending.models import (
     Instalment,
     InstalmentStatus,
@@ -108,7 +109,7 @@ def run_due_lending(session: Session, now: datetime | None = None) -> dict[str, 
             budget = servicing.available(session, loan.borrower_id)
             if budget > 0:
                 key = f"lending:loan:{loan.id}:collect:{_repayment_count(session, loan) + 1}"
-                if servicing.recover(session, loan, budget, key=key, now=now):
+                if arrears.recover(session, loan, budget, key=key, now=now):
                     done["recoveries"] += 1
     with command(session):
         listings = funding.lock_open_listings(session, now)
@@ -147,15 +148,15 @@ def _service_loan(session: Session, loan_id: int, now: datetime, done: dict[str,
     if loan is None or not loan.is_open:
         return
     rows = servicing.instalments(session, loan)
-    done["late_fees"] += servicing.charge_late_fees(session, loan, rows, now)
-    due = servicing.due(rows, now.date())
+    done["late_fees"] += arrears.charge_late_fees(session, loan, rows, now)
+    due = repay.due(rows, now.date())
     budget = min(servicing.available(session, loan.borrower_id), sum(r.owed_minor for r in due))
     if budget > 0:
-        portions = servicing.allocate_payment(due, budget)
+        portions = repay.allocate_payment(due, budget)
         key = f"lending:loan:{loan.id}:collect:{_repayment_count(session, loan) + 1}"
         servicing.pay_instalments(
             session, loan, portions, kind=RepaymentKind.SCHEDULED, key=key, now=now
         )
         done["repayments"] += 1
-    if servicing.refresh_status(session, loan, rows, now) == LoanStatus.DEFAULTED:
+    if arrears.refresh_status(session, loan, rows, now) == LoanStatus.DEFAULTED:
         done["defaults"] += 1

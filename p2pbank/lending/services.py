@@ -22,7 +22,8 @@ from p2pbank.errors import (
     ValidationFailed,
 )
 from p2pbank.identity.models import User
-from p2pbank.lending import eligibility, funding, servicing
+from p2pbank.lending import arrears, early_repayment, eligibility, funding, servicing
+from p2pbank.lending import repayment as repay
 from p2pbank.lending.access import (
     checked_key,
     is_admin,
@@ -224,14 +225,14 @@ def pay_now(
                 message = f"Only {euros(debt)} is owed."
                 raise ValidationFailed(message, field_errors={"amount_minor": [message]})
             need_funds(session, borrower_id, amount)
-            repayment = servicing.recover(session, loan, amount, key=key, now=now)
+            repayment = arrears.recover(session, loan, amount, key=key, now=now)
             assert repayment is not None
             return repayment
         if not loan.is_open:
             raise InvalidState("This loan is repaid; nothing is owed.")
         rows = servicing.instalments(session, loan)
-        servicing.charge_late_fees(session, loan, rows, now)
-        due = servicing.due(rows, now.date())
+        arrears.charge_late_fees(session, loan, rows, now)
+        due = repay.due(rows, now.date())
         if due:
             owed = sum(r.owed_minor for r in due)
             amount = owed if amount_minor is None else amount_minor
@@ -240,7 +241,7 @@ def pay_now(
                 raise ValidationFailed(message, field_errors={"amount_minor": [message]})
             targets = due
         else:
-            upcoming = servicing.unpaid(rows)[0]
+            upcoming = repay.unpaid(rows)[0]
             amount = upcoming.owed_minor
             if amount_minor is not None and amount_minor != amount:
                 message = (
@@ -250,11 +251,11 @@ def pay_now(
                 raise ValidationFailed(message, field_errors={"amount_minor": [message]})
             targets = [upcoming]
         need_funds(session, borrower_id, amount)
-        portions = servicing.allocate_payment(targets, amount)
+        portions = repay.allocate_payment(targets, amount)
         repayment = servicing.pay_instalments(
             session, loan, portions, kind=RepaymentKind.PAY_NOW, key=key, now=now
         )
-        servicing.refresh_status(session, loan, rows, now)
+        arrears.refresh_status(session, loan, rows, now)
     return repayment
 
 
@@ -279,8 +280,8 @@ def repay_early(
         if not loan.is_open:
             raise InvalidState("Only a running loan can be repaid early.")
         rows = servicing.instalments(session, loan)
-        servicing.charge_late_fees(session, loan, rows, now)
-        if servicing.due(rows, now.date()):
+        arrears.charge_late_fees(session, loan, rows, now)
+        if repay.due(rows, now.date()):
             raise InvalidState("Pay what is due first (Pay now), then repay early.")
         if principal_minor is not None and (
             type(principal_minor) is not int or not 0 < principal_minor <= loan.outstanding_minor
@@ -288,7 +289,7 @@ def repay_early(
             message = f"Repay from EUR 0.01 to the {euros(loan.outstanding_minor)} outstanding."
             raise ValidationFailed(message, field_errors={"principal_minor": [message]})
         parts = servicing.parts_of(session, loan)
-        quote = servicing.quote_early(loan, parts, rows, principal_minor, now.date())
+        quote = repay.quote_early(loan, parts, rows, principal_minor, now.date())
         need_funds(session, borrower_id, quote.total_minor)
-        repayment = servicing.repay_early(session, loan, rows, quote, key=key, now=now)
+        repayment = early_repayment.repay_early(session, loan, rows, quote, key=key, now=now)
     return repayment

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from p2pbank import clock
 from p2pbank.ledger import queries as ledger_queries
-from p2pbank.lending import accounts, returns, rules, servicing
+from p2pbank.lending import accounts, returns, rules
+from p2pbank.lending import repayment as repay
 from p2pbank.lending import schedule as sched
 from p2pbank.lending.models import (
     Commitment,
@@ -208,10 +209,10 @@ def lender_dashboard(session: Session, lender_id: int) -> LenderDashboard:
     for part in parts:
         loan = loans[part.loan_id]
         rows = rows_by_loan[loan.id]
-        days = servicing.loan_days_past_due(rows, today) if loan.is_open else 0
+        days = repay.loan_days_past_due(rows, today) if loan.is_open else 0
         next_due, next_amount = None, 0
         if loan.is_open:
-            for row in servicing.unpaid(rows):
+            for row in repay.unpaid(rows):
                 for ip in row.parts:
                     if ip.part_id == part.id:
                         owed = (

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from p2pbank import clock
 from p2pbank.errors import NotFound, ValidationFailed
 from p2pbank.identity.models import User
-from p2pbank.lending import rules, servicing
+from p2pbank.lending import repayment as repay
+from p2pbank.lending import rules
 from p2pbank.lending.models import (
     Instalment,
     InstalmentStatus,
@@ -98,9 +99,9 @@ def _loan_view(session: Session, loan: Loan, viewer_id: int | None) -> LoanView:
             select(Instalment).where(Instalment.loan_id == loan.id).order_by(Instalment.number)
         )
     )
-    open_rows = servicing.unpaid(rows)
-    due = servicing.due(rows, today)
-    days = servicing.loan_days_past_due(rows, today) if loan.is_open else 0
+    open_rows = repay.unpaid(rows)
+    due = repay.due(rows, today)
+    days = repay.loan_days_past_due(rows, today) if loan.is_open else 0
     lenders = len({p.lender_id for p in loan.parts})
     return LoanView(
         id=loan.id,
@@ -180,7 +181,7 @@ def early_quote(
     parts = list(
         session.scalars(select(LoanPart).where(LoanPart.loan_id == loan.id).order_by(LoanPart.id))
     )
-    quote = servicing.quote_early(loan, parts, rows, principal_minor, clock.now().date())
+    quote = repay.quote_early(loan, parts, rows, principal_minor, clock.now().date())
     rest = quote.rest.instalments if quote.rest else ()
     return EarlyQuoteView(
         principal_minor=quote.principal_minor,
