@@ -101,8 +101,8 @@ DEMO_CARD_DEPOSITS = [
 def seed_payments(session: Session) -> Iterator[str]:
     """A few test-mode card deposits (and declines), a payout account and a withdrawal,
     each through p2pbank.payments services and the gateway's own signed events."""
+    from p2pbank.payments import payouts, webhooks
     from p2pbank.payments import services as payments
-    from p2pbank.payments import webhooks
     from p2pbank.payments.settings import PaymentSettings
     from p2pbank.payments.test_mode import TestModeGateway
 
@@ -125,15 +125,15 @@ def seed_payments(session: Session) -> Iterator[str]:
         yield f"  {email:32} {Money(minor)}  card {card[-4:]}: {started.payment.status}"
     lars = identity.find_user_by_email(session, "lars@demo.p2pbank.test")
     if lars is not None:
-        payments.onboard_payouts(
+        payouts.onboard_payouts(
             session,
             gateway,
             lars.id,
             refresh_url="/payments/payout-account",
             return_url="/payments/payout-account",
         )
-        payments.complete_test_onboarding(session, gateway, lars.id, iban="DE89370400440532013000")
-        payout = payments.withdraw(
+        payouts.complete_test_onboarding(session, gateway, lars.id, iban="DE89370400440532013000")
+        payout = payouts.withdraw(
             session, gateway, lars.id, amount_minor=5_000, idempotency_key="demo-withdrawal"
         )
         webhooks.deliver_test_mode_events(session, gateway)

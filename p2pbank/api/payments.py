@@ -14,7 +14,7 @@ from flask_smorest import Blueprint
 from p2pbank.api.auth import current_api_user, protect
 from p2pbank.db import db_session
 from p2pbank.errors import NotFound
-from p2pbank.payments import queries, services, webhooks
+from p2pbank.payments import payouts, queries, refunds, services, webhooks
 from p2pbank.payments.reconcile import reconcile
 from p2pbank.payments.schemas import (
     DepositIn,
@@ -127,7 +127,7 @@ class DepositRefunds(MethodView):
     def post(self, data, payment_id: int):
         """Admins: refund (part of) a deposit to its card."""
         gateway = _gateway()
-        refund = services.refund_deposit(
+        refund = refunds.refund_deposit(
             db_session(), gateway, current_api_user().id, payment_id, **data
         )
         _deliver(gateway)
@@ -147,7 +147,7 @@ class Withdrawals(MethodView):
         """Withdraw to your payout account. Needs a verified identity check, a payout
         account ready for payouts and, when two-factor sign-in is on, `totp_code`."""
         gateway = _gateway()
-        payout = services.withdraw(
+        payout = payouts.withdraw(
             db_session(),
             gateway,
             current_api_user().id,
@@ -180,7 +180,7 @@ class PayoutAccount(MethodView):
     @blp.response(200, OnboardingOut)
     def post(self, data):
         """Open your payout account (once) and get the link where you finish onboarding."""
-        url = services.onboard_payouts(
+        url = payouts.onboard_payouts(
             db_session(),
             _gateway(),
             current_api_user().id,
@@ -198,7 +198,7 @@ class PayoutAccountTestBank(MethodView):
     def post(self, data):
         """Test mode only: the bank details the provider's onboarding would collect."""
         gateway = _gateway()
-        account = services.complete_test_onboarding(
+        account = payouts.complete_test_onboarding(
             db_session(), gateway, current_api_user().id, iban=data["iban"]
         )
         _deliver(gateway)

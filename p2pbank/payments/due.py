@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from p2pbank.errors import DomainError
-from p2pbank.payments import services, webhooks
+from p2pbank.payments import payouts, webhooks
 from p2pbank.payments.gateway import PaymentGateway
 from p2pbank.payments.models import Payout, PayoutStatus
 
@@ -41,7 +41,7 @@ def resend_requested_payouts(
     settled = 0
     for payout_id in due:
         try:
-            payout = services.send_payout(session, gateway, payout_id)
+            payout = payouts.send_payout(session, gateway, payout_id)
         except DomainError as exc:  # still unreachable: the next run tries again
             session.rollback()
             log.warning("payout %s not sent yet: %s", payout_id, exc.detail)

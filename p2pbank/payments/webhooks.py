@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from p2pbank.clock import now
 from p2pbank.errors import DomainError
-from p2pbank.payments import services
+from p2pbank.payments import payouts, refunds, services
 from p2pbank.payments.gateway import PaymentGateway, WebhookEvent
 from p2pbank.payments.models import (
     ConnectedAccount,
@@ -200,7 +200,7 @@ def _on_refund(session: Session, gateway: PaymentGateway, event: WebhookEvent) -
             refund = candidate
     if refund is None:
         return EventOutcome.IGNORED, f"unknown refund {event.object_id}"
-    changed = services.apply_refund_state(session, refund, gateway.get_refund(event.object_id))
+    changed = refunds.apply_refund_state(session, refund, gateway.get_refund(event.object_id))
     return EventOutcome.PROCESSED, f"refund {refund.id} {refund.status}" + (
         "" if changed else " (no change)"
     )
@@ -225,7 +225,7 @@ def _on_transfer(session: Session, gateway: PaymentGateway, event: WebhookEvent)
             payout = candidate
     if payout is None:
         return EventOutcome.IGNORED, f"unknown transfer {event.object_id}"
-    changed = services.apply_transfer_state(session, payout, gateway.get_transfer(event.object_id))
+    changed = payouts.apply_transfer_state(session, payout, gateway.get_transfer(event.object_id))
     return EventOutcome.PROCESSED, f"payout {payout.id} {payout.status}" + (
         "" if changed else " (no change)"
     )

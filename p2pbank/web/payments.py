@@ -27,7 +27,7 @@ from p2pbank.db import db_session
 from p2pbank.errors import DomainError, Forbidden, ValidationFailed
 from p2pbank.extensions import csrf
 from p2pbank.links import absolute_url
-from p2pbank.payments import queries, services, webhooks
+from p2pbank.payments import payouts, queries, refunds, services, webhooks
 from p2pbank.payments.gateway import GatewayError, PaymentGateway
 from p2pbank.payments.models import PaymentStatus
 from p2pbank.payments.reconcile import reconcile
@@ -261,7 +261,7 @@ def withdraw():
         data, errors = load_form(WithdrawalForm())
         if data is not None:
             try:
-                payout = services.withdraw(
+                payout = payouts.withdraw(
                     session,
                     gateway(),
                     current_user.id,
@@ -321,7 +321,7 @@ def payout_account():
 @bp.post("/payout-account")
 @login_required
 def payout_account_start():
-    url = services.onboard_payouts(
+    url = payouts.onboard_payouts(
         db_session(),
         gateway(),
         current_user.id,
@@ -336,7 +336,7 @@ def payout_account_start():
 @login_required
 def payout_account_return():
     """Back from the gateway's onboarding: read the account's state from the gateway."""
-    services.refresh_payout_account(db_session(), gateway(), current_user.id)
+    payouts.refresh_payout_account(db_session(), gateway(), current_user.id)
     return redirect(url_for(".payout_account"))
 
 
@@ -346,7 +346,7 @@ def payout_account_test_bank():
     data, errors = load_form(TestBankIn())
     if data is not None:
         try:
-            services.complete_test_onboarding(
+            payouts.complete_test_onboarding(
                 db_session(), gateway(), current_user.id, iban=data["iban"]
             )
         except (ValidationFailed, GatewayError) as exc:
@@ -398,7 +398,7 @@ def refund():
         data, errors = load_form(RefundForm())
         if data is not None:
             try:
-                row = services.refund_deposit(
+                row = refunds.refund_deposit(
                     session,
                     gateway(),
                     current_user.id,

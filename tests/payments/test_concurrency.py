@@ -28,7 +28,7 @@ from p2pbank.ledger.checks import check_ledger
 from p2pbank.ledger.models import JournalEntry
 from p2pbank.ledger.queries import wallet_summary
 from p2pbank.models import load_all
-from p2pbank.payments import services, webhooks
+from p2pbank.payments import payouts, services, webhooks
 from p2pbank.payments.models import GatewayEvent, Payout, PayoutStatus
 from p2pbank.payments.test_mode import TestModeGateway
 from tests.conftest import STRONG_PASSWORD, TEST_SECRET
@@ -132,16 +132,16 @@ def test_withdrawals_racing_for_one_wallet(sessions):
             session, gateway, user_id, started.payment.id, card_number="4242424242424242"
         )
         webhooks.deliver_test_mode_events(session, gateway)
-        services.onboard_payouts(
+        payouts.onboard_payouts(
             session, gateway, user_id, refresh_url="http://x", return_url="http://x"
         )
-        services.complete_test_onboarding(session, gateway, user_id, iban="DE89370400440532013000")
+        payouts.complete_test_onboarding(session, gateway, user_id, iban="DE89370400440532013000")
 
     def withdraw(i):
         with sessions() as session:
             gateway = TestModeGateway(session, webhook_secret=SECRET)
             try:
-                payout = services.withdraw(
+                payout = payouts.withdraw(
                     session, gateway, user_id, amount_minor=3_000, idempotency_key=f"w{i}"
                 )
             except InsufficientFunds:

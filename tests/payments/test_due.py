@@ -10,7 +10,7 @@ import pytest
 from p2pbank import clock
 from p2pbank.jobs import run_due_work
 from p2pbank.ledger.queries import wallet_summary
-from p2pbank.payments import services
+from p2pbank.payments import payouts, services
 from p2pbank.payments.due import run_due_payments
 from p2pbank.payments.gateway import GatewayUnavailable
 from p2pbank.payments.models import PaymentStatus, PayoutStatus
@@ -32,10 +32,10 @@ def test_a_stuck_withdrawal_is_sent_again_once(session, make_user, testmode_gate
     services.complete_test_card_payment(
         session, testmode_gateway, lena.id, started.payment.id, card_number="4242424242424242"
     )
-    services.onboard_payouts(
+    payouts.onboard_payouts(
         session, testmode_gateway, lena.id, refresh_url="http://x", return_url="http://x"
     )
-    services.complete_test_onboarding(
+    payouts.complete_test_onboarding(
         session, testmode_gateway, lena.id, iban="DE89370400440532013000"
     )
     # The deposit's events were never delivered: the job delivers them.
@@ -44,9 +44,9 @@ def test_a_stuck_withdrawal_is_sent_again_once(session, make_user, testmode_gate
     session.refresh(started.payment)
     assert started.payment.status == PaymentStatus.SUCCEEDED
 
-    payout = services.request_withdrawal(session, lena.id, amount_minor=4_000, idempotency_key="w")
+    payout = payouts.request_withdrawal(session, lena.id, amount_minor=4_000, idempotency_key="w")
     with pytest.raises(GatewayUnavailable):
-        services.send_payout(session, Unreachable(), payout.id)
+        payouts.send_payout(session, Unreachable(), payout.id)
     assert run_due_payments(session, testmode_gateway, clock.now())["payments.payouts_resent"] == 0
     clock.advance(timedelta(minutes=11))
     done = run_due_work(session, clock.now(), payment_gateway=testmode_gateway)
@@ -68,14 +68,14 @@ def test_a_gateway_still_unreachable_leaves_it_for_the_next_run(
     services.complete_test_card_payment(
         session, testmode_gateway, lena.id, started.payment.id, card_number="4242424242424242"
     )
-    services.onboard_payouts(
+    payouts.onboard_payouts(
         session, testmode_gateway, lena.id, refresh_url="http://x", return_url="http://x"
     )
-    services.complete_test_onboarding(
+    payouts.complete_test_onboarding(
         session, testmode_gateway, lena.id, iban="DE89370400440532013000"
     )
     run_due_payments(session, testmode_gateway, clock.now())
-    payout = services.request_withdrawal(session, lena.id, amount_minor=1_000, idempotency_key="w")
+    payout = payouts.request_withdrawal(session, lena.id, amount_minor=1_000, idempotency_key="w")
     clock.advance(timedelta(hours=1))
     down = Unreachable()
     down.name = "test"

@@ -9,7 +9,7 @@ import pytest
 
 from p2pbank import clock
 from p2pbank.ledger import services as ledger
-from p2pbank.payments import services, webhooks
+from p2pbank.payments import payouts, refunds, services, webhooks
 from p2pbank.payments.reconcile import (
     AMOUNT_MISMATCH,
     MATCHED,
@@ -53,13 +53,13 @@ def _cli(app, *args):
 def test_everything_matches(app, session, make_user, gateway):
     lena = make_user(kyc="verified")
     payment = _paid(session, gateway, lena, 20_000)
-    services.onboard_payouts(
+    payouts.onboard_payouts(
         session, gateway, lena.id, refresh_url="http://x", return_url="http://x"
     )
-    services.complete_test_onboarding(session, gateway, lena.id, iban="DE89370400440532013000")
-    payout = services.withdraw(session, gateway, lena.id, amount_minor=5_000, idempotency_key="w")
+    payouts.complete_test_onboarding(session, gateway, lena.id, iban="DE89370400440532013000")
+    payout = payouts.withdraw(session, gateway, lena.id, amount_minor=5_000, idempotency_key="w")
     admin = make_user(roles=["admin"])
-    refund = services.refund_deposit(
+    refund = refunds.refund_deposit(
         session, gateway, admin.id, payment.id, amount_minor=1_000, reason="r", idempotency_key="r"
     )
     webhooks.deliver_test_mode_events(session, gateway)

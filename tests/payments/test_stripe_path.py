@@ -9,7 +9,7 @@ import time
 import pytest
 
 from p2pbank.ledger.queries import balances, wallet_summary
-from p2pbank.payments import services, webhooks
+from p2pbank.payments import payouts, refunds, services, webhooks
 from p2pbank.payments.models import PaymentStatus, PayoutStatus, RefundStatus
 from p2pbank.payments.reconcile import MATCHED, reconcile
 from tests.payments.conftest import Gateways, make_stripe_gateway
@@ -47,7 +47,7 @@ def test_deposit_withdraw_refund_and_reconcile_with_stripe(session, make_user, s
     assert payment.fee_minor == 0  # localstripe's balance transactions carry no fee
     assert wallet_summary(session, lena.id).available == 40_000
 
-    url = services.onboard_payouts(
+    url = payouts.onboard_payouts(
         session,
         gateway,
         lena.id,
@@ -55,13 +55,13 @@ def test_deposit_withdraw_refund_and_reconcile_with_stripe(session, make_user, s
         return_url="http://localhost/return",
     )
     assert "/_fake/onboarding/" in url
-    account = services.refresh_payout_account(session, gateway, lena.id)
+    account = payouts.refresh_payout_account(session, gateway, lena.id)
     stripe.onboard(account.gateway_account_id, "DE89370400440532013000")
     _deliver(session, stripe, "account.updated", account.gateway_account_id)
     session.refresh(account)
     assert account.payouts_enabled and account.bank_last4 == "3000"
 
-    payout = services.withdraw(
+    payout = payouts.withdraw(
         session, gateway, lena.id, amount_minor=15_000, idempotency_key=_key()
     )
     assert payout.status == PayoutStatus.PAID and payout.gateway_transfer_id.startswith("tr_")
@@ -74,7 +74,7 @@ def test_deposit_withdraw_refund_and_reconcile_with_stripe(session, make_user, s
     assert wallet_summary(session, lena.id).available == 25_000
 
     admin = make_user(roles=["admin"])
-    refund = services.refund_deposit(
+    refund = refunds.refund_deposit(
         session,
         gateway,
         admin.id,
@@ -139,7 +139,7 @@ def test_a_refund_the_gateway_refuses_releases_the_hold(session, make_user, stri
         reference={},
         idempotency_key=_key(),
     )
-    refund = services.refund_deposit(
+    refund = refunds.refund_deposit(
         session,
         stripe.gateway,
         admin.id,

@@ -14,7 +14,7 @@ from p2pbank.identity import twofactor
 from p2pbank.ledger.models import Hold, JournalEntry
 from p2pbank.ledger.queries import balances, wallet_summary
 from p2pbank.ledger.services import PLATFORM_GATEWAY_CLEARING
-from p2pbank.payments import queries, services, webhooks
+from p2pbank.payments import payouts, queries, services, webhooks
 from p2pbank.payments.gateway import GatewayError
 from p2pbank.payments.models import ConnectedAccount, Payout, PayoutStatus
 
@@ -33,11 +33,11 @@ def _fund(session, gateway, user, amount=20_000):
 
 
 def _onboard(session, gateway, user, iban=GOOD_IBAN):
-    url = services.onboard_payouts(
+    url = payouts.onboard_payouts(
         session, gateway, user.id, refresh_url="http://x/refresh", return_url="http://x/back"
     )
     assert url == "http://x/back"  # test mode: straight back to our own page
-    return services.complete_test_onboarding(session, gateway, user.id, iban=iban)
+    return payouts.complete_test_onboarding(session, gateway, user.id, iban=iban)
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def ready(session, make_user, testmode_gateway):
 
 def test_withdraw_to_the_payout_account(session, testmode_gateway, ready):
     clearing_before = balances(session, PLATFORM_GATEWAY_CLEARING).posted
-    payout = services.withdraw(
+    payout = payouts.withdraw(
         session, testmode_gateway, ready.id, amount_minor=7_500, idempotency_key="w1"
     )
     assert payout.status == PayoutStatus.PAID
@@ -74,23 +74,23 @@ def test_withdraw_to_the_payout_account(session, testmode_gateway, ready):
 
 
 def test_the_same_key_is_one_withdrawal(session, testmode_gateway, ready):
-    first = services.withdraw(
+    first = payouts.withdraw(
         session, testmode_gateway, ready.id, amount_minor=1_000, idempotency_key="once"
     )
-    again = services.withdraw(
+    again = payouts.withdraw(
         session, testmode_gateway, ready.id, amount_minor=1_000, idempotency_key="once"
     )
     assert again.id == first.id
     assert wallet_summary(session, ready.id).available == 19_000
     with pytest.raises(Conflict):
-        services.withdraw(
+        payouts.withdraw(
             session, testmode_gateway, ready.id, amount_minor=2_000, idempotency_key="once"
         )
 
 
 def test_more_than_is_available_is_refused_and_nothing_is_held(session, testmode_gateway, ready):
     with pytest.raises(InsufficientFunds):
-        services.withdraw(
+        payouts.withdraw(
             session, testmode_gateway, ready.id, amount_minor=20_001, idempotency_key="big"
         )
     assert session.scalar(select(func.count(Payout.id))) == 0
@@ -101,37 +101,37 @@ def test_more_than_is_available_is_refused_and_nothing_is_held(session, testmode
 def test_kyc_must_be_verified(session, make_user, testmode_gateway):
     bo = make_user(kyc="pending")
     with pytest.raises(Forbidden):
-        services.onboard_payouts(
+        payouts.onboard_payouts(
             session, testmode_gateway, bo.id, refresh_url="http://x", return_url="http://x"
         )
     with pytest.raises(Forbidden):
-        services.request_withdrawal(session, bo.id, amount_minor=100, idempotency_key="k")
+        payouts.request_withdrawal(session, bo.id, amount_minor=100, idempotency_key="k")
 
 
 def test_a_payout_account_is_needed(session, make_user, testmode_gateway):
     bo = make_user(kyc="verified")
     _fund(session, testmode_gateway, bo)
     with pytest.raises(InvalidState):
-        services.request_withdrawal(session, bo.id, amount_minor=100, idempotency_key="k")
-    services.onboard_payouts(
+        payouts.request_withdrawal(session, bo.id, amount_minor=100, idempotency_key="k")
+    payouts.onboard_payouts(
         session, testmode_gateway, bo.id, refresh_url="http://x", return_url="http://x"
     )
     with pytest.raises(InvalidState):  # opened, but onboarding not finished
-        services.request_withdrawal(session, bo.id, amount_minor=100, idempotency_key="k")
+        payouts.request_withdrawal(session, bo.id, amount_minor=100, idempotency_key="k")
 
 
 def test_onboarding_opens_one_account_and_checks_the_iban(session, make_user, testmode_gateway):
     bo = make_user(kyc="verified")
     for _ in range(2):
-        services.onboard_payouts(
+        payouts.onboard_payouts(
             session, testmode_gateway, bo.id, refresh_url="http://x", return_url="http://x"
         )
     assert session.scalar(select(func.count(ConnectedAccount.id))) == 1
     with pytest.raises(ValidationFailed):
-        services.complete_test_onboarding(
+        payouts.complete_test_onboarding(
             session, testmode_gateway, bo.id, iban="NL00 ABNA 0000 0000 00"
         )
-    account = services.complete_test_onboarding(session, testmode_gateway, bo.id, iban=GOOD_IBAN)
+    account = payouts.complete_test_onboarding(session, testmode_gateway, bo.id, iban=GOOD_IBAN)
     assert account.payouts_enabled and account.bank_last4 == "4300"
 
 
@@ -140,10 +140,10 @@ def test_two_factor_is_required_when_it_is_on(session, make_user, testmode_gatew
     _fund(session, testmode_gateway, ada)
     _onboard(session, testmode_gateway, ada)
     with pytest.raises(ValidationFailed) as missing:
-        services.request_withdrawal(session, ada.id, amount_minor=100, idempotency_key="k")
+        payouts.request_withdrawal(session, ada.id, amount_minor=100, idempotency_key="k")
     assert "totp_code" in missing.value.field_errors
     with pytest.raises(ValidationFailed) as wrong:
-        services.request_withdrawal(
+        payouts.request_withdrawal(
             session, ada.id, amount_minor=100, idempotency_key="k", totp_code="000000"
         )
     assert "totp_code" in wrong.value.field_errors
@@ -151,12 +151,12 @@ def test_two_factor_is_required_when_it_is_on(session, make_user, testmode_gatew
     clock.advance(timedelta(seconds=30))  # the enrolment used the current step's code
     session.refresh(ada)
     code = twofactor.code_at(ada.totp_secret, clock.now())
-    payout = services.withdraw(
+    payout = payouts.withdraw(
         session, testmode_gateway, ada.id, amount_minor=100, idempotency_key="k", totp_code=code
     )
     assert payout.status == PayoutStatus.PAID
     with pytest.raises(ValidationFailed):  # a code is never accepted twice
-        services.request_withdrawal(
+        payouts.request_withdrawal(
             session, ada.id, amount_minor=100, idempotency_key="k2", totp_code=code
         )
 
@@ -167,7 +167,7 @@ def test_a_refused_transfer_releases_the_hold_and_says_why(session, testmode_gat
     state = testmode_gateway._get(account.gateway_account_id, "account")
     state["capabilities"] = {"transfers": "inactive"}
     testmode_gateway._put(state)
-    payout = services.withdraw(
+    payout = payouts.withdraw(
         session, testmode_gateway, ready.id, amount_minor=5_000, idempotency_key="w"
     )
     assert payout.status == PayoutStatus.FAILED
@@ -191,16 +191,16 @@ def test_an_unreachable_gateway_leaves_the_request_held_for_a_retry(
 
             raise GatewayUnavailable("no answer")
 
-    payout = services.request_withdrawal(session, ready.id, amount_minor=4_000, idempotency_key="r")
+    payout = payouts.request_withdrawal(session, ready.id, amount_minor=4_000, idempotency_key="r")
     with pytest.raises(Exception) as unavailable:
-        services.send_payout(session, Down(), payout.id)
+        payouts.send_payout(session, Down(), payout.id)
     assert unavailable.value.status == 503
     session.refresh(payout)
     assert payout.status == PayoutStatus.REQUESTED
     assert wallet_summary(session, ready.id).held == 4_000
     # The retry with the real gateway pays it, once.
-    services.send_payout(session, testmode_gateway, payout.id)
-    services.send_payout(session, testmode_gateway, payout.id)
+    payouts.send_payout(session, testmode_gateway, payout.id)
+    payouts.send_payout(session, testmode_gateway, payout.id)
     assert payout.status == PayoutStatus.PAID
     assert len(testmode_gateway.list_transfers()) == 1
     assert wallet_summary(session, ready.id).posted == 16_000
@@ -210,7 +210,7 @@ def test_a_bank_payout_failure_is_kept_for_the_person(session, make_user, testmo
     lena = make_user(kyc="verified")
     _fund(session, testmode_gateway, lena)
     _onboard(session, testmode_gateway, lena, iban=FAILING_BANK_IBAN)
-    services.withdraw(session, testmode_gateway, lena.id, amount_minor=1_000, idempotency_key="w")
+    payouts.withdraw(session, testmode_gateway, lena.id, amount_minor=1_000, idempotency_key="w")
     webhooks.deliver_test_mode_events(session, testmode_gateway)
     account = queries.payout_account(session, lena.id)
     assert account.last_bank_payout_status == "failed"
@@ -220,7 +220,7 @@ def test_a_bank_payout_failure_is_kept_for_the_person(session, make_user, testmo
 def test_a_reversed_transfer_puts_the_money_back_with_a_reversing_entry(
     session, testmode_gateway, ready
 ):
-    payout = services.withdraw(
+    payout = payouts.withdraw(
         session, testmode_gateway, ready.id, amount_minor=6_000, idempotency_key="w"
     )
     testmode_gateway.reverse_transfer(payout.gateway_transfer_id, idempotency_key="rev")
@@ -236,7 +236,7 @@ def test_a_reversed_transfer_puts_the_money_back_with_a_reversing_entry(
 def test_nothing_moves_when_the_transfer_belongs_to_another_payout(
     session, testmode_gateway, ready
 ):
-    payout = services.request_withdrawal(session, ready.id, amount_minor=1_000, idempotency_key="a")
+    payout = payouts.request_withdrawal(session, ready.id, amount_minor=1_000, idempotency_key="a")
     account = queries.payout_account(session, ready.id)
     other = testmode_gateway.transfer_to_account(
         account.gateway_account_id,
@@ -245,7 +245,7 @@ def test_nothing_moves_when_the_transfer_belongs_to_another_payout(
         idempotency_key="foreign",
     )
     with pytest.raises(services.AmountMismatch):
-        services.apply_transfer_state(session, payout, other)
+        payouts.apply_transfer_state(session, payout, other)
     session.rollback()
     session.refresh(payout)
     assert payout.status == PayoutStatus.REQUESTED
@@ -255,7 +255,7 @@ def test_send_payout_of_unknown_payout(session, testmode_gateway):
     from p2pbank.errors import NotFound
 
     with pytest.raises(NotFound):
-        services.send_payout(session, testmode_gateway, 999_999)
+        payouts.send_payout(session, testmode_gateway, 999_999)
 
 
 def test_transfer_errors_are_gateway_errors(testmode_gateway):

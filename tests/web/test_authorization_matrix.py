@@ -164,31 +164,31 @@ def owner_paid_deposit(world: World) -> Objects:
 
 
 def owner_payout_account(world: World) -> Objects:
-    from p2pbank.payments import services
+    from p2pbank.payments import payouts
 
-    services.onboard_payouts(
+    payouts.onboard_payouts(
         world.session,
         _payments_gateway(world),
         world.owner.id,
         refresh_url="http://x/r",
         return_url="http://x/b",
     )
-    account = services.refresh_payout_account(
+    account = payouts.refresh_payout_account(
         world.session, _payments_gateway(world), world.owner.id
     )
     return Objects(private=[account.gateway_account_id])
 
 
 def owner_withdrawal(world: World) -> Objects:
-    from p2pbank.payments import services
+    from p2pbank.payments import payouts
 
     made = owner_paid_deposit(world)
     gateway = _payments_gateway(world)
     owner_payout_account(world)
-    services.complete_test_onboarding(
+    payouts.complete_test_onboarding(
         world.session, gateway, world.owner.id, iban="DE89370400440532013000"
     )
-    payout = services.withdraw(
+    payout = payouts.withdraw(
         world.session, gateway, world.owner.id, amount_minor=2_000, idempotency_key="matrix"
     )
     return Objects(
