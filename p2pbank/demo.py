@@ -103,10 +103,10 @@ def seed_payments(session: Session) -> Iterator[str]:
     each through p2pbank.payments services and the gateway's own signed events."""
     from p2pbank.payments import payouts, webhooks
     from p2pbank.payments import services as payments
+    from p2pbank.payments.sandbox_gateway import SandboxGateway
     from p2pbank.payments.settings import PaymentSettings
-    from p2pbank.payments.test_mode import TestModeGateway
 
-    gateway = TestModeGateway(
+    gateway = SandboxGateway(
         session, webhook_secret=PaymentSettings.from_mapping({}).test_webhook_secret
     )
     yield "card deposits (test mode, Stripe's test cards; no real money):"
@@ -159,8 +159,8 @@ def seed_crowdfunding(session: Session) -> Iterator[str]:
     )
     from p2pbank.crowdfunding import due as crowdfunding_due
     from p2pbank.crowdfunding.rules import KNOWLEDGE_TEST
+    from p2pbank.payments.sandbox_gateway import SandboxGateway
     from p2pbank.payments.settings import PaymentSettings
-    from p2pbank.payments.test_mode import TestModeGateway
 
     people = {
         key: identity.find_user_by_email(session, f"{key}@demo.p2pbank.test")
@@ -169,7 +169,7 @@ def seed_crowdfunding(session: Session) -> Iterator[str]:
     if any(person is None for person in people.values()):
         return
     ian, lena, lars, bea = people["ian"], people["lena"], people["lars"], people["bea"]
-    gateway = TestModeGateway(
+    gateway = SandboxGateway(
         session, webhook_secret=PaymentSettings.from_mapping({}).test_webhook_secret
     )
     today = now()

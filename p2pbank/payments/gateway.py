@@ -2,7 +2,7 @@
 
 Everything the platform asks of a card processor goes through `PaymentGateway`. Two
 implementations exist: `StripeGateway` (the official SDK; the only module that imports
-`stripe`) and `TestModeGateway` (embedded, offline, behaves like Stripe's test mode).
+`stripe`) and `SandboxGateway` (embedded, offline, behaves like Stripe's test mode).
 Amounts cross this boundary as `Money` (integer minor units); gateway objects come back as
 the small frozen records below, never as SDK objects.
 

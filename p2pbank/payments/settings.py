@@ -92,6 +92,6 @@ def make_gateway(session: Session, settings: PaymentSettings) -> PaymentGateway:
             key_namespace=settings.idempotency_namespace,
             max_network_retries=settings.stripe_max_network_retries,
         )
-    from p2pbank.payments.test_mode import TestModeGateway
+    from p2pbank.payments.sandbox_gateway import SandboxGateway
 
-    return TestModeGateway(session, webhook_secret=settings.test_webhook_secret)
+    return SandboxGateway(session, webhook_secret=settings.test_webhook_secret)

@@ -25,7 +25,7 @@ from p2pbank.crowdfunding.read import progress as read_progress
 from p2pbank.crowdfunding.rules import KNOWLEDGE_TEST
 from p2pbank.identity.models import OutboxMail
 from p2pbank.ledger.checks import check_ledger
-from p2pbank.payments.test_mode import TestModeGateway
+from p2pbank.payments.sandbox_gateway import SandboxGateway
 from tests.bdd.conftest import MONTHS, phrase, shown_money
 
 scenarios("crowdfunding/")
@@ -411,7 +411,7 @@ def _collecting(session, title):
 
 @then(phrase("no card was charged"))
 def _no_card_charged(session):
-    gateway = TestModeGateway(session, webhook_secret="whsec_unused_for_reading")
+    gateway = SandboxGateway(session, webhook_secret="whsec_unused_for_reading")
     assert list(gateway.list_payments()) == []
 
 

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from p2pbank.payments.sandbox_gateway import SandboxGateway
 from p2pbank.payments.stripe_gateway import StripeGateway
-from p2pbank.payments.test_mode import TestModeGateway
 
 WEBHOOK_SECRET = "whsec_p2pbank_tests_0123456789abcdef"
 STRIPE_KEY = "sk_test_p2pbank_tests"
@@ -291,14 +291,14 @@ class Gateways:
 def gateways(request, session) -> Gateways:
     """Each contract test runs once per gateway."""
     if request.param == "test":
-        return Gateways("test", TestModeGateway(session, webhook_secret=WEBHOOK_SECRET), None)
+        return Gateways("test", SandboxGateway(session, webhook_secret=WEBHOOK_SECRET), None)
     servers = request.getfixturevalue("stripe_servers")
     return Gateways("stripe", make_stripe_gateway(servers), servers)
 
 
 @pytest.fixture
-def testmode_gateway(session) -> TestModeGateway:
-    return TestModeGateway(session, webhook_secret=WEBHOOK_SECRET)
+def testmode_gateway(session) -> SandboxGateway:
+    return SandboxGateway(session, webhook_secret=WEBHOOK_SECRET)
 
 
 # --- apps configured for each gateway ----------------------------------------------------------

@@ -30,7 +30,7 @@ from p2pbank.ledger.queries import wallet_summary
 from p2pbank.models import load_all
 from p2pbank.payments import payouts, services, webhooks
 from p2pbank.payments.models import GatewayEvent, Payout, PayoutStatus
-from p2pbank.payments.test_mode import TestModeGateway
+from p2pbank.payments.sandbox_gateway import SandboxGateway
 from tests.conftest import STRONG_PASSWORD, TEST_SECRET
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
@@ -90,7 +90,7 @@ def _race(work, count=WORKERS):
 def test_the_same_events_delivered_at_once_credit_once(sessions):
     with sessions() as session:
         user_id = _person(session)
-        gateway = TestModeGateway(session, webhook_secret=SECRET)
+        gateway = SandboxGateway(session, webhook_secret=SECRET)
         started = services.start_deposit(
             session, gateway, user_id, amount_minor=10_000, idempotency_key="race"
         )
@@ -103,7 +103,7 @@ def test_the_same_events_delivered_at_once_credit_once(sessions):
     def deliver(_i):
         outcomes = []
         with sessions() as session:
-            gateway = TestModeGateway(session, webhook_secret=SECRET)
+            gateway = SandboxGateway(session, webhook_secret=SECRET)
             for payload in payloads:
                 result = webhooks.handle_event(session, gateway, payload, gateway.sign(payload))
                 outcomes.append(result.outcome)
@@ -124,7 +124,7 @@ def test_the_same_events_delivered_at_once_credit_once(sessions):
 def test_withdrawals_racing_for_one_wallet(sessions):
     with sessions() as session:
         user_id = _person(session)
-        gateway = TestModeGateway(session, webhook_secret=SECRET)
+        gateway = SandboxGateway(session, webhook_secret=SECRET)
         started = services.start_deposit(
             session, gateway, user_id, amount_minor=10_000, idempotency_key="fund"
         )
@@ -139,7 +139,7 @@ def test_withdrawals_racing_for_one_wallet(sessions):
 
     def withdraw(i):
         with sessions() as session:
-            gateway = TestModeGateway(session, webhook_secret=SECRET)
+            gateway = SandboxGateway(session, webhook_secret=SECRET)
             try:
                 payout = payouts.withdraw(
                     session, gateway, user_id, amount_minor=3_000, idempotency_key=f"w{i}"
@@ -155,5 +155,5 @@ def test_withdrawals_racing_for_one_wallet(sessions):
         assert (summary.posted, summary.held, summary.available) == (1_000, 0, 1_000)
         statuses = session.scalars(select(Payout.status)).all()
         assert statuses == [PayoutStatus.PAID] * 3
-        assert len(TestModeGateway(session, webhook_secret=SECRET).list_transfers()) == 3
+        assert len(SandboxGateway(session, webhook_secret=SECRET).list_transfers()) == 3
         assert check_ledger(session).ok

@@ -9,7 +9,7 @@ from p2pbank.identity.services import find_user_by_email
 from p2pbank.ledger.queries import wallet_summary
 from p2pbank.payments.models import Payment, Payout
 from p2pbank.payments.reconcile import reconcile
-from p2pbank.payments.test_mode import TestModeGateway
+from p2pbank.payments.sandbox_gateway import SandboxGateway
 
 
 def test_demo_deposits_and_withdrawal(session):
@@ -25,5 +25,5 @@ def test_demo_deposits_and_withdrawal(session):
     statuses = {p.status for p in session.scalars(select(Payment).where(Payment.user_id == bo.id))}
     assert statuses == {"failed"}
     assert session.scalar(select(Payout.status).where(Payout.user_id == lars.id)) == "paid"
-    report = reconcile(session, TestModeGateway(session, webhook_secret="any"))
+    report = reconcile(session, SandboxGateway(session, webhook_secret="any"))
     assert report.ok, report.problems

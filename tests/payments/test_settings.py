@@ -6,15 +6,15 @@ import pytest
 
 from p2pbank.config import Config
 from p2pbank.payments.gateway import GatewayUnavailable
+from p2pbank.payments.sandbox_gateway import SandboxGateway
 from p2pbank.payments.settings import PaymentSettings, make_gateway
 from p2pbank.payments.stripe_gateway import StripeGateway
-from p2pbank.payments.test_mode import TestModeGateway
 
 
 def test_without_a_key_the_test_mode_gateway_runs(session):
     settings = PaymentSettings.from_mapping({"SECRET_KEY": "s" * 40})
     assert settings.is_test_mode and not settings.uses_stripe
-    assert isinstance(make_gateway(session, settings), TestModeGateway)
+    assert isinstance(make_gateway(session, settings), SandboxGateway)
     # The signing secret derives from SECRET_KEY, so every worker process agrees on it.
     again = PaymentSettings.from_mapping({"SECRET_KEY": "s" * 40})
     assert settings.test_webhook_secret == again.test_webhook_secret

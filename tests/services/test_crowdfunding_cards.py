@@ -18,8 +18,8 @@ from p2pbank.errors import Forbidden, InvalidState, NotFound
 from p2pbank.ledger import services as ledger
 from p2pbank.payments.gateway import CardDeclined
 from p2pbank.payments.rules import eea_card_fee_minor
+from p2pbank.payments.sandbox_gateway import SandboxGateway
 from p2pbank.payments.services import GATEWAY_FEES
-from p2pbank.payments.test_mode import TestModeGateway
 from tests.services.test_crowdfunding_support import (
     an_initiator,
     assert_ledger_ok,
@@ -47,7 +47,7 @@ def backers(make_user, session):
 
 @pytest.fixture
 def gateway(session):
-    return TestModeGateway(session, webhook_secret="whsec_test_crowdfunding")
+    return SandboxGateway(session, webhook_secret="whsec_test_crowdfunding")
 
 
 def card_pledge(session, gateway, person, campaign, amount, card=GOOD, **kw):

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from p2pbank.payments import rules, signature
 from p2pbank.payments.gateway import IntentStatus, WebhookRejected, event_from_dict
+from p2pbank.payments.sandbox_cards import TEST_CARDS, luhn_ok
 from p2pbank.payments.shapes import payment_from
-from p2pbank.payments.test_mode import TEST_CARDS, luhn_ok
 
 
 @pytest.mark.parametrize(

@@ -125,9 +125,9 @@ def owner_reset_link(world: World) -> Objects:
 
 
 def _payments_gateway(world: World):
-    from p2pbank.payments.test_mode import TestModeGateway
+    from p2pbank.payments.sandbox_gateway import SandboxGateway
 
-    return TestModeGateway(world.session, webhook_secret="whsec_matrix")
+    return SandboxGateway(world.session, webhook_secret="whsec_matrix")
 
 
 def _owner_deposit(world: World, card: str | None) -> Objects:
