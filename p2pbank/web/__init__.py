@@ -11,6 +11,8 @@ def init_web(app: Flask) -> None:
         audit,
         auth,
         crowdfunding,
+        crowdfunding_initiator,  # noqa: F401 (adds its routes to crowdfunding.bp)
+        crowdfunding_investor,  # noqa: F401 (adds its routes to crowdfunding.bp)
         ledger,
         lending,
         main,
