@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from p2pbank.ledger import inputs as ledger_inputs
 from p2pbank.ledger import services as ledger
-from p2pbank.ledger.inputs import MAX_POSTINGS
 from p2pbank.ledger.models import Account, AccountType, JournalEntry
 
 FEES = ledger.PLATFORM_FEES
@@ -113,7 +113,7 @@ def post_with_lenders(
     """
     ordered = sorted(lenders, key=lambda legs: legs.lender_id)
     codes = sorted({code for legs in ordered for code in legs.common})
-    size = max(1, (MAX_POSTINGS - len(codes)) // 2)
+    size = max(1, (ledger_inputs.MAX_POSTINGS - len(codes)) // 2)
     groups = [ordered[i : i + size] for i in range(0, len(ordered), size)]
     entries = []
     for number, group in enumerate(groups, start=1):

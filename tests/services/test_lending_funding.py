@@ -18,6 +18,7 @@ from p2pbank.errors import (
     NotFound,
     ValidationFailed,
 )
+from p2pbank.ledger import inputs as ledger_inputs
 from p2pbank.ledger import services as ledger
 from p2pbank.ledger.models import JournalEntry
 from p2pbank.lending import due as lending_due
@@ -481,7 +482,7 @@ def test_incremental_matching_leaves_nothing_for_a_full_rerun(session, make_user
 def test_a_loan_with_more_lenders_than_one_entry_holds_is_posted_in_balanced_entries(
     session, make_user, frozen_now, monkeypatch
 ):
-    monkeypatch.setattr(ledger, "MAX_POSTINGS", 10)
+    monkeypatch.setattr(ledger_inputs, "MAX_POSTINGS", 10)
     bo = borrower(make_user, session)
     request = listing(session, bo, amount=50_000)
     lenders = [lender(make_user, session, f"L{n}", money=20_000) for n in range(8)]
