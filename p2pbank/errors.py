@@ -42,6 +42,16 @@ class ValidationFailed(DomainError):
     status = 422
     title = "Validation failed"
 
+    @classmethod
+    def on(cls, field: str, message: str) -> ValidationFailed:
+        """The refusal of one field: `raise ValidationFailed.on("amount", "Too much.")`."""
+        return cls(message, field_errors={field: [message]})
+
+    @classmethod
+    def of(cls, errors: dict[str, list[str]]) -> ValidationFailed:
+        """The refusal of several fields at once; the first message is the summary."""
+        return cls(next(iter(errors.values()))[0], field_errors=errors)
+
 
 class Unauthorized(DomainError):
     status = 401

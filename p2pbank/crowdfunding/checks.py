@@ -13,7 +13,6 @@ from p2pbank.crowdfunding import content, rules
 from p2pbank.crowdfunding.kernel import (
     check_int_range,
     check_text,
-    refuse,
 )
 from p2pbank.crowdfunding.models import (
     Campaign,
@@ -159,7 +158,7 @@ def check_loan_launch(session: Session, campaign: Campaign) -> None:
         raised_by_owner(session, campaign.initiator_id, since, exclude_id=campaign.id)
     )
     if campaign.goal_minor > room:
-        raise refuse(
+        raise ValidationFailed.on(
             "goal_minor",
             "A project owner may raise at most 5,000,000 euro in 12 months; "
             f"{Money(room, 'EUR')} is left.",

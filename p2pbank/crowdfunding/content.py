@@ -67,7 +67,7 @@ class Cover:
 
 
 def _refuse(message: str) -> ValidationFailed:
-    return ValidationFailed(message, field_errors={"cover": [message]})
+    return ValidationFailed.on("cover", message)
 
 
 def store_cover(data: bytes, folder: Path, prefix: str) -> Cover:

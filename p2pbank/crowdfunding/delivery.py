@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from p2pbank.clock import now
 from p2pbank.crowdfunding import rules
 from p2pbank.crowdfunding.events import emit_event, open_ratings
-from p2pbank.crowdfunding.kernel import get_user, load_campaign, mail, own_campaign, people, refuse
+from p2pbank.crowdfunding.kernel import get_user, load_campaign, mail, own_campaign, people
 from p2pbank.crowdfunding.models import (
     Campaign,
     CampaignEvent,
@@ -21,7 +21,7 @@ from p2pbank.crowdfunding.models import (
     RewardTier,
 )
 from p2pbank.crowdfunding.pledging import own_pledge
-from p2pbank.errors import InvalidState, NotFound
+from p2pbank.errors import InvalidState, NotFound, ValidationFailed
 from p2pbank.uow import command
 
 DELIVERY_NOTE_MAX = 1000
@@ -102,7 +102,7 @@ def report_problem(session: Session, backer_id: int, pledge_id: int, *, note: st
     with command(session):
         note = (note or "").strip()
         if not 3 <= len(note) <= DELIVERY_NOTE_MAX:
-            raise refuse("note", "Describe the problem (3-1000 characters).")
+            raise ValidationFailed.on("note", "Describe the problem (3-1000 characters).")
         row, campaign = _answerable(session, backer_id, pledge_id)
         row.delivery_status = "problem"
         row.delivery_note = note

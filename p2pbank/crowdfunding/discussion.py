@@ -16,7 +16,6 @@ from p2pbank.crowdfunding.kernel import (
     mail,
     own_campaign,
     people,
-    refuse,
 )
 from p2pbank.crowdfunding.models import (
     CampaignUpdate,
@@ -113,7 +112,7 @@ def post_comment(
         if parent_id is not None:
             parent = session.get(Comment, parent_id)
             if parent is None or parent.campaign_id != campaign.id:
-                raise refuse("parent_id", "That comment is not on this campaign.")
+                raise ValidationFailed.on("parent_id", "That comment is not on this campaign.")
             if parent.parent_id is not None:
                 parent_id = parent.parent_id  # replies stay one level deep
         comment = Comment(

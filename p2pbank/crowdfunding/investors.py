@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from p2pbank.clock import now
 from p2pbank.crowdfunding import rules
-from p2pbank.crowdfunding.kernel import get_user, refuse
+from p2pbank.crowdfunding.kernel import get_user
 from p2pbank.crowdfunding.models import InvestorProfile, KnowledgeTestAttempt
 from p2pbank.errors import Forbidden, ValidationFailed
 from p2pbank.identity.models import Role
@@ -42,7 +42,7 @@ def take_knowledge_test(
         if not isinstance(answers, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in answers.items()
         ):
-            raise refuse("answers", "Answer every question.")
+            raise ValidationFailed.on("answers", "Answer every question.")
         missing = [q.key for q in rules.KNOWLEDGE_TEST if q.key not in answers]
         if missing:
             raise ValidationFailed(

@@ -11,12 +11,8 @@ from sqlalchemy.orm import Session
 from p2pbank.crowdfunding.models import (
     Campaign,
 )
-from p2pbank.errors import Forbidden, NotFound, ValidationFailed
+from p2pbank.errors import Forbidden, NotFound
 from p2pbank.identity.models import OutboxMail, Role, User
-
-
-def refuse(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(message, field_errors={field: [message]})
 
 
 def get_user(session: Session, user_id: int) -> User:

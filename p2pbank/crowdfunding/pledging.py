@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from p2pbank.clock import now
 from p2pbank.crowdfunding import investors, rules
 from p2pbank.crowdfunding.events import emit_event
-from p2pbank.crowdfunding.kernel import get_user, load_campaign, refuse
+from p2pbank.crowdfunding.kernel import get_user, load_campaign
 from p2pbank.crowdfunding.models import (
     OPEN,
     Campaign,
@@ -28,7 +28,7 @@ from p2pbank.crowdfunding.models import (
     RewardTier,
 )
 from p2pbank.crowdfunding.services import release_pledge
-from p2pbank.errors import Conflict, Forbidden, InvalidState, NotFound
+from p2pbank.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from p2pbank.identity.models import Role
 from p2pbank.ledger import holds
 from p2pbank.ledger import services as ledger
@@ -78,7 +78,7 @@ def _check_amount(amount_minor: object) -> int:
     if type(amount_minor) is not int or not (
         rules.MIN_PLEDGE_MINOR <= amount_minor <= rules.MAX_PLEDGE_MINOR
     ):
-        raise refuse("amount_minor", "Pledge at least 1.00.")
+        raise ValidationFailed.on("amount_minor", "Pledge at least 1.00.")
     return amount_minor
 
 
@@ -87,13 +87,13 @@ def _check_tier(session: Session, campaign: Campaign, tier_id: int | None, amoun
         return None
     tier = session.get(RewardTier, tier_id)
     if tier is None or tier.campaign_id != campaign.id:
-        raise refuse("tier_id", "Choose one of this campaign's rewards.")
+        raise ValidationFailed.on("tier_id", "Choose one of this campaign's rewards.")
     if tier.retired_at is not None:
-        raise refuse("tier_id", "This reward is no longer offered.")
+        raise ValidationFailed.on("tier_id", "This reward is no longer offered.")
     if amount < tier.min_pledge_minor:
         least = Money(tier.min_pledge_minor, campaign.currency)
         message = f"This reward needs a pledge of at least {least}."
-        raise refuse("amount_minor", message)
+        raise ValidationFailed.on("amount_minor", message)
     return tier
 
 
@@ -144,7 +144,9 @@ def pledge(
     pledge it made; a backer has one open pledge per campaign and changes it."""
     key = (idempotency_key or "").strip()
     if not 8 <= len(key) <= KEY_MAX:
-        raise refuse("idempotency_key", "An idempotency key of 8-100 characters is required.")
+        raise ValidationFailed.on(
+            "idempotency_key", "An idempotency key of 8-100 characters is required."
+        )
     with command(session):
         backer = get_user(session, backer_id)
         scoped = f"{backer.id}:{key}"
@@ -168,7 +170,7 @@ def pledge(
         if campaign.initiator_id == backer.id:
             raise Forbidden("You cannot back your own campaign.")
         if method not in set(rules.PayMethod):
-            raise refuse("method", "Pay from your wallet or by card.")
+            raise ValidationFailed.on("method", "Pay from your wallet or by card.")
         amount = _check_amount(amount_minor)
         tier = _check_tier(session, campaign, tier_id, amount)
         already = session.scalar(
@@ -184,7 +186,7 @@ def pledge(
         ack_at = None
         if campaign.is_loan:
             if method != rules.PayMethod.WALLET:
-                raise refuse("method", "Loan pledges are paid from the wallet.")
+                raise ValidationFailed.on("method", "Loan pledges are paid from the wallet.")
             if not backer.kyc_verified:
                 raise Forbidden("Finish the identity check (KYC) before you lend.")
             if not (backer.has_role(Role.LENDER) or backer.has_role(Role.BACKER)):
@@ -196,7 +198,7 @@ def pledge(
                 ack_at = moment
             room = _loan_room(session, campaign)
             if amount > room:
-                raise refuse(
+                raise ValidationFailed.on(
                     "amount_minor",
                     f"Only {Money(max(room, 0), campaign.currency)} is left to lend.",
                 )
@@ -277,7 +279,7 @@ def change_pledge(
         amount = _check_amount(amount_minor)
         reason = rules.change_refusal(now(), campaign.deadline_at, row.amount_minor, amount)
         if reason:
-            raise refuse("amount_minor", reason)
+            raise ValidationFailed.on("amount_minor", reason)
         new_tier = _check_tier(session, campaign, tier_id, amount)
         new_tier_id = new_tier.id if new_tier else None
         if new_tier_id == row.tier_id and amount == row.amount_minor:

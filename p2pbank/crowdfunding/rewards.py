@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from p2pbank.clock import now
 from p2pbank.crowdfunding import rules
-from p2pbank.crowdfunding.kernel import check_int_range, check_text, own_campaign, refuse
+from p2pbank.crowdfunding.kernel import check_int_range, check_text, own_campaign
 from p2pbank.crowdfunding.models import (
     Campaign,
     CampaignStatus,
@@ -87,7 +87,9 @@ def add_tier(
         }
         _check_tier(values)
         if values["min_pledge_minor"] > campaign.goal_minor:
-            raise refuse("min_pledge_minor", "The minimum pledge cannot exceed the goal.")
+            raise ValidationFailed.on(
+                "min_pledge_minor", "The minimum pledge cannot exceed the goal."
+            )
         tier = RewardTier(campaign_id=campaign.id, **values)
         session.add(tier)
         session.flush()
@@ -103,7 +105,7 @@ def update_tier(session: Session, actor_id: int, tier_id: int, **changes) -> Rew
         allowed = {"title", "description", "min_pledge_minor", "quantity_limit", "delivery_month"}
         unknown = set(changes) - allowed
         if unknown:
-            raise refuse(sorted(unknown)[0], "This field cannot be changed.")
+            raise ValidationFailed.on(sorted(unknown)[0], "This field cannot be changed.")
         _check_tier(changes)
         tier = session.scalar(
             select(RewardTier)
@@ -116,10 +118,12 @@ def update_tier(session: Session, actor_id: int, tier_id: int, **changes) -> Rew
             and "min_pledge_minor" in changes
             and changes["min_pledge_minor"] != tier.min_pledge_minor
         ):
-            raise refuse("min_pledge_minor", "The minimum pledge is locked once live.")
+            raise ValidationFailed.on("min_pledge_minor", "The minimum pledge is locked once live.")
         limit = changes.get("quantity_limit", tier.quantity_limit)
         if limit is not None and limit < tier.claimed:
-            raise refuse("quantity_limit", f"{tier.claimed} backers already chose this tier.")
+            raise ValidationFailed.on(
+                "quantity_limit", f"{tier.claimed} backers already chose this tier."
+            )
         for name, value in changes.items():
             setattr(tier, name, value)
         session.flush()
@@ -153,9 +157,13 @@ def add_stretch_goal(
         if type(amount_minor) is not int or not (
             campaign.goal_minor < amount_minor <= rules.GOAL_MAX_MINOR * 10
         ):
-            raise refuse("amount_minor", "A stretch goal is above the campaign's goal.")
+            raise ValidationFailed.on(
+                "amount_minor", "A stretch goal is above the campaign's goal."
+            )
         if any(g.amount_minor == amount_minor for g in campaign.stretch_goals):
-            raise refuse("amount_minor", "There is already a stretch goal at this amount.")
+            raise ValidationFailed.on(
+                "amount_minor", "There is already a stretch goal at this amount."
+            )
         goal = StretchGoal(
             campaign_id=campaign.id, amount_minor=amount_minor, description=values["description"]
         )

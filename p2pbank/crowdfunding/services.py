@@ -25,7 +25,6 @@ from p2pbank.crowdfunding.kernel import (
     own_campaign,
     owner_or_admin,
     people,
-    refuse,
 )
 from p2pbank.crowdfunding.models import (
     OPEN,
@@ -117,7 +116,7 @@ def update_campaign(session: Session, actor_id: int, campaign_id: int, **changes
         campaign = own_campaign(session, actor_id, campaign_id)
         unknown = set(changes) - EDITABLE_FIELDS
         if unknown:
-            raise refuse(sorted(unknown)[0], "This field cannot be changed.")
+            raise ValidationFailed.on(sorted(unknown)[0], "This field cannot be changed.")
         if campaign.status not in (CampaignStatus.DRAFT, CampaignStatus.LIVE):
             raise InvalidState("The campaign has ended; it can no longer be edited.")
         if campaign.status == CampaignStatus.LIVE:
@@ -133,7 +132,9 @@ def update_campaign(session: Session, actor_id: int, campaign_id: int, **changes
         if changes.get("kind", campaign.kind) == rules.CampaignKind.REWARD:
             changes["loan_rate_bps"] = changes["loan_term_months"] = None
         elif "kind" in changes and changes["kind"] != campaign.kind and campaign.tiers:
-            raise refuse("kind", "Remove the reward tiers before turning this into a loan.")
+            raise ValidationFailed.on(
+                "kind", "Remove the reward tiers before turning this into a loan."
+            )
         for name, value in changes.items():
             setattr(campaign, name, value)
         if "story_md" in changes:
@@ -170,10 +171,10 @@ def launch_campaign(session: Session, actor_id: int, campaign_id: int) -> Campai
         if not initiator.kyc_verified:
             raise Forbidden("Finish the identity check (KYC) before you launch a campaign.")
         if not campaign.story_md.strip():
-            raise refuse("story_md", "Tell your story before you launch.")
+            raise ValidationFailed.on("story_md", "Tell your story before you launch.")
         low = [g for g in campaign.stretch_goals if g.amount_minor <= campaign.goal_minor]
         if low:
-            raise refuse("stretch_goals", "Stretch goals must be above the goal.")
+            raise ValidationFailed.on("stretch_goals", "Stretch goals must be above the goal.")
         if campaign.is_loan:
             check_loan_launch(session, campaign)
         moment = now()
@@ -206,7 +207,7 @@ def cancel_campaign(session: Session, actor_id: int, campaign_id: int, *, reason
         campaign, actor = owner_or_admin(session, actor_id, campaign_id)
         reason = (reason or "").strip()
         if not 3 <= len(reason) <= 300:
-            raise refuse("reason", "Say in a few words why (3-300 characters).")
+            raise ValidationFailed.on("reason", "Say in a few words why (3-300 characters).")
         if campaign.status not in (CampaignStatus.DRAFT, CampaignStatus.LIVE):
             raise InvalidState("Only a draft or live campaign can be cancelled.")
         campaign.move_to(CampaignStatus.CANCELLED)

@@ -29,7 +29,7 @@ MAX_REF_ID = 2**53 - 1
 
 
 def refuse(message: str, field: str = "_") -> ValidationFailed:
-    return ValidationFailed(message, field_errors={field: [message]})
+    return ValidationFailed.on(field, message)
 
 
 def check_currency(currency: object) -> str:

@@ -210,7 +210,7 @@ def _paging(page: object, per_page: object) -> tuple[int, int]:
         raise ValidationFailed("page must be 1 or more", field_errors={"page": ["Must be >= 1."]})
     if type(per_page) is not int or not 1 <= per_page <= MAX_PER_PAGE:
         message = f"per_page must be 1 to {MAX_PER_PAGE}"
-        raise ValidationFailed(message, field_errors={"per_page": [message]})
+        raise ValidationFailed.on("per_page", message)
     return page, per_page
 
 

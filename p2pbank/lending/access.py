@@ -21,9 +21,9 @@ from p2pbank.lending.rules import euros
 
 
 def refuse_fields(errors: dict[str, list[str]]) -> None:
+    """Raise the collected field problems, if any (a form reports all of them at once)."""
     if errors:
-        first = next(iter(errors.values()))[0]
-        raise ValidationFailed(first, field_errors=errors)
+        raise ValidationFailed.of(errors)
 
 
 def checked_key(idempotency_key: str | None) -> str:

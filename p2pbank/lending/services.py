@@ -110,7 +110,7 @@ def request_loan(
         limit = eligibility.borrowing_limit(session, borrower_id)
         if amount_minor > limit.amount_minor:
             message = f"Over your limit of {euros(limit.amount_minor)}: {limit.reason}"
-            raise ValidationFailed(message, field_errors={"amount_minor": [message]})
+            raise ValidationFailed.on("amount_minor", message)
         busy = _has_open_business(session, borrower_id)
         if busy:
             raise Conflict(busy)
@@ -223,7 +223,7 @@ def pay_now(
             amount = debt if amount_minor is None else amount_minor
             if amount > debt:
                 message = f"Only {euros(debt)} is owed."
-                raise ValidationFailed(message, field_errors={"amount_minor": [message]})
+                raise ValidationFailed.on("amount_minor", message)
             need_funds(session, borrower_id, amount)
             repayment = arrears.recover(session, loan, amount, key=key, now=now)
             assert repayment is not None
@@ -238,7 +238,7 @@ def pay_now(
             amount = owed if amount_minor is None else amount_minor
             if amount > owed:
                 message = f"{euros(owed)} is due. Pay that, or repay early to pay off more."
-                raise ValidationFailed(message, field_errors={"amount_minor": [message]})
+                raise ValidationFailed.on("amount_minor", message)
             targets = due
         else:
             upcoming = repay.unpaid(rows)[0]
@@ -248,7 +248,7 @@ def pay_now(
                     f"Nothing is due yet: pay the next instalment of {euros(amount)} in "
                     "full, or repay early."
                 )
-                raise ValidationFailed(message, field_errors={"amount_minor": [message]})
+                raise ValidationFailed.on("amount_minor", message)
             targets = [upcoming]
         need_funds(session, borrower_id, amount)
         portions = repay.allocate_payment(targets, amount)
@@ -287,7 +287,7 @@ def repay_early(
             type(principal_minor) is not int or not 0 < principal_minor <= loan.outstanding_minor
         ):
             message = f"Repay from EUR 0.01 to the {euros(loan.outstanding_minor)} outstanding."
-            raise ValidationFailed(message, field_errors={"principal_minor": [message]})
+            raise ValidationFailed.on("principal_minor", message)
         parts = servicing.parts_of(session, loan)
         quote = repay.quote_early(loan, parts, rows, principal_minor, now.date())
         need_funds(session, borrower_id, quote.total_minor)

@@ -303,5 +303,5 @@ def require_valid_subject(subject: str) -> str:
     value = (subject or "").strip().lower()
     if len(value) != audit.PSEUDONYM_HEX or any(c not in "0123456789abcdef" for c in value):
         message = "A pseudonym is 32 hexadecimal digits."
-        raise ValidationFailed(message, field_errors={"subject": [message]})
+        raise ValidationFailed.on("subject", message)
     return value

@@ -64,10 +64,6 @@ def N_(text: str) -> str:
     return text
 
 
-def _refuse(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(message, field_errors={field: [message]})
-
-
 def _user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
@@ -80,11 +76,11 @@ def clean_text(text: str | None, field: str, *, maximum: int, minimum: int = 0) 
     Pages escape it when they show it; it is never rendered as HTML."""
     value = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in value):
-        raise _refuse(field, N_("Use plain text without control characters."))
+        raise ValidationFailed.on(field, N_("Use plain text without control characters."))
     if len(value) > maximum:
-        raise _refuse(field, f"At most {maximum} characters.")
+        raise ValidationFailed.on(field, f"At most {maximum} characters.")
     if len(value) < minimum:
-        raise _refuse(field, f"At least {minimum} characters.")
+        raise ValidationFailed.on(field, f"At least {minimum} characters.")
     return value
 
 
@@ -94,7 +90,7 @@ def rating_value(value: str | int) -> int:
         return VALUES[value]
     if type(value) is int and value in (-1, 0, 1):
         return value
-    raise _refuse("value", N_("Choose positive, neutral or negative."))
+    raise ValidationFailed.on("value", N_("Choose positive, neutral or negative."))
 
 
 def _check_details(details: Mapping[str, int] | None, ratee_side: str) -> dict[str, int]:
@@ -103,9 +99,9 @@ def _check_details(details: Mapping[str, int] | None, ratee_side: str) -> dict[s
     given = {name: stars for name, stars in (details or {}).items() if stars is not None}
     for name, stars in given.items():
         if name not in allowed:
-            raise _refuse(name, N_("This detail is not asked about this side."))
+            raise ValidationFailed.on(name, N_("This detail is not asked about this side."))
         if type(stars) is not int or not 1 <= stars <= 5:
-            raise _refuse(name, N_("Give 1 to 5 stars."))
+            raise ValidationFailed.on(name, N_("Give 1 to 5 stars."))
     return given
 
 
@@ -415,17 +411,17 @@ def revise_rating(
         _shown(session, rating, moment)
         new_value = rating_value(value)
         if new_value < rating.value:
-            raise _refuse("value", N_("A revision only goes up."))
+            raise ValidationFailed.on("value", N_("A revision only goes up."))
         stars = _check_details(details, rating.ratee_side)
         old_stars = rating.details
         for name, count in stars.items():
             if count < old_stars.get(name, 1):
-                raise _refuse(name, N_("A revision only goes up."))
+                raise ValidationFailed.on(name, N_("A revision only goes up."))
         raised = new_value > rating.value or any(
             count > old_stars.get(name, 0) for name, count in stars.items()
         )
         if not raised:
-            raise _refuse("value", N_("A revision raises the rating or a detail."))
+            raise ValidationFailed.on("value", N_("A revision raises the rating or a detail."))
         before = rating.value
         rating.value_before_revision = before
         rating.value = new_value
@@ -462,7 +458,7 @@ def hide_rating(
             raise Forbidden("Only a moderator hides ratings.")
         rating = _lock_rating(session, rating_id)
         if reason not in {str(r) for r in HideReason}:
-            raise _refuse("reason", N_("Choose a reason."))
+            raise ValidationFailed.on("reason", N_("Choose a reason."))
         text = clean_text(note, "note", maximum=NOTE_MAX, minimum=3)
         _shown(session, rating, moment)
         if rating.hidden_at is not None:

@@ -172,7 +172,7 @@ def early_quote(
         type(principal_minor) is not int or not 0 < principal_minor <= loan.outstanding_minor
     ):
         message = "Repay from 1 cent to the principal outstanding."
-        raise ValidationFailed(message, field_errors={"principal_minor": [message]})
+        raise ValidationFailed.on("principal_minor", message)
     rows = list(
         session.scalars(
             select(Instalment).where(Instalment.loan_id == loan.id).order_by(Instalment.number)

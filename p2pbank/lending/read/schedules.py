@@ -92,7 +92,7 @@ def preview_schedule(
         method=method,
     )
     if errors:
-        raise ValidationFailed(next(iter(errors.values()))[0], field_errors=errors)
+        raise ValidationFailed.of(errors)
     now = clock.now()
     grade = grade_borrower(session, borrower_id, now)
     fee = rules.origination_fee(amount_minor, grade.grade, POLICY)
