@@ -49,7 +49,11 @@ class LedgerReport:
         return text
 
 
+_FRESH = {"populate_existing": True}  # read the rows as stored, not the session's copies
+
+
 def check_ledger(session: Session, *, batch: int = 500) -> LedgerReport:
+    """Every invariant of the books, one check each; the report lists every violation."""
     report = LedgerReport()
     bad = report.violations
     codes = dict(session.execute(select(Account.id, Account.code)).all())
@@ -59,8 +63,19 @@ def check_ledger(session: Session, *, batch: int = 500) -> LedgerReport:
     report.open_holds = (
         session.scalar(select(func.count(Hold.id)).where(Hold.status == HoldStatus.PENDING)) or 0
     )
+    _check_balances(session, bad)
+    _check_entries_balance(session, bad)
+    _check_currencies(session, bad)
+    _check_running_balances(session, codes, bad)
+    _check_hashes_and_reversals(session, codes, bad, batch)
+    _check_holds(session, bad)
+    _check_trial_balance(session, report)
+    _check_against_log(session, report, batch)
+    return report
 
-    # 1. Cached posted balance = sum of postings; cached held = sum of pending holds.
+
+def _check_balances(session: Session, bad: list[str]) -> None:
+    """Cached posted balance = sum of postings; cached held = sum of pending holds."""
     posted_sums = dict(
         session.execute(
             select(Posting.account_id, func.sum(Posting.amount_minor)).group_by(Posting.account_id)
@@ -73,8 +88,7 @@ def check_ledger(session: Session, *, batch: int = 500) -> LedgerReport:
             .group_by(Hold.account_id)
         ).all()
     )
-    fresh = {"populate_existing": True}  # read the rows as stored, not the session's copies
-    for account in session.scalars(select(Account).order_by(Account.id), execution_options=fresh):
+    for account in session.scalars(select(Account).order_by(Account.id), execution_options=_FRESH):
         posted = int(posted_sums.get(account.id) or 0)
         held = int(held_sums.get(account.id) or 0)
         if account.posted_minor != posted:
@@ -97,7 +111,9 @@ def check_ledger(session: Session, *, batch: int = 500) -> LedgerReport:
                     )
                     break
 
-    # 2. Every entry has two or more postings summing to zero.
+
+def _check_entries_balance(session: Session, bad: list[str]) -> None:
+    """Every entry has two or more postings summing to zero."""
     unbalanced = session.execute(
         select(Posting.entry_id, func.count(Posting.id), func.sum(Posting.amount_minor))
         .group_by(Posting.entry_id)
@@ -111,7 +127,9 @@ def check_ledger(session: Session, *, batch: int = 500) -> LedgerReport:
     for entry_id in empty:
         bad.append(f"entry {entry_id}: has no postings")
 
-    # 3. Currencies agree: posting = account = entry.
+
+def _check_currencies(session: Session, bad: list[str]) -> None:
+    """Currencies agree: posting = account = entry."""
     mismatched = session.execute(
         select(Posting.id, Posting.entry_id, Account.code)
         .join(Account, Account.id == Posting.account_id)
@@ -121,7 +139,9 @@ def check_ledger(session: Session, *, batch: int = 500) -> LedgerReport:
     for posting_id, entry_id, code in mismatched:
         bad.append(f"posting {posting_id} (entry {entry_id}, {code}): currency mismatch")
 
-    # 4. Running balances chain: balance_after = sum of the account's postings up to it.
+
+def _check_running_balances(session: Session, codes: dict[int, str], bad: list[str]) -> None:
+    """Running balances chain: balance_after = sum of the account's postings up to it."""
     running = (
         select(
             Posting.id.label("posting_id"),
@@ -142,7 +162,11 @@ def check_ledger(session: Session, *, batch: int = 500) -> LedgerReport:
             f"!= running sum {total}"
         )
 
-    # 5. Content hashes and reversals, a batch of entries at a time.
+
+def _check_hashes_and_reversals(
+    session: Session, codes: dict[int, str], bad: list[str], batch: int
+) -> None:
+    """Content hashes and reversals, a batch of entries at a time."""
     after_id = 0
     while True:
         entries = (
@@ -151,7 +175,7 @@ def check_ledger(session: Session, *, batch: int = 500) -> LedgerReport:
                 .where(JournalEntry.id > after_id)
                 .order_by(JournalEntry.id)
                 .limit(batch),
-                execution_options=fresh,
+                execution_options=_FRESH,
             )
             .scalars()
             .all()
@@ -173,7 +197,9 @@ def check_ledger(session: Session, *, batch: int = 500) -> LedgerReport:
                 _check_reversal(session, entry, bad)
         after_id = ids[-1]
 
-    # 6. Holds: a captured hold names its entry and never captured more than it held.
+
+def _check_holds(session: Session, bad: list[str]) -> None:
+    """Holds: a captured hold names its entry and never captured more than it held."""
     captured = Hold.status == HoldStatus.CAPTURED.value
     for hold_id, status, entry_id in session.execute(
         select(Hold.id, Hold.status, Hold.capture_entry_id)
@@ -186,22 +212,25 @@ def check_ledger(session: Session, *, batch: int = 500) -> LedgerReport:
     ):
         bad.append(f"hold {hold_id}: status {status} does not match capture entry {entry_id}")
 
-    # 7. The postings sum to zero per currency (the trial balance).
+
+def _check_trial_balance(session: Session, report: LedgerReport) -> None:
+    """The postings sum to zero per currency (the trial balance)."""
     for currency, total in session.execute(
         select(Posting.currency, func.sum(Posting.amount_minor)).group_by(Posting.currency)
     ):
         report.totals[currency] = int(total or 0)
         if total:
-            bad.append(f"currency {currency}: postings sum to {total}, not zero")
+            report.violations.append(f"currency {currency}: postings sum to {total}, not zero")
 
-    # 8. Every entry's recomputed hash equals its leaf in the trust log.
+
+def _check_against_log(session: Session, report: LedgerReport, batch: int) -> None:
+    """Every entry's recomputed hash equals its leaf in the trust log."""
     journal = compare_with_log(session, batch=batch)
     for mismatch in journal.mismatches:
         where = f" (log entry {mismatch.leaf_index})" if mismatch.leaf_index is not None else ""
         who = f"entry {mismatch.entry_id}" if mismatch.entry_id is not None else "trust log"
-        bad.append(f"{who}: {mismatch.message}{where}")
+        report.violations.append(f"{who}: {mismatch.message}{where}")
     report.first_entry_unlike_log = journal.first_bad_entry
-    return report
 
 
 def _legs(session: Session, entry_id: int) -> list[tuple[int, int]]:

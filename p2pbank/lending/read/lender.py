@@ -167,6 +167,55 @@ def _returns(
     return Returns(nar, irr, RETURNS_EXPLANATION)
 
 
+def _part_view(
+    part: LoanPart,
+    loan: Loan,
+    rows: Sequence[Instalment],
+    got: Sequence[RepaymentShare],
+    today: date,
+    expected: dict[date, int],
+) -> PartView:
+    """One loan part on the dashboard; adds what it will still pay to `expected` by date."""
+    days = repay.loan_days_past_due(rows, today) if loan.is_open else 0
+    next_due, next_amount = None, 0
+    if loan.is_open:
+        for row in repay.unpaid(rows):
+            for ip in row.parts:
+                if ip.part_id == part.id:
+                    owed = (
+                        ip.principal_minor
+                        - ip.principal_paid_minor
+                        + ip.interest_minor
+                        - ip.interest_paid_minor
+                        + ip.late_fee_minor
+                        - ip.late_fee_paid_minor
+                    )
+                    if next_due is None:
+                        next_due, next_amount = row.due_on, owed
+                    expected[row.due_on] += owed
+    return PartView(
+        id=part.id,
+        loan_id=loan.id,
+        grade=loan.grade,
+        term_months=loan.term_months,
+        rate_bps=part.rate_bps,
+        principal_minor=part.principal_minor,
+        outstanding_minor=part.outstanding_minor,
+        received_principal_minor=sum(s.principal_minor for s in got),
+        received_interest_minor=sum(s.interest_minor for s in got),
+        received_late_fees_minor=sum(s.late_fee_minor for s in got),
+        received_recoveries_minor=sum(s.recovery_minor for s in got),
+        servicing_fees_minor=sum(s.servicing_fee_minor for s in got),
+        written_off_minor=part.written_off_minor,
+        loan_status=loan.status,
+        days_past_due=days,
+        arrears_bucket=rules.arrears_bucket(days),
+        next_due_on=next_due,
+        next_amount_minor=next_amount,
+        issued_at=loan.issued_at,
+    )
+
+
 def lender_dashboard(session: Session, lender_id: int) -> LenderDashboard:
     today = clock.now().date()
     _posted, held, available = wallet_balances(session, lender_id)
@@ -208,47 +257,8 @@ def lender_dashboard(session: Session, lender_id: int) -> LenderDashboard:
     expected: dict[date, int] = defaultdict(int)
     for part in parts:
         loan = loans[part.loan_id]
-        rows = rows_by_loan[loan.id]
-        days = repay.loan_days_past_due(rows, today) if loan.is_open else 0
-        next_due, next_amount = None, 0
-        if loan.is_open:
-            for row in repay.unpaid(rows):
-                for ip in row.parts:
-                    if ip.part_id == part.id:
-                        owed = (
-                            ip.principal_minor
-                            - ip.principal_paid_minor
-                            + ip.interest_minor
-                            - ip.interest_paid_minor
-                            + ip.late_fee_minor
-                            - ip.late_fee_paid_minor
-                        )
-                        if next_due is None:
-                            next_due, next_amount = row.due_on, owed
-                        expected[row.due_on] += owed
-        got = by_part[part.id]
         views.append(
-            PartView(
-                id=part.id,
-                loan_id=loan.id,
-                grade=loan.grade,
-                term_months=loan.term_months,
-                rate_bps=part.rate_bps,
-                principal_minor=part.principal_minor,
-                outstanding_minor=part.outstanding_minor,
-                received_principal_minor=sum(s.principal_minor for s in got),
-                received_interest_minor=sum(s.interest_minor for s in got),
-                received_late_fees_minor=sum(s.late_fee_minor for s in got),
-                received_recoveries_minor=sum(s.recovery_minor for s in got),
-                servicing_fees_minor=sum(s.servicing_fee_minor for s in got),
-                written_off_minor=part.written_off_minor,
-                loan_status=loan.status,
-                days_past_due=days,
-                arrears_bucket=rules.arrears_bucket(days),
-                next_due_on=next_due,
-                next_amount_minor=next_amount,
-                issued_at=loan.issued_at,
-            )
+            _part_view(part, loan, rows_by_loan[loan.id], by_part[part.id], today, expected)
         )
     income = sum(
         s.interest_minor + s.late_fee_minor + s.recovery_minor - s.servicing_fee_minor
