@@ -105,11 +105,25 @@ def _line(kind, gateway_id, currency, gateway_minor, entries: list[tuple[int, in
 def reconcile(
     session: Session, gateway: PaymentGateway, *, since: datetime | None = None
 ) -> ReconReport:
+    """Our books beside the gateway's, in three sections (payments and fees, refunds,
+    transfers); each line is matched, an amount mismatch, or missing on one side."""
     report = ReconReport(gateway=gateway.name, since=since)
+    _reconcile_payments(session, gateway, since, report)
+    _reconcile_refunds(session, gateway, since, report)
+    _reconcile_transfers(session, gateway, since, report)
+    return report
+
+
+def _reconcile_payments(
+    session: Session,
+    gateway: PaymentGateway,
+    since: datetime | None,
+    report: ReconReport,
+) -> None:
+    """Deposits and their fees: each succeeded gateway payment against its deposit entries, each
+    charged fee against its fee entry, and deposits the gateway does not know."""
     clearing = services.CLEARING
     currency_of: dict[int, str] = {}  # entry id -> currency, for lines without a gateway side
-
-    # Deposits and their fees ----------------------------------------------------------------
     deposits = _entries(session, "deposit", since)
     currency_of.update((e.id, e.currency) for e in deposits)
     deposit_amounts = _entry_amounts(session, [e.id for e in deposits], clearing)
@@ -176,7 +190,17 @@ def reconcile(
                     )
                 )
 
-    # Refunds --------------------------------------------------------------------------------
+
+def _reconcile_refunds(
+    session: Session,
+    gateway: PaymentGateway,
+    since: datetime | None,
+    report: ReconReport,
+) -> None:
+    """Refunds: each succeeded gateway refund against its refund entries, and refund entries
+    the gateway does not know."""
+    clearing = services.CLEARING
+    currency_of: dict[int, str] = {}  # entry id -> currency, for lines without a gateway side
     refund_rows = {
         r.gateway_refund_id: r
         for r in session.scalars(select(Refund).where(Refund.gateway_refund_id.is_not(None)))
@@ -222,7 +246,17 @@ def reconcile(
                     )
                 )
 
-    # Transfers (withdrawals) ----------------------------------------------------------------
+
+def _reconcile_transfers(
+    session: Session,
+    gateway: PaymentGateway,
+    since: datetime | None,
+    report: ReconReport,
+) -> None:
+    """Transfers (withdrawals): each gateway transfer, net of reversals, against its withdrawal
+    and reversal entries, and payouts the gateway does not know."""
+    clearing = services.CLEARING
+    currency_of: dict[int, str] = {}  # entry id -> currency, for lines without a gateway side
     payouts = {
         p.gateway_transfer_id: p
         for p in session.scalars(select(Payout).where(Payout.gateway_transfer_id.is_not(None)))
@@ -287,4 +321,3 @@ def reconcile(
                         "no gateway transfer",
                     )
                 )
-    return report
