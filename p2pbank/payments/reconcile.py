@@ -14,8 +14,10 @@ Each line is matched, missing in ledger, missing at gateway, or amount mismatch.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -174,21 +176,14 @@ def _reconcile_payments(
                     "fee", gp.balance_transaction_id or gp.id, gp.fee.currency, gp.fee.minor, booked
                 )
             )
-    for ref, entries in by_ref.items():
-        if ref not in seen:
-            for entry_id, amount in entries:
-                report.lines.append(
-                    ReconLine(
-                        "payment",
-                        ref or "(none)",
-                        MISSING_AT_GATEWAY,
-                        currency_of[entry_id],
-                        None,
-                        amount,
-                        (entry_id,),
-                        "no succeeded gateway payment",
-                    )
-                )
+    report.lines += _missing_at_gateway(
+        "payment",
+        by_ref,
+        seen,
+        currency_of,
+        "no succeeded gateway payment",
+        lambda ref: ref or "(none)",
+    )
 
 
 def _reconcile_refunds(
@@ -230,21 +225,14 @@ def _reconcile_refunds(
                 "" if row else "no refund of ours has this id",
             )
         )
-    for row_id, entries in refund_by_row.items():
-        if row_id not in seen_rows:
-            for entry_id, amount in entries:
-                report.lines.append(
-                    ReconLine(
-                        "refund",
-                        f"refund {row_id}",
-                        MISSING_AT_GATEWAY,
-                        currency_of[entry_id],
-                        None,
-                        amount,
-                        (entry_id,),
-                        "no succeeded gateway refund",
-                    )
-                )
+    report.lines += _missing_at_gateway(
+        "refund",
+        refund_by_row,
+        seen_rows,
+        currency_of,
+        "no succeeded gateway refund",
+        lambda row_id: f"refund {row_id}",
+    )
 
 
 def _reconcile_transfers(
@@ -306,18 +294,37 @@ def _reconcile_transfers(
                 "transfer", tr.id, status, tr.amount.currency, net_gateway, net_ledger, ids, note
             )
         )
-    for payout_id, entries in by_payout.items():
-        if payout_id not in seen_payouts:
-            for entry_id, amount in entries:
-                report.lines.append(
-                    ReconLine(
-                        "transfer",
-                        f"payout {payout_id}",
-                        MISSING_AT_GATEWAY,
-                        currency_of[entry_id],
-                        None,
-                        amount,
-                        (entry_id,),
-                        "no gateway transfer",
-                    )
-                )
+    report.lines += _missing_at_gateway(
+        "transfer",
+        by_payout,
+        seen_payouts,
+        currency_of,
+        "no gateway transfer",
+        lambda payout_id: f"payout {payout_id}",
+    )
+
+
+def _missing_at_gateway(
+    kind: str,
+    booked: dict,
+    seen: set,
+    currency_of: dict[int, str],
+    note: str,
+    label: Callable[[Any], str],
+) -> list[ReconLine]:
+    """A line for every booked entry whose gateway object was not seen."""
+    return [
+        ReconLine(
+            kind,
+            label(key),
+            MISSING_AT_GATEWAY,
+            currency_of[entry_id],
+            None,
+            amount,
+            (entry_id,),
+            note,
+        )
+        for key, entries in booked.items()
+        if key not in seen
+        for entry_id, amount in entries
+    ]
