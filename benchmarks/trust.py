@@ -49,7 +49,9 @@ from p2pbank.db import Base, make_engine, make_sessionmaker  # noqa: E402
 from p2pbank.identity.models import User  # noqa: E402
 from p2pbank.models import load_all  # noqa: E402
 from p2pbank.reputation.network import local_trust  # noqa: E402
-from p2pbank.trust import services  # noqa: E402
+from p2pbank.trust import (
+    refresh,  # noqa: E402
+)
 from p2pbank.trust.models import RatedTransaction, Rating, RepaymentRecord  # noqa: E402
 
 SEED = 20261125
@@ -330,7 +332,7 @@ def _process_cpu(pid: int | None) -> float:
 def timed_job(session: Session) -> tuple[dict, float, float]:
     """The job's counts, wall seconds, and the database server's CPU seconds in it."""
     pid, before = backend_cpu(session)
-    counts, elapsed = timed(services.recompute_trust, session)
+    counts, elapsed = timed(refresh.recompute_trust, session)
     return counts, elapsed, _process_cpu(pid) - before if pid else 0.0
 
 
@@ -372,7 +374,7 @@ def replay_benchmark(url: str, members: int, rng: random.Random) -> None:
     session = open_session(url)
     seed_members(session, members, rng, log_inputs=True)
     clock.set_now(NOW)
-    services.recompute_trust(session)
+    refresh.recompute_trust(session)
     clock.set_now(None)
     result, elapsed = timed(replay_log, session)
     print(

@@ -394,6 +394,7 @@ def seed_trust(session: Session) -> Iterator[str]:
     from p2pbank.errors import DomainError
     from p2pbank.lending import services as lending
     from p2pbank.lending.models import Loan
+    from p2pbank.trust import refresh
     from p2pbank.trust import services as trust
     from p2pbank.trust.read import ratings as ratings_read
 
@@ -401,7 +402,7 @@ def seed_trust(session: Session) -> Iterator[str]:
     moment = today - timedelta(days=LENDING_HISTORY_DAYS) + timedelta(days=30)
     runs = 0
     while moment < today - timedelta(days=1):
-        trust.recompute_trust(session, moment)
+        refresh.recompute_trust(session, moment)
         moment += timedelta(days=30)
         runs += 1
     eve = identity.find_user_by_email(session, "eve@demo.p2pbank.test")
@@ -430,7 +431,7 @@ def seed_trust(session: Session) -> Iterator[str]:
             )
             given += 1
             sealed += rating.status == "sealed"
-    counts = trust.recompute_trust(session)
+    counts = refresh.recompute_trust(session)
     yield (
         f"trust: {runs} past score runs, {given} ratings ({sealed} still sealed), "
         f"{counts['trust.members_scored']} members graded today; profiles on /trust/members"

@@ -19,7 +19,7 @@ from p2pbank.ledger import holds
 from p2pbank.lending import due as lending_due
 from p2pbank.payments.due import run_due_payments
 from p2pbank.payments.gateway import PaymentGateway
-from p2pbank.trust import services as trust
+from p2pbank.trust import refresh
 
 
 def run_due_work(
@@ -42,7 +42,7 @@ def run_due_work(
         raise
     if payment_gateway is not None:  # withdrawals to resend, test-mode events to redeliver
         done.update(run_due_payments(session, payment_gateway, now))
-    done.update(trust.recompute_trust(session, now))  # last: scores see the day's events
+    done.update(refresh.recompute_trust(session, now))  # last: scores see the day's events
     if audit_signer is not None:  # keep last: the checkpoint covers everything above
         before = audit_queries.latest_checkpoint(session, key_id=audit_signer.key_id.hex())
         signed = audit.sign_checkpoint(session, audit_signer, audit_signer.name)

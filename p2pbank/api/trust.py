@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 
 from p2pbank.api.auth import current_api_user, protect
 from p2pbank.db import db_session
-from p2pbank.trust import breakdown, services
+from p2pbank.trust import breakdown, revisions, services
 from p2pbank.trust.read import moderation as moderation_read
 from p2pbank.trust.read import profile as profile_read
 from p2pbank.trust.read import ranking as ranking_read
@@ -103,7 +103,7 @@ class AskRevision(MethodView):
     @blp.response(201, RevisionRequestOut)
     def post(self, data, rating_id: int):
         """As the rated person, ask the author to reconsider a shown rating (once)."""
-        return services.request_revision(db_session(), _me().id, rating_id, **data)
+        return revisions.request_revision(db_session(), _me().id, rating_id, **data)
 
 
 @blp.route("/ratings/<int:rating_id>/revision")
@@ -113,7 +113,7 @@ class Revise(MethodView):
     def post(self, data, rating_id: int):
         """As the author, answer a revision request: only upward, only once."""
         session = db_session()
-        services.revise_rating(session, _me().id, rating_id, **data)
+        revisions.revise_rating(session, _me().id, rating_id, **data)
         return ratings_read.own_rating(session, _me().id, rating_id)
 
 
@@ -124,7 +124,7 @@ class Hide(MethodView):
     def post(self, data, rating_id: int):
         """Moderators (admins): hide a shown rating with a reason. It is never deleted."""
         session = db_session()
-        services.hide_rating(session, _me().id, rating_id, **data)
+        revisions.hide_rating(session, _me().id, rating_id, **data)
         return moderation_read.moderated(session, _me(), rating_id)
 
 

@@ -15,15 +15,14 @@ payloads `p2pbank.audit.replay` folds into exactly the scores published here (se
 the other side's chance to rate is over (14 days after the first rating, or the end of the
 60-day window if that comes sooner); then both are revealed at once. A sealed rating is
 committed to in the log by a hash of its value, details and a random salt, which the
-reveal opens.
-"""
+reveal opens."""
 
 from __future__ import annotations
 
 import secrets
 import unicodedata
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,24 +31,20 @@ from p2pbank import clock
 from p2pbank import reputation as score_rules
 from p2pbank.audit import replay as log_rules
 from p2pbank.audit import services as audit
-from p2pbank.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
-from p2pbank.identity.models import Role, User
-from p2pbank.trust import queries, scoring
+from p2pbank.errors import Conflict, InvalidState, NotFound, ValidationFailed
+from p2pbank.identity.models import User
+from p2pbank.trust import queries
 from p2pbank.trust.models import (
     BLIND_PERIOD,
     COMMENT_MAX,
     DETAILS_FOR,
-    NOTE_MAX,
     RATING_WINDOW,
     VALUES,
-    HideReason,
     RatedTransaction,
     Rating,
     RatingStatus,
     RepaymentKind,
     RepaymentRecord,
-    RevisionRequest,
-    RevisionStatus,
     TransactionKind,
 )
 from p2pbank.uow import command
@@ -64,7 +59,7 @@ def N_(text: str) -> str:
     return text
 
 
-def _user(session: Session, user_id: int) -> User:
+def load_member(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
         raise NotFound("No such member.")
@@ -93,7 +88,7 @@ def rating_value(value: str | int) -> int:
     raise ValidationFailed.on("value", N_("Choose positive, neutral or negative."))
 
 
-def _check_details(details: Mapping[str, int] | None, ratee_side: str) -> dict[str, int]:
+def check_details(details: Mapping[str, int] | None, ratee_side: str) -> dict[str, int]:
     """Detailed ratings fitting the rated side, each 1-5 stars; empty ones are left out."""
     allowed = {str(d) for d in DETAILS_FOR[ratee_side]}
     given = {name: stars for name, stars in (details or {}).items() if stars is not None}
@@ -105,7 +100,7 @@ def _check_details(details: Mapping[str, int] | None, ratee_side: str) -> dict[s
     return given
 
 
-def _when(moment: datetime) -> str:
+def iso_moment(moment: datetime) -> str:
     return audit.format_time(moment)
 
 
@@ -159,7 +154,7 @@ def record_completed_transaction(
                 "ref_type": ref_type,
                 "ref": ref_id,
                 "transaction": row.id,
-                "completed": _when(moment),
+                "completed": iso_moment(moment),
             },
         )
         made.append(row)
@@ -207,7 +202,7 @@ def record_repayment_event(
         payload={
             "kind": str(kind),
             "days_late": days_late,
-            "occurred": _when(occurred_at),
+            "occurred": iso_moment(occurred_at),
             "loan": loan_id,
             "instalment": instalment_number,
         },
@@ -218,7 +213,7 @@ def record_repayment_event(
 # --- rating ----------------------------------------------------------------------------------
 
 
-def _lock_transaction(session: Session, transaction_id: int) -> RatedTransaction | None:
+def lock_transaction(session: Session, transaction_id: int) -> RatedTransaction | None:
     return session.scalar(
         select(RatedTransaction)
         .where(RatedTransaction.id == transaction_id)
@@ -227,7 +222,7 @@ def _lock_transaction(session: Session, transaction_id: int) -> RatedTransaction
     )
 
 
-def _reveal(session: Session, rating: Rating, moment: datetime) -> None:
+def reveal(session: Session, rating: Rating, moment: datetime) -> None:
     rating.move_to(RatingStatus.REVEALED)
     rating.revealed_at = moment
     session.flush()
@@ -242,7 +237,7 @@ def _reveal(session: Session, rating: Rating, moment: datetime) -> None:
             "value": rating.value,
             "details": rating.details,
             "salt": rating.salt,
-            "submitted": _when(rating.submitted_at),
+            "submitted": iso_moment(rating.submitted_at),
         },
     )
 
@@ -260,7 +255,7 @@ def rate_counterparty(
     until the other side rated too (then both are revealed now) or its chance is over."""
     with command(session):
         moment = clock.now()
-        transaction = _lock_transaction(session, transaction_id)
+        transaction = lock_transaction(session, transaction_id)
         if transaction is None or rater_id not in transaction.parties:
             raise NotFound("No such transaction of yours to rate.")
         ratee_id = transaction.other(rater_id)
@@ -273,7 +268,7 @@ def rate_counterparty(
         if moment >= queries.rating_deadline(transaction, other):
             raise InvalidState("The time to rate this transaction is over.")
         ratee_side = transaction.side_of(ratee_id)
-        stars = _check_details(details, ratee_side)
+        stars = check_details(details, ratee_side)
         rating = Rating(
             transaction_id=transaction.id,
             rater_id=rater_id,
@@ -308,12 +303,12 @@ def rate_counterparty(
         )
         if other is not None:
             if other.status == RatingStatus.SEALED:
-                _reveal(session, other, moment)  # both at once: the first one first
-            _reveal(session, rating, moment)
+                reveal(session, other, moment)  # both at once: the first one first
+            reveal(session, rating, moment)
     return rating
 
 
-def _reveal_due(session: Session, moment: datetime) -> int:
+def reveal_due(session: Session, moment: datetime) -> int:
     """Reveal every sealed rating whose time has come (flush only); returns how many."""
     due = session.execute(
         select(Rating.id, Rating.transaction_id)
@@ -322,10 +317,10 @@ def _reveal_due(session: Session, moment: datetime) -> int:
     ).all()
     revealed = 0
     for rating_id, transaction_id in due:
-        _lock_transaction(session, transaction_id)
+        lock_transaction(session, transaction_id)
         rating = session.get(Rating, rating_id, populate_existing=True)
         if rating is not None and rating.status == RatingStatus.SEALED:
-            _reveal(session, rating, moment)
+            reveal(session, rating, moment)
             revealed += 1
     return revealed
 
@@ -333,152 +328,7 @@ def _reveal_due(session: Session, moment: datetime) -> int:
 def reveal_due_ratings(session: Session, now: datetime | None = None) -> int:
     """Reveal the sealed ratings whose other side's chance to rate is over."""
     with command(session):
-        return _reveal_due(session, now or clock.now())
-
-
-def _lock_rating(session: Session, rating_id: int) -> Rating:
-    rating = session.get(Rating, rating_id)
-    if rating is None:
-        raise NotFound("No such rating.")
-    _lock_transaction(session, rating.transaction_id)
-    session.refresh(rating)
-    return rating
-
-
-def _shown(session: Session, rating: Rating, moment: datetime) -> None:
-    """A rating about to be acted on in public must be revealed; reveal it if it is due."""
-    if rating.status == RatingStatus.SEALED:
-        if not rating.is_open_at(moment):
-            raise InvalidState("This rating is still sealed.")
-        _reveal(session, rating, moment)
-
-
-def request_revision(
-    session: Session, ratee_id: int, rating_id: int, *, note: str = ""
-) -> RevisionRequest:
-    """The rated person asks the author to reconsider; once per rating."""
-    with command(session):
-        moment = clock.now()
-        rating = _lock_rating(session, rating_id)
-        if rating.rater_id == ratee_id:
-            raise Forbidden("Only the rated person asks for a revision.")
-        if rating.ratee_id != ratee_id:
-            raise NotFound("No such rating about you.")
-        _shown(session, rating, moment)
-        if rating.hidden_at is not None:
-            raise InvalidState("A moderator hid this rating.")
-        if queries.revision_request(session, rating.id) is not None or rating.revised_at:
-            raise Conflict("A revision of this rating was asked for already; it is asked once.")
-        if rating.value == 1 and all(
-            rating.details.get(str(d), 5) == 5 for d in DETAILS_FOR[rating.ratee_side]
-        ):
-            raise InvalidState("This rating cannot go any higher.")
-        request = RevisionRequest(
-            rating_id=rating.id,
-            requested_by_id=ratee_id,
-            note=clean_text(note, "note", maximum=NOTE_MAX),
-            status=RevisionStatus.OPEN,
-            requested_at=moment,
-        )
-        session.add(request)
-    return request
-
-
-def revise_rating(
-    session: Session,
-    rater_id: int,
-    rating_id: int,
-    *,
-    value: str | int,
-    comment: str | None = None,
-    details: Mapping[str, int] | None = None,
-) -> Rating:
-    """The author answers a revision request: only upward, only once."""
-    with command(session):
-        moment = clock.now()
-        rating = _lock_rating(session, rating_id)
-        if rating.ratee_id == rater_id:
-            raise Forbidden("Only its author revises a rating.")
-        if rating.rater_id != rater_id:
-            raise NotFound("No such rating of yours.")
-        request = queries.revision_request(session, rating.id)
-        if request is None:
-            raise InvalidState("A rating is revised only when the rated person asks.")
-        if rating.revised_at is not None or request.status != RevisionStatus.OPEN:
-            raise Conflict("This rating was revised already; a rating is revised once.")
-        if rating.hidden_at is not None:
-            raise InvalidState("A moderator hid this rating.")
-        _shown(session, rating, moment)
-        new_value = rating_value(value)
-        if new_value < rating.value:
-            raise ValidationFailed.on("value", N_("A revision only goes up."))
-        stars = _check_details(details, rating.ratee_side)
-        old_stars = rating.details
-        for name, count in stars.items():
-            if count < old_stars.get(name, 1):
-                raise ValidationFailed.on(name, N_("A revision only goes up."))
-        raised = new_value > rating.value or any(
-            count > old_stars.get(name, 0) for name, count in stars.items()
-        )
-        if not raised:
-            raise ValidationFailed.on("value", N_("A revision raises the rating or a detail."))
-        before = rating.value
-        rating.value_before_revision = before
-        rating.value = new_value
-        for name, count in stars.items():
-            setattr(rating, f"{name}_stars", count)
-        if comment is not None:
-            rating.comment = clean_text(comment, "comment", maximum=COMMENT_MAX)
-        rating.revised_at = moment
-        request.move_to(RevisionStatus.REVISED)
-        request.answered_at = moment
-        session.flush()
-        audit.append(
-            session,
-            type="rating.revised",
-            subject_user_id=rating.ratee_id,
-            payload={
-                "rating": rating.id,
-                "from": before,
-                "to": rating.value,
-                "details": rating.details,
-            },
-        )
-    return rating
-
-
-def hide_rating(
-    session: Session, moderator_id: int, rating_id: int, *, reason: str, note: str
-) -> Rating:
-    """A moderator (admin) hides a shown rating with a reason; it is never deleted."""
-    with command(session):
-        moment = clock.now()
-        moderator = _user(session, moderator_id)
-        if not moderator.has_role(Role.ADMIN):
-            raise Forbidden("Only a moderator hides ratings.")
-        rating = _lock_rating(session, rating_id)
-        if reason not in {str(r) for r in HideReason}:
-            raise ValidationFailed.on("reason", N_("Choose a reason."))
-        text = clean_text(note, "note", maximum=NOTE_MAX, minimum=3)
-        _shown(session, rating, moment)
-        if rating.hidden_at is not None:
-            raise Conflict("This rating is hidden already.")
-        rating.hidden_at = moment
-        rating.hidden_reason = reason
-        rating.hidden_note = text
-        rating.hidden_by_id = moderator_id
-        session.flush()
-        audit.append(
-            session,
-            type="rating.hidden",
-            subject_user_id=rating.ratee_id,
-            payload={
-                "rating": rating.id,
-                "reason": reason,
-                "by": audit.pseudonym(session, moderator_id),
-            },
-        )
-    return rating
+        return reveal_due(session, now or clock.now())
 
 
 # --- grades for other domains ----------------------------------------------------------------
@@ -493,50 +343,3 @@ def current_grade(session: Session, user_id: int) -> RiskGrade:
     """The published grade, or (before the job ever scored the member) the grade their
     facts give now."""
     return queries.current_grade(session, user_id)
-
-
-# --- the scores job --------------------------------------------------------------------------
-
-# Without new inputs, scores still move with time (twelve-month windows, forgetting, the
-# length of history), so a full run happens at least this often; in between, a run that
-# finds no new trust event since the last one has nothing to do.
-REFRESH_AFTER = timedelta(hours=24)
-
-
-def _up_to_date(session: Session, moment: datetime, inputs_through: int) -> bool:
-    last = queries.latest_run(session)
-    return (
-        last is not None
-        and last.score_version == score_rules.SCORE_VERSION
-        and last.inputs_through == inputs_through
-        and last.as_of <= moment < last.as_of + REFRESH_AFTER
-    )
-
-
-def recompute_trust(session: Session, now: datetime | None = None) -> dict[str, int]:
-    """The scores job: reveal due ratings, compute network trust (EigenTrust over the shown
-    ratings, KYC-verified members pre-trusted) and every active member's scores and grade
-    as of `now`; store and publish a snapshot where something shown changed, and log grade
-    changes. Skipped (nothing logged) when no trust event came since the last run, within
-    REFRESH_AFTER of it. Returns counts for the job report."""
-    with command(session):
-        moment = now or clock.now()
-        revealed = _reveal_due(session, moment)
-        if _up_to_date(session, moment, queries.last_input_event(session)):
-            return {
-                "trust.ratings_revealed": revealed,
-                "trust.members_scored": 0,
-                "trust.snapshots_written": 0,
-                "trust.grades_changed": 0,
-                "trust.runs_skipped": 1,
-            }
-        # This append locks the log head for this transaction: nothing can be logged
-        # between the inputs read below and the scores published from them.
-        audit.append(
-            session,
-            type="score.run",
-            subject_user_id=None,
-            payload={"score_version": score_rules.SCORE_VERSION, "as_of": _when(moment)},
-        )
-        inputs_through = queries.last_input_event(session)
-        return scoring.score_members(session, moment, revealed, inputs_through)

@@ -15,7 +15,7 @@ from p2pbank.audit.queries import AUDITOR_ROLE
 from p2pbank.db import db_session
 from p2pbank.errors import DomainError, Forbidden, NotFound
 from p2pbank.trust import breakdown as breakdowns
-from p2pbank.trust import services
+from p2pbank.trust import revisions, services
 from p2pbank.trust.badges import feedback_windows, repayment_record
 from p2pbank.trust.models import DETAILS_FOR, VALUES, HideReason
 from p2pbank.trust.read import moderation as moderation_read
@@ -201,7 +201,7 @@ def request_revision(rating_id: int):
         flash(" ".join(m for ms in errors.values() for m in ms), "error")
         return redirect(url_for(".ratings"))
     try:
-        services.request_revision(db_session(), current_user.id, rating_id, **data)
+        revisions.request_revision(db_session(), current_user.id, rating_id, **data)
     except DomainError as exc:
         return _refused(exc, ".ratings")
     flash(_("Your request was sent. The author may raise the rating once."), "success")
@@ -226,7 +226,7 @@ def revise(rating_id: int):
         errors = _errors(errors, shown)
         if data is not None:
             try:
-                services.revise_rating(session, current_user.id, rating_id, **data)
+                revisions.revise_rating(session, current_user.id, rating_id, **data)
             except (NotFound, Forbidden):
                 raise
             except DomainError as exc:
@@ -266,7 +266,7 @@ def hide(rating_id: int):
         flash(" ".join(m for ms in errors.values() for m in ms), "error")
         return redirect(url_for(".moderation"))
     try:
-        services.hide_rating(db_session(), current_user.id, rating_id, **data)
+        revisions.hide_rating(db_session(), current_user.id, rating_id, **data)
     except DomainError as exc:
         return _refused(exc, ".moderation")
     flash(_("The rating is hidden. It stays on record with your reason."), "success")

@@ -8,7 +8,7 @@ import pytest
 
 from p2pbank import clock
 from p2pbank.audit.services import pseudonym
-from p2pbank.trust import services
+from p2pbank.trust import refresh, services
 
 PROBLEM = "application/problem+json"
 
@@ -159,7 +159,7 @@ def test_the_breakdown_is_for_auditors_and_agrees_with_what_was_published(
     bo, lena, transaction = deal
     services.rate_counterparty(session, lena.id, transaction.id, value="positive")
     services.rate_counterparty(session, bo.id, transaction.id, value="positive")
-    services.recompute_trust(session)
+    refresh.recompute_trust(session)
     auditor = make_user(roles=["auditor"], kyc="verified")
     url = f"/api/v1/trust/audit/members/{pseudonym(session, bo.id)}"
     assert client.get(url, headers=api_token(bo)).status_code == 403

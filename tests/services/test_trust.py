@@ -18,7 +18,7 @@ from p2pbank.audit.replay import replay
 from p2pbank.audit.services import pseudonym
 from p2pbank.audit.verify import parse_entry
 from p2pbank.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
-from p2pbank.trust import queries, services
+from p2pbank.trust import queries, refresh, revisions, services
 from p2pbank.trust.models import (
     RatedTransaction,
     Rating,
@@ -252,27 +252,27 @@ def test_revision_only_when_the_rated_person_asks_only_upward_and_once(session, 
     rating = _shown_rating(session, bo, lena, "negative", communication=2)
     stranger = make_user()
     with pytest.raises(InvalidState, match="asks"):
-        services.revise_rating(session, lena.id, rating.id, value="positive")
+        revisions.revise_rating(session, lena.id, rating.id, value="positive")
     with pytest.raises(Forbidden):
-        services.request_revision(session, lena.id, rating.id)
+        revisions.request_revision(session, lena.id, rating.id)
     with pytest.raises(NotFound):
-        services.request_revision(session, stranger.id, rating.id)
+        revisions.request_revision(session, stranger.id, rating.id)
 
-    request = services.request_revision(session, bo.id, rating.id, note="The bank was late")
+    request = revisions.request_revision(session, bo.id, rating.id, note="The bank was late")
     assert request.status == "open"
     with pytest.raises(Conflict):
-        services.request_revision(session, bo.id, rating.id, note="again")
+        revisions.request_revision(session, bo.id, rating.id, note="again")
     with pytest.raises(Forbidden):
-        services.revise_rating(session, bo.id, rating.id, value="positive")
+        revisions.revise_rating(session, bo.id, rating.id, value="positive")
     with pytest.raises(ValidationFailed, match="only goes up"):
-        services.revise_rating(
+        revisions.revise_rating(
             session, lena.id, rating.id, value="neutral", details={"communication": 1}
         )
     with pytest.raises(ValidationFailed, match="raises"):
-        services.revise_rating(session, lena.id, rating.id, value="negative")
+        revisions.revise_rating(session, lena.id, rating.id, value="negative")
 
     start = head_size(session)
-    services.revise_rating(
+    revisions.revise_rating(
         session, lena.id, rating.id, value="neutral", comment="Sorted out", details={}
     )
     assert (rating.value, rating.value_before_revision, rating.comment) == (0, -1, "Sorted out")
@@ -285,16 +285,16 @@ def test_revision_only_when_the_rated_person_asks_only_upward_and_once(session, 
         )
     ]
     with pytest.raises(Conflict):
-        services.revise_rating(session, lena.id, rating.id, value="positive")
+        revisions.revise_rating(session, lena.id, rating.id, value="positive")
     with pytest.raises(Conflict):
-        services.request_revision(session, bo.id, rating.id)
+        revisions.request_revision(session, bo.id, rating.id)
 
 
 def test_a_perfect_rating_cannot_be_asked_to_go_higher(session, pair):
     bo, lena = pair
     rating = _shown_rating(session, bo, lena, "positive", communication=5, kept_schedule=5)
     with pytest.raises(InvalidState, match="higher"):
-        services.request_revision(session, bo.id, rating.id)
+        revisions.request_revision(session, bo.id, rating.id)
 
 
 def test_a_sealed_rating_cannot_be_asked_about(session, pair):
@@ -302,7 +302,7 @@ def test_a_sealed_rating_cannot_be_asked_about(session, pair):
     transaction = completed(session, bo, lena)
     rating = services.rate_counterparty(session, lena.id, transaction.id, value="negative")
     with pytest.raises(InvalidState, match="sealed"):
-        services.request_revision(session, bo.id, rating.id)
+        revisions.request_revision(session, bo.id, rating.id)
     assert session.scalar(select(func.count(RevisionRequest.id))) == 0
 
 
@@ -316,14 +316,14 @@ def test_a_moderator_hides_a_rating_with_a_reason_logged_and_never_deleted(
     admin = make_user(roles=["admin"], kyc="verified")
     rating = _shown_rating(session, bo, lena, "negative")
     with pytest.raises(Forbidden):
-        services.hide_rating(session, bo.id, rating.id, reason="abusive", note="I do not like it")
+        revisions.hide_rating(session, bo.id, rating.id, reason="abusive", note="I do not like it")
     with pytest.raises(ValidationFailed):
-        services.hide_rating(session, admin.id, rating.id, reason="boring", note="nope")
+        revisions.hide_rating(session, admin.id, rating.id, reason="boring", note="nope")
     with pytest.raises(ValidationFailed):
-        services.hide_rating(session, admin.id, rating.id, reason="abusive", note="")
+        revisions.hide_rating(session, admin.id, rating.id, reason="abusive", note="")
 
     start = head_size(session)
-    services.hide_rating(
+    revisions.hide_rating(
         session, admin.id, rating.id, reason="personal_data", note="Named his employer"
     )
     assert log_since(session, start) == [
@@ -341,7 +341,7 @@ def test_a_moderator_hides_a_rating_with_a_reason_logged_and_never_deleted(
         "personal_data",
     )
     with pytest.raises(Conflict):
-        services.hide_rating(session, admin.id, rating.id, reason="abusive", note="twice")
+        revisions.hide_rating(session, admin.id, rating.id, reason="abusive", note="twice")
 
     session.delete(rating)
     with pytest.raises(RatingDeleted):
@@ -399,7 +399,7 @@ def test_the_job_publishes_snapshots_logs_grade_changes_and_the_log_replays_them
     bo, lena = pair
     _rate_both(session, bo, lena)
     start = head_size(session)
-    counts = services.recompute_trust(session)
+    counts = refresh.recompute_trust(session)
     assert counts == {
         "trust.ratings_revealed": 0,
         "trust.members_scored": 2,
@@ -423,7 +423,7 @@ def test_the_job_publishes_snapshots_logs_grade_changes_and_the_log_replays_them
 
     # Nothing shown changed: no new snapshot, nothing published.
     clock.advance(timedelta(hours=1))
-    assert services.recompute_trust(session)["trust.snapshots_written"] == 0
+    assert refresh.recompute_trust(session)["trust.snapshots_written"] == 0
 
     result = replay_log(session)
     assert result.differences == []
@@ -435,7 +435,7 @@ def test_the_job_reveals_due_ratings_before_scoring(session, pair, frozen_now):
     bo, lena = pair
     transaction = completed(session, bo, lena)
     services.rate_counterparty(session, lena.id, transaction.id, value="positive")
-    counts = services.recompute_trust(session, frozen_now + timedelta(days=14))
+    counts = refresh.recompute_trust(session, frozen_now + timedelta(days=14))
     assert counts["trust.ratings_revealed"] == 1
     snapshot = queries.latest_snapshot(session, bo.id)
     assert snapshot.feedback_score == 1
@@ -462,7 +462,7 @@ def test_repayment_facts_are_kept_once_and_lift_the_grade_cap(session, pair, fro
     assert services.current_grade(session, bo.id).grade == "D"  # nothing happened yet
 
     clock.set_now(frozen_now + timedelta(days=361))
-    services.recompute_trust(session)
+    refresh.recompute_trust(session)
     grade = services.published_grade(session, bo.id)
     assert grade.grade == "C"
     assert "12 instalments repaid on time" in " ".join(grade.reasons)
@@ -481,7 +481,7 @@ def test_a_sybil_ring_of_fresh_accounts_stays_below_a_verified_member(
     vera = make_user(roles=["borrower"], kyc="verified", name="Vera")
     for _ in range(5):
         _rate_both(session, vera, make_user(roles=["lender"], kyc="verified"))
-    services.recompute_trust(session)
+    refresh.recompute_trust(session)
     snapshots = queries.latest_snapshots(session, [vera.id, *(m.id for m in ring)])
     assert all(
         snapshots[m.id].trust_percentile_bps < snapshots[vera.id].trust_percentile_bps for m in ring
@@ -495,10 +495,10 @@ def test_lending_lists_with_the_published_grade_once_there_is_one(session, pair)
     bo, _lena = pair
     interim = eligibility.grade_borrower(session, bo.id, clock.now())
     assert interim.version.startswith("lending-interim-")
-    services.recompute_trust(session)  # Bo has no activity: nothing is published for him
+    refresh.recompute_trust(session)  # Bo has no activity: nothing is published for him
     assert services.published_grade(session, bo.id) is None
     _rate_both(session, bo, _lena)
-    services.recompute_trust(session)
+    refresh.recompute_trust(session)
     graded = eligibility.grade_borrower(session, bo.id, clock.now())
     assert graded.version == services.published_grade(session, bo.id).version
     assert graded.grade == "D"

@@ -17,7 +17,7 @@ from p2pbank.audit import queries as log_queries
 from p2pbank.audit import services as audit
 from p2pbank.audit.merkle import CompactRange
 from p2pbank.audit.models import LogHead, LogLeaf
-from p2pbank.trust import queries, services
+from p2pbank.trust import queries, refresh, services
 from p2pbank.trust.models import ScoreRun, ScoreSnapshot
 from tests.services.test_audit import ORIGIN, SIGNER
 from tests.services.test_trust import _rate_both, log_since, replay_log
@@ -52,11 +52,11 @@ def test_a_run_without_new_trust_events_does_nothing(session, make_user, frozen_
     bo = make_user(roles=["borrower"], kyc="verified", name="Bo")
     lena = make_user(roles=["lender"], kyc="verified", name="Lena")
     _rate_both(session, bo, lena)
-    assert services.recompute_trust(session)["trust.snapshots_written"] == 2
+    assert refresh.recompute_trust(session)["trust.snapshots_written"] == 2
     size, runs = log_queries.head_size(session), session.scalar(select(func.count(ScoreRun.id)))
 
     clock.advance(timedelta(hours=1))
-    counts = services.recompute_trust(session)
+    counts = refresh.recompute_trust(session)
     assert counts["trust.runs_skipped"] == 1 and counts["trust.members_scored"] == 0
     assert log_queries.head_size(session) == size  # not even a score.run entry
     assert session.scalar(select(func.count(ScoreRun.id))) == runs
@@ -64,11 +64,11 @@ def test_a_run_without_new_trust_events_does_nothing(session, make_user, frozen_
     ann = make_user(roles=["lender"], name="Ann")
     _rate_both(session, bo, ann)  # new trust events: the next run scores again
     clock.advance(timedelta(hours=1))
-    counts = services.recompute_trust(session)
+    counts = refresh.recompute_trust(session)
     assert "trust.runs_skipped" not in counts and counts["trust.members_scored"] == 3
 
-    clock.advance(services.REFRESH_AFTER)  # time alone moves scores: a full run
-    assert "trust.runs_skipped" not in services.recompute_trust(session)
+    clock.advance(refresh.REFRESH_AFTER)  # time alone moves scores: a full run
+    assert "trust.runs_skipped" not in refresh.recompute_trust(session)
     assert replay_log(session).differences == []
 
 
@@ -78,7 +78,7 @@ def test_two_members_who_rate_only_each_other_are_published_converged(
     bo = make_user(roles=["borrower"], kyc="verified", name="Bo")
     lena = make_user(roles=["lender"], name="Lena")  # only Bo is pre-trusted
     _rate_both(session, bo, lena)
-    services.recompute_trust(session)
+    refresh.recompute_trust(session)
     run = queries.latest_run(session)
     assert run.eigentrust_converged and run.network_members == 2
     assert session.scalar(select(func.count(ScoreSnapshot.id))) == 2
@@ -104,7 +104,7 @@ def test_the_benchmarks_log_replays_to_the_published_values(session):
     assert counts["ratings"] > 100
     clock.set_now(bench.NOW)
     try:
-        services.recompute_trust(session)
+        refresh.recompute_trust(session)
     finally:
         clock.set_now(None)
     run = queries.latest_run(session)

@@ -392,6 +392,7 @@ def trust_received(world: World) -> Objects:
 
 def trust_revision_asked(world: World) -> Objects:
     """The owner rated Xena negative; Xena asked the owner to reconsider."""
+    from p2pbank.trust import revisions
     from p2pbank.trust import services as trust
 
     transaction, xena = _trust_transaction(world)
@@ -399,7 +400,7 @@ def trust_revision_asked(world: World) -> Objects:
         world.session, world.owner.id, transaction.id, value="negative", comment="Slow"
     )
     trust.rate_counterparty(world.session, xena.id, transaction.id, value="positive")
-    trust.request_revision(world.session, xena.id, owners.id, note="xena-private-plea")
+    revisions.request_revision(world.session, xena.id, owners.id, note="xena-private-plea")
     return Objects(path={"rating_id": owners.id}, private=["xena-private-plea"])
 
 

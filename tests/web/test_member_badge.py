@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 from p2pbank import clock
+from p2pbank.trust import refresh
 from p2pbank.trust import services as trust
 from tests.services.lending_support import borrower, lender, listing
 from tests.services.test_crowdfunding_support import an_initiator, live
@@ -31,7 +32,7 @@ def test_a_borrower_with_eleven_happy_lenders_and_one_unhappy_shows_a_yellow_sta
         value = "negative" if n == 11 else "positive"
         trust.rate_counterparty(session, rater.id, transaction.id, value=value)
         trust.rate_counterparty(session, bo.id, transaction.id, value="positive")
-    trust.recompute_trust(session, clock.now())
+    refresh.recompute_trust(session, clock.now())
     listing(session, bo)
 
     html = signed_in(lender(make_user, session)).get("/lending/").get_data(as_text=True)
@@ -67,13 +68,13 @@ def test_the_profile_shows_the_feedback_table_the_repayment_record_and_grade_his
     transaction = completed(session, bo, old)
     trust.rate_counterparty(session, old.id, transaction.id, value="negative")
     trust.rate_counterparty(session, bo.id, transaction.id, value="positive")
-    trust.recompute_trust(session, clock.now())
+    refresh.recompute_trust(session, clock.now())
     clock.set_now(clock.now() + timedelta(days=100))  # the negative is now 3 months old
     recent = make_user(roles=["lender"], kyc="verified", name="Recent rater")
     transaction = completed(session, bo, recent)
     trust.rate_counterparty(session, recent.id, transaction.id, value="positive")
     trust.rate_counterparty(session, bo.id, transaction.id, value="positive")
-    trust.recompute_trust(session, clock.now())
+    refresh.recompute_trust(session, clock.now())
 
     html = signed_in(lender(make_user, session)).get(f"/trust/members/{bo.id}")
     page = html.get_data(as_text=True)

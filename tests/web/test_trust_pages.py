@@ -11,7 +11,7 @@ import pytest
 
 from p2pbank import clock
 from p2pbank.audit.services import pseudonym
-from p2pbank.trust import services
+from p2pbank.trust import refresh, services
 from p2pbank.trust.models import Rating
 
 
@@ -155,7 +155,7 @@ def test_profile_ranking_and_dashboard_panel(session, make_user, signed_in, deal
     bo, lena, transaction = deal
     services.rate_counterparty(session, lena.id, transaction.id, value="positive")
     services.rate_counterparty(session, bo.id, transaction.id, value="positive")
-    services.recompute_trust(session)
+    refresh.recompute_trust(session)
     browser = signed_in(lena)
     profile = text(browser.get(f"/trust/members/{bo.id}"))
     assert "Risk grade" in profile and "no repayment history yet" in profile
@@ -175,7 +175,7 @@ def test_the_auditor_sees_a_members_scores_recomputed_from_the_log(
     bo, lena, transaction = deal
     services.rate_counterparty(session, lena.id, transaction.id, value="positive")
     services.rate_counterparty(session, bo.id, transaction.id, value="positive")
-    services.recompute_trust(session)
+    refresh.recompute_trust(session)
     auditor = make_user(roles=["auditor"], kyc="verified")
     browser = signed_in(auditor)
     subject = pseudonym(session, bo.id)
