@@ -17,7 +17,7 @@ from p2pbank.audit import queries as log_queries
 from p2pbank.audit import services as audit
 from p2pbank.audit.merkle import CompactRange
 from p2pbank.audit.models import LogHead, LogLeaf
-from p2pbank.trust import queries, refresh, services
+from p2pbank.trust import queries, refresh
 from p2pbank.trust.models import ScoreRun, ScoreSnapshot
 from tests.services.test_audit import ORIGIN, SIGNER
 from tests.services.test_trust import _rate_both, log_since, replay_log
