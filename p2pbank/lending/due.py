@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from p2pbank import clock
-from p2pbank.lending import arrears, funding, servicing
+from p2pbank.lending import arrears, funding, issuing, servicing
 from p2pbank.lending import repayment as repay
 from p2pbank.lending.models import (
     Instalment,
@@ -70,7 +70,7 @@ def run_due_lending(session: Session, now: datetime | None = None) -> dict[str, 
             locked = funding.lock_requests(session, [request_id])
             request = locked[0]
             if request.status == RequestStatus.AWAITING_ACCEPTANCE and request.accept_by <= now:
-                funding.release_request(
+                issuing.release_request(
                     session,
                     request,
                     RequestStatus.EXPIRED,
@@ -125,11 +125,11 @@ def _end_window(session: Session, request_id: int, now: datetime) -> str | None:
         request = funding.lock_requests(session, [request_id])[0]
         if request.status != RequestStatus.LISTED or request.expires_at > now:
             return None
-        if request.funded_minor > 0 and request.funded_minor >= funding.min_acceptable(request):
+        if request.funded_minor > 0 and request.funded_minor >= issuing.min_acceptable(request):
             request.move_to(RequestStatus.AWAITING_ACCEPTANCE)
             request.accept_by = request.expires_at + timedelta(hours=POLICY.accept_hours)
             return "awaiting_acceptance"
-        funding.release_request(
+        issuing.release_request(
             session,
             request,
             RequestStatus.EXPIRED,

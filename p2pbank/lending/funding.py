@@ -12,8 +12,7 @@ Where the money is while a listing is open:
 
 Locks, always in this order: the borrower's user row (new requests only), loan requests
 (ascending id), loans, lender orders (ascending id), then the ledger accounts (ascending
-id, all at once before the first ledger call).
-"""
+id, all at once before the first ledger call)."""
 
 from __future__ import annotations
 
@@ -27,12 +26,9 @@ from sqlalchemy.orm import Session
 
 from p2pbank.ledger import holds
 from p2pbank.lending import accounts, matching
-from p2pbank.lending import schedule as sched
 from p2pbank.lending.models import (
     Commitment,
     CommitmentStatus,
-    Instalment,
-    InstalmentPart,
     LenderOrder,
     Loan,
     LoanPart,
@@ -42,8 +38,7 @@ from p2pbank.lending.models import (
     OrderStatus,
     RequestStatus,
 )
-from p2pbank.lending.rules import POLICY, min_funded_minor
-from p2pbank.money import Money, allocate, percent_of
+from p2pbank.money import Money
 
 # --- locking -------------------------------------------------------------------------------
 
@@ -278,6 +273,9 @@ def match(
     for order in touched.values():
         hold_order_remaining(session, order)
     session.flush()
+    # issuing builds on this module's locks and holds, so it is imported when first needed
+    from p2pbank.lending.issuing import issue_loan
+
     return [issue_loan(session, request, now=now) for request in completing]
 
 
@@ -363,197 +361,3 @@ def add_to_order(session: Session, order: LenderOrder, amount_minor: int) -> Non
     release_order_hold(session, order)
     order.remaining_minor += amount_minor
     hold_order_remaining(session, order)
-
-
-# --- issuing -------------------------------------------------------------------------------
-
-
-def quote_schedule(request: LoanRequest, commitments: Sequence[Commitment], issued_on):
-    """The schedule the borrower would get from these commitments, issued on that day."""
-    parts = [sched.LoanPart(c.amount_minor, c.rate_bps) for c in commitments]
-    principal = sum(c.amount_minor for c in commitments)
-    fee = _fee(principal, request.origination_fee_bps)
-    return sched.build_schedule(
-        parts, request.term_months, issued_on, sched.Method(request.method), fee_minor=fee
-    )
-
-
-def _fee(principal_minor: int, fee_bps: int) -> int:
-    return percent_of(principal_minor, fee_bps)
-
-
-def held_commitments(session: Session, request: LoanRequest) -> list[Commitment]:
-    return list(
-        session.scalars(
-            select(Commitment)
-            .where(
-                Commitment.request_id == request.id,
-                Commitment.status == CommitmentStatus.HELD,
-            )
-            .order_by(Commitment.id)
-        )
-    )
-
-
-def issue_loan(session: Session, request: LoanRequest, *, now: datetime) -> Loan:
-    """Turn the listing's held commitments into a loan: release their holds and post the
-    one funding entry (lenders -> borrower, fee -> platform:fees) in the same step."""
-    commitments = held_commitments(session, request)
-    principal = sum(c.amount_minor for c in commitments)
-    assert principal == request.funded_minor > 0
-    issued_on = now.date()
-    schedule = quote_schedule(request, commitments, issued_on)
-    fee = schedule.fee_minor
-
-    lender_ids = {c.lender_id for c in commitments}
-    prepare_accounts(session, lender_ids, [request])
-    for commitment in commitments:
-        holds.release_hold(
-            session,
-            commitment.hold_id,
-            idempotency_key=f"lending:hold:{commitment.hold_id}:release",
-        )
-        commitment.move_to(CommitmentStatus.ISSUED)
-        commitment.resolved_at = now
-
-    by_lender: dict[int, int] = defaultdict(int)
-    for c in commitments:
-        by_lender[c.lender_id] += c.amount_minor
-    order = sorted(by_lender)
-    fees = allocate(fee, [by_lender[lender] for lender in order]) if fee else [0] * len(order)
-    borrower_wallet = accounts.wallet(request.borrower_id)
-    owed = accounts.owed_code(request.borrower_id)
-    rows = [
-        accounts.LenderLegs(
-            lender_id=lender,
-            wallet_minor=-by_lender[lender],
-            lent_minor=by_lender[lender],
-            common={
-                owed: -by_lender[lender],
-                borrower_wallet: by_lender[lender] - share,
-                accounts.FEES: share,
-            },
-        )
-        for lender, share in zip(order, fees, strict=True)
-    ]
-    request.move_to(RequestStatus.FUNDED)
-    request.closed_at = now
-    loan = Loan(
-        request_id=request.id,
-        borrower_id=request.borrower_id,
-        currency=request.currency,
-        principal_minor=principal,
-        fee_minor=fee,
-        outstanding_minor=principal,
-        term_months=request.term_months,
-        method=request.method,
-        grade=request.grade,
-        rate_bps=_weighted_rate(commitments),
-        apr_bps=round(schedule.apr() * 10_000),
-        instalment_minor=schedule.instalments[0].payment_minor,
-        status=LoanStatus.ACTIVE,
-        issued_at=now,
-        issued_on=issued_on,
-    )
-    session.add(loan)
-    session.flush()
-    entries = accounts.post_with_lenders(
-        session,
-        lenders=rows,
-        kind="loan_funding",
-        idempotency_key=f"lending:loan:{loan.id}:funding",
-        ref_type="loan",
-        ref_id=loan.id,
-        memo=f"Loan {loan.id} paid out to the borrower; fee {fee} to the platform",
-    )
-    loan.funding_entry_id = entries[0].id
-    parts = []
-    for c in commitments:
-        part = LoanPart(
-            loan_id=loan.id,
-            lender_id=c.lender_id,
-            commitment_id=c.id,
-            order_id=c.order_id,
-            principal_minor=c.amount_minor,
-            rate_bps=c.rate_bps,
-            outstanding_minor=c.amount_minor,
-        )
-        session.add(part)
-        parts.append(part)
-    session.flush()
-    write_instalments(session, loan, parts, schedule.instalments)
-    session.flush()
-    return loan
-
-
-def _weighted_rate(commitments: Sequence[Commitment]) -> int:
-    total = sum(c.amount_minor for c in commitments)
-    weighted = sum(c.amount_minor * c.rate_bps for c in commitments)
-    return (2 * weighted + total) // (2 * total)
-
-
-def write_instalments(
-    session: Session,
-    loan: Loan,
-    parts: Sequence[LoanPart],
-    rows: Sequence[sched.Instalment],
-) -> None:
-    """Store schedule rows (new numbers) with each part's share of each row."""
-    for row in rows:
-        instalment = Instalment(
-            loan_id=loan.id,
-            number=row.number,
-            due_on=row.due_on,
-            principal_minor=row.principal_minor,
-            interest_minor=row.interest_minor,
-        )
-        for part, share in zip(parts, row.parts, strict=True):
-            instalment.parts.append(
-                InstalmentPart(
-                    part_id=part.id,
-                    principal_minor=share.principal_minor,
-                    interest_minor=share.interest_minor,
-                )
-            )
-        session.add(instalment)
-
-
-# --- releasing -----------------------------------------------------------------------------
-
-
-def release_request(
-    session: Session, request: LoanRequest, target: RequestStatus, *, now: datetime, reason: str
-) -> None:
-    """End a listing without a loan: every commitment's money goes back -- into its order
-    when the order is still live (held again, to match other listings), else to the
-    lender's wallet."""
-    request.move_to(target)
-    request.closed_at = now
-    request.close_reason = reason
-    commitments = held_commitments(session, request)
-    orders = {
-        o.id: o
-        for o in lock_orders(session, {c.order_id for c in commitments if c.order_id is not None})
-    }
-    lenders = {c.lender_id for c in commitments}
-    prepare_accounts(session, lenders, [])
-    for commitment in commitments:
-        holds.release_hold(
-            session,
-            commitment.hold_id,
-            idempotency_key=f"lending:hold:{commitment.hold_id}:release",
-        )
-        commitment.move_to(CommitmentStatus.RELEASED)
-        commitment.resolved_at = now
-    returned: dict[int, int] = defaultdict(int)
-    for commitment in commitments:
-        order = orders.get(commitment.order_id) if commitment.order_id else None
-        if order is not None and order.status != OrderStatus.CANCELLED:
-            returned[order.id] += commitment.amount_minor
-    for order_id, amount in sorted(returned.items()):
-        add_to_order(session, orders[order_id], amount)
-    session.flush()
-
-
-def min_acceptable(request: LoanRequest) -> int:
-    return min_funded_minor(request.amount_minor, POLICY)

@@ -17,7 +17,7 @@ from p2pbank.errors import (
     ValidationFailed,
 )
 from p2pbank.ledger import holds
-from p2pbank.lending import funding, matching
+from p2pbank.lending import funding, issuing, matching
 from p2pbank.lending.access import checked_key, load_user, need_funds, refuse_fields, require_lender
 from p2pbank.lending.models import (
     Commitment,
@@ -212,7 +212,7 @@ def commit_to_listing(
         completes = result.is_fully_funded
         funding.accounts.ensure_lender_accounts(session, lender_id)
         need_funds(session, lender_id, amount_minor)
-        earlier = {c.lender_id for c in funding.held_commitments(session, request)}
+        earlier = {c.lender_id for c in issuing.held_commitments(session, request)}
         funding.prepare_accounts(
             session,
             {lender_id} | (earlier if completes else set()),
@@ -253,5 +253,5 @@ def commit_to_listing(
         request.funded_minor += amount_minor
         session.flush()
         if completes:
-            funding.issue_loan(session, request, now=now)
+            issuing.issue_loan(session, request, now=now)
     return commitment

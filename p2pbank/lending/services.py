@@ -22,7 +22,7 @@ from p2pbank.errors import (
     ValidationFailed,
 )
 from p2pbank.identity.models import User
-from p2pbank.lending import arrears, early_repayment, eligibility, funding, servicing
+from p2pbank.lending import arrears, early_repayment, eligibility, funding, issuing, servicing
 from p2pbank.lending import repayment as repay
 from p2pbank.lending.access import (
     checked_key,
@@ -157,7 +157,7 @@ def cancel_request(session: Session, actor_id: int, request_id: int) -> LoanRequ
         if request.status not in (RequestStatus.LISTED, RequestStatus.AWAITING_ACCEPTANCE):
             raise InvalidState(f"This request is {request.status}; it cannot be cancelled.")
         reason = "cancelled by the borrower" if actor.id == request.borrower_id else "cancelled"
-        funding.release_request(
+        issuing.release_request(
             session, request, RequestStatus.CANCELLED, now=clock.now(), reason=reason
         )
     return request
@@ -176,9 +176,9 @@ def accept_request(session: Session, borrower_id: int, request_id: int) -> Loan:
             raise InvalidState("Only a partly funded request waiting for you can be accepted.")
         if request.accept_by is None or now >= request.accept_by:
             raise InvalidState("The 48 hours to accept this request are over.")
-        commitments = funding.held_commitments(session, request)
+        commitments = issuing.held_commitments(session, request)
         funding.prepare_accounts(session, {c.lender_id for c in commitments}, [request])
-        loan = funding.issue_loan(session, request, now=now)
+        loan = issuing.issue_loan(session, request, now=now)
     return loan
 
 

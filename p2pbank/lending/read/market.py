@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from p2pbank import clock
 from p2pbank.errors import NotFound, ValidationFailed
 from p2pbank.identity.models import User
-from p2pbank.lending import funding, matching
+from p2pbank.lending import issuing, matching
 from p2pbank.lending.models import (
     Commitment,
     Loan,
@@ -212,7 +212,7 @@ def listing_detail(session: Session, viewer: User | None, request_id: int) -> Li
         my_commitments=[commitment_view(c) for c in mine],
         acceptance=acceptance,
         loan_id=loan_id if (owner or is_admin(viewer)) else None,
-        min_acceptable_minor=funding.min_acceptable(request),
+        min_acceptable_minor=issuing.min_acceptable(request),
     )
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from p2pbank import clock
 from p2pbank.errors import ValidationFailed
-from p2pbank.lending import funding, rules
+from p2pbank.lending import issuing, rules
 from p2pbank.lending import schedule as sched
 from p2pbank.lending.eligibility import grade_borrower
 from p2pbank.lending.models import (
@@ -108,10 +108,10 @@ def preview_schedule(
 
 def acceptance_preview(session: Session, request: LoanRequest) -> SchedulePreview | None:
     """The real schedule of a partly funded request, from its commitments, if issued today."""
-    commitments = funding.held_commitments(session, request)
+    commitments = issuing.held_commitments(session, request)
     if not commitments:
         return None
-    schedule = funding.quote_schedule(request, commitments, clock.now().date())
+    schedule = issuing.quote_schedule(request, commitments, clock.now().date())
     total = sum(c.amount_minor for c in commitments)
     rate = (2 * sum(c.amount_minor * c.rate_bps for c in commitments) + total) // (2 * total)
     return _preview_from(
