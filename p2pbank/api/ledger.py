@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 
 from p2pbank.api.auth import current_api_user, protect
 from p2pbank.db import db_session
-from p2pbank.ledger import log_check, queries
+from p2pbank.ledger import auditor_reads, log_check, queries
 from p2pbank.ledger.schemas import (
     JournalEntryOut,
     JournalPageOut,
@@ -28,9 +28,9 @@ blp = Blueprint(
 protect(blp)
 
 
-def _viewer() -> queries.Viewer:
+def _viewer() -> auditor_reads.Viewer:
     user = current_api_user()
-    return queries.Viewer(user.id, frozenset(user.role_names))
+    return auditor_reads.Viewer(user.id, frozenset(user.role_names))
 
 
 @blp.route("/wallet")
@@ -56,7 +56,7 @@ class Accounts(MethodView):
     @blp.response(200, LedgerAccountPageOut)
     def get(self, args):
         """Auditors: every account with its balances, by code."""
-        return queries.auditor_accounts(db_session(), _viewer(), **args)
+        return auditor_reads.auditor_accounts(db_session(), _viewer(), **args)
 
 
 @blp.route("/ledger/accounts/<code>")
@@ -64,7 +64,7 @@ class AccountItem(MethodView):
     @blp.response(200, LedgerAccountOut)
     def get(self, code: str):
         """Auditors: one account and its balances."""
-        return queries.auditor_account(db_session(), _viewer(), code)
+        return auditor_reads.auditor_account(db_session(), _viewer(), code)
 
 
 @blp.route("/ledger/accounts/<code>/statement")
@@ -73,7 +73,7 @@ class AccountStatement(MethodView):
     @blp.response(200, StatementOut)
     def get(self, args, code: str):
         """Auditors: an account's postings with running balance, newest first."""
-        return queries.auditor_statement(db_session(), _viewer(), code, **args)
+        return auditor_reads.auditor_statement(db_session(), _viewer(), code, **args)
 
 
 @blp.route("/ledger/entries/<int:entry_id>")
@@ -81,7 +81,7 @@ class EntryItem(MethodView):
     @blp.response(200, JournalEntryOut)
     def get(self, entry_id: int):
         """Auditors: one journal entry with its postings and content hash."""
-        return queries.auditor_entry(db_session(), _viewer(), entry_id)
+        return auditor_reads.auditor_entry(db_session(), _viewer(), entry_id)
 
 
 @blp.route("/ledger/trial-balance")
@@ -89,7 +89,7 @@ class TrialBalance(MethodView):
     @blp.response(200, TrialBalanceOut)
     def get(self):
         """Auditors: debits and credits per currency and account type."""
-        return queries.auditor_trial_balance(db_session(), _viewer())
+        return auditor_reads.auditor_trial_balance(db_session(), _viewer())
 
 
 @blp.route("/ledger/journal")

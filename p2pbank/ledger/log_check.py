@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from p2pbank.audit import queries as log_queries
 from p2pbank.audit.journal import EntryComparison, EntryLeaf, JournalCheck, JournalRecord
 from p2pbank.errors import Forbidden, ValidationFailed
+from p2pbank.ledger.auditor_reads import Viewer
 from p2pbank.ledger.models import Account, JournalEntry, Posting
-from p2pbank.ledger.queries import Viewer
 
 AUDITOR_ROLE = "auditor"
 

@@ -4,8 +4,7 @@ balance, entries with their postings, a user's wallet.
 The plain functions (balances, statement, trial_balance, entry_with_postings,
 wallet_summary, wallet_statement) do no authorization: a user's own wallet is addressed by
 the signed-in user's id. The `auditor_*` functions are what pages and API call for
-another person's data: they take a Viewer and refuse anyone who is not an auditor/admin.
-"""
+another person's data: they take a Viewer and refuse anyone who is not an auditor/admin."""
 
 from __future__ import annotations
 
@@ -13,32 +12,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from p2pbank.errors import Forbidden, NotFound, ValidationFailed
+from p2pbank.errors import NotFound, ValidationFailed
 from p2pbank.ledger.models import Account, Hold, HoldStatus, JournalEntry, Posting
 from p2pbank.ledger.services import wallet_code
 
 MAX_PER_PAGE = 200
-AUDIT_ROLES = frozenset({"auditor", "admin"})
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """Who is asking: the caller (page or API) builds it from the signed-in user."""
-
-    user_id: int | None
-    roles: frozenset[str] = frozenset()
-
-    @property
-    def is_auditor(self) -> bool:
-        return bool(self.roles & AUDIT_ROLES)
-
-
-def require_auditor(viewer: Viewer) -> None:
-    if not viewer.is_auditor:
-        raise Forbidden("Only auditors can see the ledger.")
 
 
 @dataclass(frozen=True)
@@ -150,62 +131,10 @@ class AccountPage:
         return self.page > 1
 
 
-@dataclass(frozen=True)
-class PostingView:
-    id: int
-    account_code: str
-    account_type: str
-    amount_minor: int
-    balance_after_minor: int
-
-    @property
-    def side(self) -> str:
-        return "credit" if self.amount_minor > 0 else "debit"
-
-
-@dataclass(frozen=True)
-class EntryView:
-    id: int
-    idempotency_key: str
-    kind: str
-    currency: str
-    memo: str
-    ref_type: str | None
-    ref_id: int | None
-    gateway_ref: str | None
-    created_at: datetime
-    content_hash: str
-    reverses_entry_id: int | None
-    reversed_by_entry_id: int | None
-    postings: list[PostingView]
-
-
-@dataclass(frozen=True)
-class TrialBalanceRow:
-    currency: str
-    type: str
-    accounts: int
-    debit: int
-    credit: int
-
-
-@dataclass(frozen=True)
-class TrialBalance:
-    """Debits (negative balances) and credits (positive balances) per currency and type;
-    per currency the two totals are equal when the ledger balances."""
-
-    rows: list[TrialBalanceRow]
-    totals: dict[str, tuple[int, int]]
-
-    @property
-    def balanced(self) -> bool:
-        return all(debit == credit for debit, credit in self.totals.values())
-
-
 # --- paging ---------------------------------------------------------------------------------
 
 
-def _paging(page: object, per_page: object) -> tuple[int, int]:
+def checked_paging(page: object, per_page: object) -> tuple[int, int]:
     if type(page) is not int or page < 1:
         raise ValidationFailed("page must be 1 or more", field_errors={"page": ["Must be >= 1."]})
     if type(per_page) is not int or not 1 <= per_page <= MAX_PER_PAGE:
@@ -214,14 +143,14 @@ def _paging(page: object, per_page: object) -> tuple[int, int]:
     return page, per_page
 
 
-def _account(session: Session, code: str) -> Account:
+def account_or_404(session: Session, code: str) -> Account:
     account = session.scalar(select(Account).where(Account.code == code))
     if account is None:
         raise NotFound(f"no such account: {code}")
     return account
 
 
-def _view(account: Account) -> AccountView:
+def account_view(account: Account) -> AccountView:
     return AccountView(
         id=account.id,
         code=account.code,
@@ -241,7 +170,7 @@ def _view(account: Account) -> AccountView:
 
 
 def balances(session: Session, account_code: str) -> Balances:
-    account = _account(session, account_code)
+    account = account_or_404(session, account_code)
     return Balances(
         account.posted_minor, account.held_minor, account.available_minor, account.currency
     )
@@ -270,8 +199,8 @@ def statement(
     session: Session, account_code: str, *, page: int = 1, per_page: int = 50
 ) -> StatementPage:
     """The account's postings, newest first, each with the balance right after it."""
-    page, per_page = _paging(page, per_page)
-    account = _account(session, account_code)
+    page, per_page = checked_paging(page, per_page)
+    account = account_or_404(session, account_code)
     total = session.scalar(select(func.count(Posting.id)).where(Posting.account_id == account.id))
     rows = session.execute(
         _statement_select(account.id)
@@ -293,7 +222,7 @@ def iter_statement(
     session: Session, account_code: str, batch: int = 500
 ) -> Iterator[StatementLine]:
     """Every posting of the account, oldest first, read in batches (for CSV export)."""
-    account = _account(session, account_code)
+    account = account_or_404(session, account_code)
     after = 0
     while True:
         rows = session.execute(
@@ -309,7 +238,7 @@ def iter_statement(
         after = rows[-1][0]
 
 
-def _hold_views(session: Session, account_id: int) -> list[HoldView]:
+def hold_views(session: Session, account_id: int) -> list[HoldView]:
     holds = session.scalars(
         select(Hold)
         .where(Hold.account_id == account_id, Hold.status == HoldStatus.PENDING.value)
@@ -344,7 +273,7 @@ def wallet_summary(session: Session, user_id: int, currency: str = "EUR") -> Wal
         account.posted_minor,
         account.held_minor,
         account.available_minor,
-        _hold_views(session, account.id),
+        hold_views(session, account.id),
     )
 
 
@@ -352,7 +281,7 @@ def wallet_statement(
     session: Session, user_id: int, *, page: int = 1, per_page: int = 50, currency: str = "EUR"
 ) -> StatementPage:
     """The user's own wallet statement (empty when no wallet was opened yet)."""
-    page, per_page = _paging(page, per_page)
+    page, per_page = checked_paging(page, per_page)
     code = wallet_code(user_id, currency)
     if session.scalar(select(Account.id).where(Account.code == code)) is None:
         return StatementPage(code, currency, [], page, per_page, 0)
@@ -368,66 +297,10 @@ def wallet_statement_lines(
     return iter_statement(session, code)
 
 
-# --- entries and the trial balance ----------------------------------------------------------
-
-
-def entry_with_postings(session: Session, entry_id: int) -> EntryView:
-    entry = session.get(JournalEntry, entry_id)
-    if entry is None:
-        raise NotFound(f"no such entry: {entry_id}")
-    rows = session.execute(
-        select(
-            Posting.id,
-            Account.code,
-            Account.type,
-            Posting.amount_minor,
-            Posting.balance_after_minor,
-        )
-        .join(Account, Account.id == Posting.account_id)
-        .where(Posting.entry_id == entry.id)
-        .order_by(Posting.amount_minor, Posting.id)
-    )
-    reversed_by = session.scalar(
-        select(JournalEntry.id).where(JournalEntry.reverses_entry_id == entry.id)
-    )
-    return EntryView(
-        id=entry.id,
-        idempotency_key=entry.idempotency_key,
-        kind=entry.kind,
-        currency=entry.currency,
-        memo=entry.memo,
-        ref_type=entry.ref_type,
-        ref_id=entry.ref_id,
-        gateway_ref=entry.gateway_ref,
-        created_at=entry.created_at,
-        content_hash=entry.content_hash,
-        reverses_entry_id=entry.reverses_entry_id,
-        reversed_by_entry_id=reversed_by,
-        postings=[PostingView(*row) for row in rows],
-    )
-
-
-def trial_balance(session: Session) -> TrialBalance:
-    """From the cached balances (ledger-check proves they equal the postings)."""
-    debit = func.sum(case((Account.posted_minor < 0, -Account.posted_minor), else_=0))
-    credit = func.sum(case((Account.posted_minor > 0, Account.posted_minor), else_=0))
-    rows = session.execute(
-        select(Account.currency, Account.type, func.count(Account.id), debit, credit)
-        .group_by(Account.currency, Account.type)
-        .order_by(Account.currency, Account.type)
-    )
-    result = [TrialBalanceRow(c, t, n, int(d or 0), int(k or 0)) for c, t, n, d, k in rows]
-    totals: dict[str, tuple[int, int]] = {}
-    for row in result:
-        d, k = totals.get(row.currency, (0, 0))
-        totals[row.currency] = (d + row.debit, k + row.credit)
-    return TrialBalance(result, totals)
-
-
 def list_accounts(
     session: Session, *, page: int = 1, per_page: int = 50, prefix: str = ""
 ) -> AccountPage:
-    page, per_page = _paging(page, per_page)
+    page, per_page = checked_paging(page, per_page)
     where = []
     if prefix:
         escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -440,51 +313,4 @@ def list_accounts(
         .limit(per_page)
         .offset((page - 1) * per_page)
     )
-    return AccountPage([_view(a) for a in accounts], page, per_page, total)
-
-
-def recent_entries(session: Session, *, limit: int = 20) -> list[EntryView]:
-    ids = session.scalars(select(JournalEntry.id).order_by(JournalEntry.id.desc()).limit(limit))
-    return [entry_with_postings(session, entry_id) for entry_id in ids]
-
-
-# --- what auditors see ----------------------------------------------------------------------
-
-
-def auditor_accounts(
-    session: Session, viewer: Viewer, *, page: int = 1, per_page: int = 50, prefix: str = ""
-) -> AccountPage:
-    require_auditor(viewer)
-    return list_accounts(session, page=page, per_page=per_page, prefix=prefix)
-
-
-def auditor_account(session: Session, viewer: Viewer, account_code: str) -> AccountView:
-    require_auditor(viewer)
-    return _view(_account(session, account_code))
-
-
-def auditor_statement(
-    session: Session, viewer: Viewer, account_code: str, *, page: int = 1, per_page: int = 50
-) -> StatementPage:
-    require_auditor(viewer)
-    return statement(session, account_code, page=page, per_page=per_page)
-
-
-def auditor_holds(session: Session, viewer: Viewer, account_code: str) -> list[HoldView]:
-    require_auditor(viewer)
-    return _hold_views(session, _account(session, account_code).id)
-
-
-def auditor_entry(session: Session, viewer: Viewer, entry_id: int) -> EntryView:
-    require_auditor(viewer)
-    return entry_with_postings(session, entry_id)
-
-
-def auditor_trial_balance(session: Session, viewer: Viewer) -> TrialBalance:
-    require_auditor(viewer)
-    return trial_balance(session)
-
-
-def auditor_recent_entries(session: Session, viewer: Viewer, *, limit: int = 20) -> list[EntryView]:
-    require_auditor(viewer)
-    return recent_entries(session, limit=limit)
+    return AccountPage([account_view(a) for a in accounts], page, per_page, total)

@@ -14,7 +14,7 @@ from marshmallow import EXCLUDE, ValidationError
 
 from p2pbank.db import db_session
 from p2pbank.errors import ValidationFailed
-from p2pbank.ledger import queries
+from p2pbank.ledger import auditor_reads, queries
 from p2pbank.ledger.checks import check_ledger
 from p2pbank.ledger.schemas import LedgerAccountsQuery, StatementQuery
 from p2pbank.money import exponent
@@ -27,8 +27,8 @@ nav_item("Ledger", "ledger.index", visible=has_role("auditor", "admin"), order=9
 dashboard_panel("ledger/_wallet_panel.html", visible=everyone, order=10)
 
 
-def _viewer() -> queries.Viewer:
-    return queries.Viewer(current_user.id, frozenset(current_user.role_names))
+def _viewer() -> auditor_reads.Viewer:
+    return auditor_reads.Viewer(current_user.id, frozenset(current_user.role_names))
 
 
 def _args(schema) -> dict:
@@ -116,22 +116,22 @@ def wallet_csv():
 def index():
     session = db_session()
     viewer = _viewer()
-    trial = queries.auditor_trial_balance(session, viewer)
-    entries = queries.auditor_recent_entries(session, viewer, limit=20)
+    trial = auditor_reads.auditor_trial_balance(session, viewer)
+    entries = auditor_reads.auditor_recent_entries(session, viewer, limit=20)
     return render_template("ledger/index.html", trial=trial, entries=entries)
 
 
 @bp.get("/ledger/trial-balance")
 @login_required
 def trial_balance():
-    trial = queries.auditor_trial_balance(db_session(), _viewer())
+    trial = auditor_reads.auditor_trial_balance(db_session(), _viewer())
     return render_template("ledger/trial_balance.html", trial=trial)
 
 
 @bp.get("/ledger/check")
 @login_required
 def check():
-    queries.require_auditor(_viewer())
+    auditor_reads.require_auditor(_viewer())
     report = check_ledger(db_session())
     return render_template("ledger/check.html", report=report)
 
@@ -140,7 +140,7 @@ def check():
 @login_required
 def accounts():
     args = _args(LedgerAccountsQuery())
-    page = queries.auditor_accounts(db_session(), _viewer(), **args)
+    page = auditor_reads.auditor_accounts(db_session(), _viewer(), **args)
     return render_template("ledger/accounts.html", accounts=page, prefix=args["prefix"])
 
 
@@ -150,14 +150,14 @@ def account(code: str):
     paging = _args(StatementQuery())
     session = db_session()
     viewer = _viewer()
-    view = queries.auditor_account(session, viewer, code)
-    page = queries.auditor_statement(session, viewer, code, **paging)
-    holds = queries.auditor_holds(session, viewer, code)
+    view = auditor_reads.auditor_account(session, viewer, code)
+    page = auditor_reads.auditor_statement(session, viewer, code, **paging)
+    holds = auditor_reads.auditor_holds(session, viewer, code)
     return render_template("ledger/account.html", account=view, statement=page, holds=holds)
 
 
 @bp.get("/ledger/entries/<int:entry_id>")
 @login_required
 def entry(entry_id: int):
-    view = queries.auditor_entry(db_session(), _viewer(), entry_id)
+    view = auditor_reads.auditor_entry(db_session(), _viewer(), entry_id)
     return render_template("ledger/entry.html", entry=view)

@@ -10,7 +10,7 @@ import pytest
 from pytest_bdd import given, scenarios, then, when
 
 from p2pbank.errors import DomainError, InsufficientFunds, InvalidState
-from p2pbank.ledger import holds, queries, services
+from p2pbank.ledger import holds, journal_reads, services
 from p2pbank.money import Money
 from tests.bdd.conftest import phrase, shown_money
 
@@ -134,5 +134,5 @@ def _not_twice(session, moves):
         services.reverse_entry(
             session, moves["payment"].id, reason="again", idempotency_key="bdd:reverse:again"
         )
-    entry = queries.entry_with_postings(session, moves["payment"].id)
+    entry = journal_reads.entry_with_postings(session, moves["payment"].id)
     assert entry.reversed_by_entry_id == moves["reversal"].id

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from p2pbank import clock
 from p2pbank.errors import Conflict, InsufficientFunds, InvalidState, NotFound, ValidationFailed
-from p2pbank.ledger import holds, queries, services
+from p2pbank.ledger import holds, journal_reads, queries, services
 from p2pbank.ledger.entry_hash import content_hash
 from p2pbank.ledger.models import Account, Hold, ImmutableRecord, JournalEntry, Posting
 from p2pbank.ledger.services import PLATFORM_FEES
@@ -508,7 +508,7 @@ def test_reversal_restores_the_balance_and_keeps_history(session, ledger):
     lines = queries.statement(session, services.wallet_code(ledger["lena"])).lines
     assert [line.amount_minor for line in lines] == [2_500, -2_500, 10_000]
     assert [line.balance_after_minor for line in lines] == [10_000, 7_500, 10_000]
-    assert queries.entry_with_postings(session, entry.id).reversed_by_entry_id == reversal.id
+    assert journal_reads.entry_with_postings(session, entry.id).reversed_by_entry_id == reversal.id
 
 
 def test_reverse_twice_is_refused_and_a_replay_returns_the_reversal(session, ledger):
