@@ -18,13 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from p2pbank.lending.matching import (  # noqa: E402
-    Listing,
-    Offer,
-    OrderBook,
-    match_book,
-    match_listing,
-)
+from p2pbank.lending.matching import OrderBook, match_book, match_listing
+from p2pbank.lending.offers import Listing, Offer
 
 GRADES = "ABCDE"
 BASE_RATE_BPS = {"A": 400, "B": 650, "C": 900, "D": 1200, "E": 1600}

@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from p2pbank.ledger import holds
-from p2pbank.lending import accounts, matching
+from p2pbank.lending import accounts, matching, offers
 from p2pbank.lending.models import (
     Commitment,
     CommitmentStatus,
@@ -138,8 +138,8 @@ def exposure(
 # --- matching ------------------------------------------------------------------------------
 
 
-def as_offer(order: LenderOrder) -> matching.Offer:
-    return matching.Offer(
+def as_offer(order: LenderOrder) -> offers.Offer:
+    return offers.Offer(
         id=order.id,
         lender_id=order.lender_id,
         placed_at=order.placed_at,
@@ -152,8 +152,8 @@ def as_offer(order: LenderOrder) -> matching.Offer:
     )
 
 
-def as_listing(request: LoanRequest) -> matching.Listing:
-    return matching.Listing(
+def as_listing(request: LoanRequest) -> offers.Listing:
+    return offers.Listing(
         id=request.id,
         borrower_id=request.borrower_id,
         grade=request.grade,
@@ -164,7 +164,7 @@ def as_listing(request: LoanRequest) -> matching.Listing:
     )
 
 
-def explanation_of(result: matching.MatchResult, trigger: str) -> dict:
+def explanation_of(result: offers.MatchResult, trigger: str) -> dict:
     """The stored explanation: every fill with its rate, every skipped offer and why."""
     return {
         "trigger": trigger,
@@ -286,7 +286,7 @@ def _lenders_of(requests: Iterable[LoanRequest]) -> set[int]:
 def _record(
     session: Session,
     request: LoanRequest,
-    result: matching.MatchResult,
+    result: offers.MatchResult,
     trigger: str,
     order_id: int | None,
 ) -> MatchRecord:

@@ -17,7 +17,7 @@ from p2pbank.errors import (
     ValidationFailed,
 )
 from p2pbank.ledger import holds
-from p2pbank.lending import funding, issuing, matching
+from p2pbank.lending import funding, issuing, matching, offers
 from p2pbank.lending.access import checked_key, load_user, need_funds, refuse_fields, require_lender
 from p2pbank.lending.models import (
     Commitment,
@@ -195,7 +195,7 @@ def commit_to_listing(
             if request.open_minor == 0:
                 raise Conflict("This listing is fully funded.")
             raise Conflict(f"Only {euros(request.open_minor)} of this listing is still open.")
-        offer = matching.Offer(
+        offer = offers.Offer(
             id=0,
             lender_id=lender_id,
             placed_at=now,

@@ -16,18 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from p2pbank.lending import matching
-from p2pbank.lending.matching import (
-    Fill,
-    Listing,
-    MatchResult,
-    Offer,
-    OrderBook,
-    SkipReason,
-    apply_fills,
-    fill_amount,
-    match_book,
-    match_listing,
-)
+from p2pbank.lending.matching import OrderBook, apply_fills, match_book, match_listing
+from p2pbank.lending.offers import Fill, Listing, MatchResult, Offer, SkipReason, fill_amount
 
 BORROWER = 900
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from p2pbank import clock
 from p2pbank.errors import NotFound, ValidationFailed
 from p2pbank.identity.models import User
-from p2pbank.lending import issuing, matching
+from p2pbank.lending import issuing, offers
 from p2pbank.lending.models import (
     Commitment,
     Loan,
@@ -156,12 +156,12 @@ def _match_view(record: MatchRecord, viewer: User | None) -> MatchView:
 
 
 _REASON_TEXT = {
-    str(matching.SkipReason.OFFER_EXHAUSTED): "orders with no money left",
-    str(matching.SkipReason.OWN_LISTING): "the borrower's own orders",
-    str(matching.SkipReason.GRADE_NOT_ACCEPTED): "orders that do not accept this grade",
-    str(matching.SkipReason.TERM_NOT_ACCEPTED): "orders that do not accept this term",
-    str(matching.SkipReason.RATE_ABOVE_MAX): "orders asking more than the listing's maximum rate",
-    str(matching.SkipReason.BORROWER_CAP_REACHED): "orders at their cap for this borrower",
+    str(offers.SkipReason.OFFER_EXHAUSTED): "orders with no money left",
+    str(offers.SkipReason.OWN_LISTING): "the borrower's own orders",
+    str(offers.SkipReason.GRADE_NOT_ACCEPTED): "orders that do not accept this grade",
+    str(offers.SkipReason.TERM_NOT_ACCEPTED): "orders that do not accept this term",
+    str(offers.SkipReason.RATE_ABOVE_MAX): "orders asking more than the listing's maximum rate",
+    str(offers.SkipReason.BORROWER_CAP_REACHED): "orders at their cap for this borrower",
 }
 
 
