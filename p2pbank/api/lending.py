@@ -13,28 +13,30 @@ from p2pbank.lending import ordering, services
 from p2pbank.lending.read import borrower, lender, loans, market, orders
 from p2pbank.lending.read import schedules as schedule_read
 from p2pbank.lending.schemas import (
-    BorrowerDashboardOut,
     CommitIn,
-    CommitmentOut,
     EarlyIn,
+    MarketQuery,
+    OrderIn,
+    PayIn,
+    PreviewIn,
+    QuoteQuery,
+    ReinvestIn,
+    RequestIn,
+)
+from p2pbank.lending.schemas_out import (
+    BorrowerDashboardOut,
+    CommitmentOut,
     LenderDashboardOut,
     ListingDetailOut,
     ListingOut,
     LoanOut,
     MarketOut,
-    MarketQuery,
     OrderDetailOut,
-    OrderIn,
     OrderOut,
     PartOut,
-    PayIn,
-    PreviewIn,
     PreviewOut,
     QuoteOut,
-    QuoteQuery,
-    ReinvestIn,
     RepaymentOut,
-    RequestIn,
 )
 
 blp = Blueprint(

@@ -20,9 +20,7 @@ from p2pbank.crowdfunding import (
     rules,
 )
 from p2pbank.crowdfunding.read import crowdlending
-from p2pbank.crowdfunding.schemas import (
-    LossSimulationForm,
-)
+from p2pbank.crowdfunding.schemas import LossSimulationForm
 from p2pbank.db import db_session
 from p2pbank.errors import ValidationFailed
 from p2pbank.identity.rules import same_site_path
