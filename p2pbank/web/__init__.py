@@ -15,6 +15,7 @@ def init_web(app: Flask) -> None:
         crowdfunding_investor,  # noqa: F401 (adds its routes to crowdfunding.bp)
         ledger,
         lending,
+        lending_lender,  # noqa: F401 (adds its routes to lending.bp)
         main,
         password_reset,
         payments,

@@ -4,8 +4,7 @@ returns). Thin: every page calls p2pbank.lending services or queries.
 
 Forms come back with their field errors; action buttons refused by a business rule come
 back as a flash message on the page they were pressed on; another person's objects are
-a 404, as the services decide.
-"""
+a 404, as the services decide."""
 
 from __future__ import annotations
 
@@ -22,14 +21,13 @@ from p2pbank import charts
 from p2pbank.db import db_session
 from p2pbank.errors import DomainError, Forbidden, NotFound
 from p2pbank.lending import ordering, services
-from p2pbank.lending.read import borrower, lender, loans, market, orders
+from p2pbank.lending.read import borrower, lender, loans, market
 from p2pbank.lending.read import schedules as schedule_read
 from p2pbank.lending.rules import GRADES, POLICY
 from p2pbank.lending.schemas import (
     CommitForm,
     EarlyForm,
     MarketFilterForm,
-    OrderForm,
     PayForm,
     RequestForm,
 )
@@ -95,18 +93,18 @@ def _lending_context():
     }
 
 
-def _key() -> str:
+def form_key() -> str:
     return uuid.uuid4().hex
 
 
-def _errors(exc: DomainError) -> dict:
+def form_errors(exc: DomainError) -> dict:
     """The service's field errors under the form's field names (or the message on top)."""
     if not exc.field_errors:
         return {"_": [exc.detail]}
     return {_FORM_NAMES.get(k, k): v for k, v in exc.field_errors.items()}
 
 
-def _refused(exc: DomainError, endpoint: str, **values):
+def refused(exc: DomainError, endpoint: str, **values):
     """A button refused by a rule: say why on the page it was pressed on. Another
     person's object stays a 404/403 page."""
     if isinstance(exc, (NotFound, Forbidden)):
@@ -141,7 +139,9 @@ def marketplace():
 @login_required
 def listing(request_id: int):
     detail = market.listing_detail(db_session(), current_user, request_id)
-    return render_template("lending/listing.html", detail=detail, errors={}, form={}, key=_key())
+    return render_template(
+        "lending/listing.html", detail=detail, errors={}, form={}, key=form_key()
+    )
 
 
 @bp.post("/listings/<int:request_id>/commit")
@@ -155,7 +155,7 @@ def commit(request_id: int):
         except (NotFound, Forbidden):
             raise
         except DomainError as exc:
-            errors = _errors(exc)
+            errors = form_errors(exc)
         else:
             flash(_("Your money is committed to this listing."), "success")
             return redirect(url_for(".listing", request_id=request_id))
@@ -165,7 +165,7 @@ def commit(request_id: int):
         detail=detail,
         errors=errors,
         form=request.form,
-        key=request.form.get("idempotency_key") or _key(),
+        key=request.form.get("idempotency_key") or form_key(),
     ), 422
 
 
@@ -215,7 +215,7 @@ def request_new():
             except (NotFound, Forbidden):
                 raise
             except DomainError as exc:
-                errors = _errors(exc)
+                errors = form_errors(exc)
     dash = borrower.borrower_dashboard(session, current_user.id)
     return render_template(
         "lending/request_new.html",
@@ -223,7 +223,7 @@ def request_new():
         form=request.form,
         preview=preview,
         dash=dash,
-        key=request.form.get("idempotency_key") or _key(),
+        key=request.form.get("idempotency_key") or form_key(),
         terms=POLICY.terms_months,
     ), (422 if errors else 200)
 
@@ -246,7 +246,7 @@ def request_cancel(request_id: int):
     try:
         services.cancel_request(db_session(), current_user.id, request_id)
     except DomainError as exc:
-        return _refused(exc, ".listing", request_id=request_id)
+        return refused(exc, ".listing", request_id=request_id)
     flash(_("Your request is withdrawn; the lenders' money is released."), "success")
     return redirect(url_for(".listing", request_id=request_id))
 
@@ -257,7 +257,7 @@ def request_accept(request_id: int):
     try:
         loan = services.accept_request(db_session(), current_user.id, request_id)
     except DomainError as exc:
-        return _refused(exc, ".listing", request_id=request_id)
+        return refused(exc, ".listing", request_id=request_id)
     flash(_("Your loan is issued. The money is in your wallet."), "success")
     return redirect(url_for(".loan", loan_id=loan.id))
 
@@ -266,7 +266,7 @@ def request_accept(request_id: int):
 @login_required
 def loan(loan_id: int):
     view = loans.loan_detail(db_session(), current_user, loan_id)
-    return render_template("lending/loan.html", loan=view, errors={}, form={}, key=_key())
+    return render_template("lending/loan.html", loan=view, errors={}, form={}, key=form_key())
 
 
 @bp.post("/loans/<int:loan_id>/pay")
@@ -280,7 +280,7 @@ def pay(loan_id: int):
         except (NotFound, Forbidden):
             raise
         except DomainError as exc:
-            errors = _errors(exc)
+            errors = form_errors(exc)
         else:
             flash(
                 _("Paid %(amount)s. Thank you.", amount=money(paid.amount_minor, "EUR")),
@@ -289,7 +289,7 @@ def pay(loan_id: int):
             return redirect(url_for(".loan", loan_id=loan_id))
     view = loans.loan_detail(session, current_user, loan_id)
     return render_template(
-        "lending/loan.html", loan=view, errors=errors, form=request.form, key=_key()
+        "lending/loan.html", loan=view, errors=errors, form=request.form, key=form_key()
     ), 422
 
 
@@ -312,7 +312,7 @@ def early(loan_id: int):
         except (NotFound, Forbidden):
             raise
         except DomainError as exc:
-            errors = _errors(exc)
+            errors = form_errors(exc)
         else:
             flash(_("Early repayment received. Your schedule is updated."), "success")
             return redirect(url_for(".loan", loan_id=loan_id))
@@ -326,98 +326,12 @@ def early(loan_id: int):
         except (NotFound, Forbidden):
             raise
         except DomainError as exc:
-            errors = _errors(exc)
+            errors = form_errors(exc)
     return render_template(
         "lending/early.html",
         loan=view,
         quote=quote,
         errors=errors,
         form=source,
-        key=source.get("idempotency_key") or _key(),
+        key=source.get("idempotency_key") or form_key(),
     ), (422 if errors else 200)
-
-
-# --- lending -------------------------------------------------------------------------------
-
-
-@bp.get("/lend")
-@login_required
-def lender_dashboard():
-    session = db_session()
-    dash = lender.lender_dashboard(session, current_user.id)
-    income = lender.income_by_month(session, current_user.id)[-12:]
-    return render_template(
-        "lending/lender.html",
-        dash=dash,
-        by_grade=charts.bars(_lent_by(dash.parts, "grade"), 600, 120),
-        by_state=charts.bars(_lent_by(dash.parts, "loan_status"), 600, 120),
-        income=charts.bars([(month, minor, "") for month, minor in income], 600, 120),
-    )
-
-
-def _lent_by(parts, attribute: str) -> list[tuple[str, int, str]]:
-    """Principal lent through the loan parts, per grade or per loan state, for a chart."""
-    totals: dict[str, int] = {}
-    for part in parts:
-        key = getattr(part, attribute)
-        totals[key] = totals.get(key, 0) + part.principal_minor
-    return [(key, total, key) for key, total in sorted(totals.items())]
-
-
-@bp.route("/orders/new", methods=["GET", "POST"])
-@login_required
-def order_new():
-    errors: dict = {}
-    if request.method == "POST":
-        data, errors = load_form(OrderForm())
-        if data is not None:
-            try:
-                made = ordering.place_order(db_session(), current_user.id, **data)
-            except (NotFound, Forbidden):
-                raise
-            except DomainError as exc:
-                errors = _errors(exc)
-            else:
-                flash(_("Your order is placed and its money held."), "success")
-                return redirect(url_for(".order", order_id=made.id))
-    return render_template(
-        "lending/order_new.html",
-        errors=errors,
-        form=request.form,
-        key=request.form.get("idempotency_key") or _key(),
-        grades=GRADES,
-        terms=POLICY.terms_months,
-    ), (422 if errors else 200)
-
-
-@bp.get("/orders/<int:order_id>")
-@login_required
-def order(order_id: int):
-    detail = orders.order_detail(db_session(), current_user, order_id)
-    return render_template("lending/order.html", detail=detail)
-
-
-@bp.post("/orders/<int:order_id>/cancel")
-@login_required
-def order_cancel(order_id: int):
-    try:
-        ordering.cancel_order(db_session(), current_user.id, order_id)
-    except DomainError as exc:
-        return _refused(exc, ".order", order_id=order_id)
-    flash(_("Your order is cancelled; its uncommitted money is released."), "success")
-    return redirect(url_for(".order", order_id=order_id))
-
-
-@bp.post("/orders/<int:order_id>/reinvest")
-@login_required
-def order_reinvest(order_id: int):
-    switch_on = request.form.get("reinvest") == "on"
-    try:
-        ordering.set_reinvest(db_session(), current_user.id, order_id, switch_on)
-    except DomainError as exc:
-        return _refused(exc, ".order", order_id=order_id)
-    if switch_on:
-        flash(_("Repayments will be reinvested through this order."), "success")
-    else:
-        flash(_("Repayments will stay in your wallet."), "success")
-    return redirect(url_for(".order", order_id=order_id))
