@@ -19,6 +19,7 @@ def init_web(app: Flask) -> None:
         main,
         password_reset,
         payments,
+        payments_out,  # noqa: F401 (adds its routes to payments.bp)
         questions,
         settings,
         statistics,

@@ -1,13 +1,11 @@
 """Deposit, withdraw, payout account, reconciliation and the gateway's webhook endpoint.
 
 Thin: every page calls p2pbank.payments services or queries. Pages that use the embedded
-test-mode gateway say so with the "test mode — no real money" banner.
-"""
+test-mode gateway say so with the "test mode — no real money" banner."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 from flask import (
     Blueprint,
@@ -24,21 +22,16 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from p2pbank.db import db_session
-from p2pbank.errors import DomainError, Forbidden, ValidationFailed
+from p2pbank.errors import DomainError, ValidationFailed
 from p2pbank.extensions import csrf
-from p2pbank.links import absolute_url
-from p2pbank.payments import payouts, queries, refunds, services, webhooks
-from p2pbank.payments.gateway import GatewayError, PaymentGateway
+from p2pbank.payments import queries, services, webhooks
+from p2pbank.payments.gateway import PaymentGateway
 from p2pbank.payments.models import PaymentStatus
-from p2pbank.payments.reconcile import reconcile
 from p2pbank.payments.rules import format_minor
 from p2pbank.payments.schemas import (
     AuthenticationForm,
     DepositForm,
-    RefundForm,
-    TestBankIn,
     TestCardIn,
-    WithdrawalForm,
 )
 from p2pbank.payments.settings import PaymentSettings, make_gateway
 from p2pbank.web.forms import load_form
@@ -77,7 +70,7 @@ def gateway() -> PaymentGateway:
     return g.payment_gateway
 
 
-def _deliver() -> None:
+def deliver_events() -> None:
     """Test mode: hand the gateway's new events to the webhook handler right away."""
     if gateway().name == "test":
         webhooks.deliver_test_mode_events(db_session(), gateway())
@@ -94,11 +87,11 @@ def _payments_context():
     return {"payments_test_mode": payments_test_mode, "payments_notices": payments_notices}
 
 
-def _new_key() -> str:
+def new_key() -> str:
     return uuid.uuid4().hex
 
 
-def _errors(exc: DomainError) -> dict:
+def form_errors(exc: DomainError) -> dict:
     """Field errors for the form (the services name the amount `amount_minor`)."""
     errors = dict(exc.field_errors or {"_": [exc.detail]})
     if "amount_minor" in errors:
@@ -153,7 +146,7 @@ def deposit_new():
         "payments/deposit_new.html",
         errors=errors,
         form=form,
-        key=form.get("idempotency_key") or _new_key(),
+        key=form.get("idempotency_key") or new_key(),
         min_text=format_minor(settings.min_deposit_minor),
         max_text=format_minor(settings.max_deposit_minor),
     ), (422 if errors else 200)
@@ -196,7 +189,7 @@ def deposit_card(payment_id: int):
     state = services.complete_test_card_payment(
         session, gateway(), current_user.id, payment_id, card_number=data["card_number"]
     )
-    _deliver()
+    deliver_events()
     payment = queries.deposit(session, current_user.id, payment_id)
     if payment.status == PaymentStatus.SUCCEEDED:
         flash(_("Payment received. The money is in your wallet."), "success")
@@ -220,7 +213,7 @@ def deposit_authenticate(payment_id: int):
         payment_id,
         succeed=data["outcome"] == "complete",
     )
-    _deliver()
+    deliver_events()
     payment = queries.deposit(db_session(), current_user.id, payment_id)
     if payment.status == PaymentStatus.SUCCEEDED:
         flash(_("Payment received. The money is in your wallet."), "success")
@@ -233,7 +226,7 @@ def deposit_authenticate(payment_id: int):
 @login_required
 def deposit_cancel(payment_id: int):
     payment = services.cancel_deposit(db_session(), gateway(), current_user.id, payment_id)
-    _deliver()
+    deliver_events()
     if payment.status == PaymentStatus.CANCELED:
         flash(_("The deposit was canceled. Nothing was charged."), "info")
     return redirect(url_for(".deposit", payment_id=payment_id))
@@ -246,181 +239,6 @@ def deposit_return(payment_id: int):
     queries.deposit(db_session(), current_user.id, payment_id)  # only the owner
     services.sync_payment(db_session(), gateway(), payment_id)
     return redirect(url_for(".deposit", payment_id=payment_id))
-
-
-# --- withdrawals ---------------------------------------------------------------------------
-
-
-@bp.route("/withdraw", methods=["GET", "POST"])
-@login_required
-def withdraw():
-    session = db_session()
-    errors: dict = {}
-    form = request.form
-    if request.method == "POST":
-        data, errors = load_form(WithdrawalForm())
-        if data is not None:
-            try:
-                payout = payouts.withdraw(
-                    session,
-                    gateway(),
-                    current_user.id,
-                    amount_minor=data["amount"],
-                    idempotency_key=data["idempotency_key"],
-                    totp_code=data.get("totp_code"),
-                )
-            except DomainError as exc:
-                if exc.status >= 500:
-                    raise
-                errors = _errors(exc)
-            else:
-                _deliver()
-                if payout.status == "paid":
-                    flash(
-                        _(
-                            "%(amount)s is on its way to your bank account.",
-                            amount=format_minor(payout.amount_minor, payout.currency),
-                        ),
-                        "success",
-                    )
-                else:
-                    flash(
-                        _(
-                            "The withdrawal failed: %(reason)s The money stays in your wallet.",
-                            reason=payout.failure_message or "",
-                        ),
-                        "error",
-                    )
-                return redirect(url_for(".overview"))
-    return render_template(
-        "payments/withdraw.html",
-        errors=errors,
-        form=form,
-        key=form.get("idempotency_key") or _new_key(),
-        wallet=queries.wallet(session, current_user.id),
-        account=queries.payout_account(session, current_user.id),
-        needs_code=current_user.totp_enabled,
-    ), (422 if errors else 200)
-
-
-# --- payout account ------------------------------------------------------------------------
-
-
-@bp.get("/payout-account")
-@login_required
-def payout_account():
-    return render_template(
-        "payments/payout_account.html",
-        account=queries.payout_account(db_session(), current_user.id),
-        test_mode=gateway().name == "test",
-        errors={},
-        form={},
-    )
-
-
-@bp.post("/payout-account")
-@login_required
-def payout_account_start():
-    url = payouts.onboard_payouts(
-        db_session(),
-        gateway(),
-        current_user.id,
-        refresh_url=absolute_url("payments.payout_account"),
-        return_url=absolute_url("payments.payout_account_return"),
-        country=payment_settings().payout_country,
-    )
-    return redirect(url)
-
-
-@bp.get("/payout-account/return")
-@login_required
-def payout_account_return():
-    """Back from the gateway's onboarding: read the account's state from the gateway."""
-    payouts.refresh_payout_account(db_session(), gateway(), current_user.id)
-    return redirect(url_for(".payout_account"))
-
-
-@bp.post("/payout-account/test-bank")
-@login_required
-def payout_account_test_bank():
-    data, errors = load_form(TestBankIn())
-    if data is not None:
-        try:
-            payouts.complete_test_onboarding(
-                db_session(), gateway(), current_user.id, iban=data["iban"]
-            )
-        except (ValidationFailed, GatewayError) as exc:
-            errors = exc.field_errors or {"iban": [exc.detail]}
-        else:
-            _deliver()
-            flash(_("Your bank account is ready for withdrawals."), "success")
-            return redirect(url_for(".payout_account"))
-    return render_template(
-        "payments/payout_account.html",
-        account=queries.payout_account(db_session(), current_user.id),
-        test_mode=True,
-        errors=errors,
-        form=request.form,
-    ), 422
-
-
-# --- auditors and admins -------------------------------------------------------------------
-
-
-@bp.get("/reconciliation")
-@login_required
-def reconciliation():
-    session = db_session()
-    queries.require_auditor(session, current_user.id)
-    since = None
-    raw = request.args.get("since", "").strip()
-    if raw:
-        try:
-            since = datetime.fromisoformat(raw)
-        except ValueError as exc:
-            raise ValidationFailed(_("Give the date as YYYY-MM-DD.")) from exc
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=UTC)
-    report = reconcile(session, gateway(), since=since)
-    events = queries.recent_events(session, current_user.id, limit=20)
-    return render_template("payments/reconciliation.html", report=report, since=raw, events=events)
-
-
-@bp.route("/refunds", methods=["GET", "POST"])
-@login_required
-def refund():
-    session = db_session()
-    if not current_user.has_role("admin"):
-        raise Forbidden(_("Only an admin can refund a deposit."))
-    errors: dict = {}
-    form = request.form
-    if request.method == "POST":
-        data, errors = load_form(RefundForm())
-        if data is not None:
-            try:
-                row = refunds.refund_deposit(
-                    session,
-                    gateway(),
-                    current_user.id,
-                    data["payment_id"],
-                    amount_minor=data["amount"],
-                    reason=data["reason"],
-                    idempotency_key=data["idempotency_key"],
-                )
-            except DomainError as exc:
-                if exc.status >= 500:
-                    raise
-                errors = _errors(exc)
-            else:
-                _deliver()
-                flash(_("Refund %(id)s: %(status)s", id=row.id, status=_(row.status)), "info")
-                return redirect(url_for(".refund"))
-    return render_template(
-        "payments/refund.html",
-        errors=errors,
-        form=form,
-        key=form.get("idempotency_key") or _new_key(),
-    ), (422 if errors else 200)
 
 
 # --- the gateway's webhook endpoint --------------------------------------------------------
