@@ -57,6 +57,7 @@ def init_api(app: Flask) -> None:
         admin,
         audit,
         crowdfunding,
+        crowdfunding_investor,  # noqa: F401 (adds its endpoints to crowdfunding.blp)
         identity,
         ledger,
         lending,

@@ -13,11 +13,9 @@ from p2pbank.crowdfunding import (
     collection,
     delivery,
     discussion,
-    investors,
     pledging,
     refunds,
     rewards,
-    rules,
     services,
 )
 from p2pbank.crowdfunding.read import backer, campaign_page, catalogue, crowdlending, initiator
@@ -25,7 +23,6 @@ from p2pbank.crowdfunding.schemas import (
     CampaignCancelIn,
     CampaignCommentCreatedOut,
     CampaignCommentIn,
-    CampaignEventsQuery,
     CampaignExploreQuery,
     CampaignIn,
     CampaignPatch,
@@ -34,26 +31,19 @@ from p2pbank.crowdfunding.schemas import (
     CampaignUpdateIn,
     CardNumberIn,
     DeliveryProblemIn,
-    KnowledgeTestAnswersIn,
-    LossSimulationIn,
     RewardTierIn,
     RewardTierPatch,
-    SophisticatedInvestorIn,
     StretchGoalIn,
 )
 from p2pbank.crowdfunding.schemas_out import (
     CampaignCardOut,
     CampaignDashboardOut,
     CampaignDetailOut,
-    CampaignEventOut,
     CampaignExploreOut,
     CampaignOut,
     CampaignPledgeOut,
     CampaignUpdateOut,
     InformationSheetOut,
-    InvestorProfileOut,
-    KnowledgeQuestionOut,
-    KnowledgeTestResultOut,
     RewardTierRowOut,
     StretchGoalRowOut,
 )
@@ -71,7 +61,7 @@ blp = Blueprint(
 protect(blp)
 
 
-def _me():
+def acting_user():
     return current_api_user()
 
 
@@ -80,7 +70,7 @@ def _gateway() -> PaymentGateway:
 
 
 def _detail(campaign_id: int):
-    return campaign_page.campaign_page(db_session(), campaign_id, _me().id)
+    return campaign_page.campaign_page(db_session(), campaign_id, acting_user().id)
 
 
 # --- campaigns ----------------------------------------------------------------------------------
@@ -99,7 +89,7 @@ class Campaigns(MethodView):
     @blp.response(201, CampaignOut)
     def post(self, data):
         """Start a draft (initiators only)."""
-        return services.create_campaign(db_session(), _me().id, **data)
+        return services.create_campaign(db_session(), acting_user().id, **data)
 
 
 @blp.route("/mine")
@@ -107,7 +97,7 @@ class MyCampaigns(MethodView):
     @blp.response(200, CampaignCardOut(many=True))
     def get(self):
         """The campaigns you started, drafts included."""
-        return catalogue.my_campaigns(db_session(), _me().id)
+        return catalogue.my_campaigns(db_session(), acting_user().id)
 
 
 @blp.route("/<int:campaign_id>")
@@ -122,7 +112,7 @@ class CampaignItem(MethodView):
     @blp.response(200, CampaignOut)
     def patch(self, data, campaign_id: int):
         """Edit; goal, duration, currency, model, type and loan terms lock once live."""
-        return services.update_campaign(db_session(), _me().id, campaign_id, **data)
+        return services.update_campaign(db_session(), acting_user().id, campaign_id, **data)
 
 
 @blp.route("/<int:campaign_id>/launch")
@@ -130,7 +120,7 @@ class Launch(MethodView):
     @blp.response(200, CampaignOut)
     def post(self, campaign_id: int):
         """draft -> live: the deadline is set to the duration from now."""
-        return services.launch_campaign(db_session(), _me().id, campaign_id)
+        return services.launch_campaign(db_session(), acting_user().id, campaign_id)
 
 
 @blp.route("/<int:campaign_id>/cancel")
@@ -139,7 +129,7 @@ class Cancel(MethodView):
     @blp.response(200, CampaignOut)
     def post(self, data, campaign_id: int):
         """Call it off before anything is collected; every hold is released."""
-        return services.cancel_campaign(db_session(), _me().id, campaign_id, **data)
+        return services.cancel_campaign(db_session(), acting_user().id, campaign_id, **data)
 
 
 @blp.route("/<int:campaign_id>/tiers")
@@ -148,7 +138,7 @@ class Tiers(MethodView):
     @blp.response(201, RewardTierRowOut)
     def post(self, data, campaign_id: int):
         """Add a reward tier (minimum pledge, optional limit, delivery month)."""
-        return rewards.add_tier(db_session(), _me().id, campaign_id, **data)
+        return rewards.add_tier(db_session(), acting_user().id, campaign_id, **data)
 
 
 def _tier_of(campaign_id: int, tier_id: int) -> None:
@@ -167,13 +157,13 @@ class TierItem(MethodView):
         """Change a tier; its minimum is fixed once live, its limit never below what
         backers claimed."""
         _tier_of(campaign_id, tier_id)
-        return rewards.update_tier(db_session(), _me().id, tier_id, **data)
+        return rewards.update_tier(db_session(), acting_user().id, tier_id, **data)
 
     @blp.response(204)
     def delete(self, campaign_id: int, tier_id: int):
         """Delete a draft's tier, or stop offering a live campaign's tier."""
         _tier_of(campaign_id, tier_id)
-        rewards.remove_tier(db_session(), _me().id, tier_id)
+        rewards.remove_tier(db_session(), acting_user().id, tier_id)
 
 
 @blp.route("/<int:campaign_id>/tiers/<int:tier_id>/ship")
@@ -182,7 +172,7 @@ class Ship(MethodView):
     def post(self, campaign_id: int, tier_id: int):
         """Mark a reward shipped; its backers are asked to confirm receipt."""
         _tier_of(campaign_id, tier_id)
-        return delivery.mark_tier_shipped(db_session(), _me().id, tier_id)
+        return delivery.mark_tier_shipped(db_session(), acting_user().id, tier_id)
 
 
 @blp.route("/<int:campaign_id>/stretch-goals")
@@ -190,7 +180,7 @@ class StretchGoals(MethodView):
     @blp.arguments(StretchGoalIn)
     @blp.response(201, StretchGoalRowOut)
     def post(self, data, campaign_id: int):
-        return rewards.add_stretch_goal(db_session(), _me().id, campaign_id, **data)
+        return rewards.add_stretch_goal(db_session(), acting_user().id, campaign_id, **data)
 
 
 @blp.route("/<int:campaign_id>/stretch-goals/<int:goal_id>")
@@ -202,7 +192,7 @@ class StretchGoalItem(MethodView):
         goal = db_session().get(StretchGoal, goal_id)
         if goal is None or goal.campaign_id != campaign_id:
             raise NotFound("No such stretch goal.")
-        rewards.remove_stretch_goal(db_session(), _me().id, goal_id)
+        rewards.remove_stretch_goal(db_session(), acting_user().id, goal_id)
 
 
 @blp.route("/<int:campaign_id>/updates")
@@ -211,7 +201,7 @@ class Updates(MethodView):
     @blp.response(201, CampaignUpdateOut)
     def post(self, data, campaign_id: int):
         """Post an update for everyone or for backers only."""
-        return discussion.post_update(db_session(), _me().id, campaign_id, **data)
+        return discussion.post_update(db_session(), acting_user().id, campaign_id, **data)
 
 
 @blp.route("/<int:campaign_id>/comments")
@@ -220,7 +210,7 @@ class Comments(MethodView):
     @blp.response(201, CampaignCommentCreatedOut)
     def post(self, data, campaign_id: int):
         """Comment, or reply to a comment (one level deep)."""
-        return discussion.post_comment(db_session(), _me().id, campaign_id, **data)
+        return discussion.post_comment(db_session(), acting_user().id, campaign_id, **data)
 
 
 @blp.route("/<int:campaign_id>/pledges")
@@ -231,7 +221,7 @@ class CampaignPledges(MethodView):
         """Pledge from the wallet (held until the deadline) or by card (saved now with
         POST /pledges/{id}/card, charged only on success). The same idempotency key
         returns the same pledge."""
-        return pledging.pledge(db_session(), _me().id, campaign_id, **data)
+        return pledging.pledge(db_session(), acting_user().id, campaign_id, **data)
 
 
 @blp.route("/<int:campaign_id>/dashboard")
@@ -239,7 +229,7 @@ class Dashboard(MethodView):
     @blp.response(200, CampaignDashboardOut)
     def get(self, campaign_id: int):
         """The initiator's view: pledges per day, tier counts, backers, payout statement."""
-        return initiator.dashboard(db_session(), _me().id, campaign_id)
+        return initiator.dashboard(db_session(), acting_user().id, campaign_id)
 
 
 @blp.route("/<int:campaign_id>/information-sheet")
@@ -247,14 +237,14 @@ class InformationSheet(MethodView):
     @blp.response(200, InformationSheetOut)
     def get(self, campaign_id: int):
         """The key investment information sheet of a loan campaign."""
-        return crowdlending.information_sheet(db_session(), campaign_id, _me().id)
+        return crowdlending.information_sheet(db_session(), campaign_id, acting_user().id)
 
 
 # --- pledges ------------------------------------------------------------------------------------
 
 
 def _my_pledge(pledge_id: int):
-    return backer.my_pledge(db_session(), _me().id, pledge_id).pledge
+    return backer.my_pledge(db_session(), acting_user().id, pledge_id).pledge
 
 
 @blp.route("/pledges")
@@ -262,7 +252,7 @@ class MyPledges(MethodView):
     @blp.response(200, CampaignPledgeOut(many=True))
     def get(self):
         """Your pledges, newest first."""
-        return [v.pledge for v in backer.my_pledges(db_session(), _me().id)]
+        return [v.pledge for v in backer.my_pledges(db_session(), acting_user().id)]
 
 
 @blp.route("/pledges/<int:pledge_id>")
@@ -275,12 +265,12 @@ class PledgeItem(MethodView):
     @blp.response(200, CampaignPledgeOut)
     def patch(self, data, pledge_id: int):
         """Change amount or reward until the deadline (last 24 hours: only raise)."""
-        return pledging.change_pledge(db_session(), _me().id, pledge_id, **data)
+        return pledging.change_pledge(db_session(), acting_user().id, pledge_id, **data)
 
     @blp.response(200, CampaignPledgeOut)
     def delete(self, pledge_id: int):
         """Cancel before the last 24 hours; nothing is charged."""
-        return pledging.cancel_pledge(db_session(), _me().id, pledge_id)
+        return pledging.cancel_pledge(db_session(), acting_user().id, pledge_id)
 
 
 @blp.route("/pledges/<int:pledge_id>/revoke")
@@ -288,7 +278,7 @@ class Revoke(MethodView):
     @blp.response(200, CampaignPledgeOut)
     def post(self, pledge_id: int):
         """Revoke a loan pledge within its 4-day reflection period, without cost."""
-        return pledging.revoke_pledge(db_session(), _me().id, pledge_id)
+        return pledging.revoke_pledge(db_session(), acting_user().id, pledge_id)
 
 
 @blp.route("/pledges/<int:pledge_id>/card")
@@ -300,7 +290,7 @@ class Card(MethodView):
         gateway = _gateway()
         if not cards.card_pledges_available(gateway):
             raise NotFound("Card pledges are not available on this server.")
-        return cards.start_card_setup(db_session(), _me().id, pledge_id, gateway=gateway)
+        return cards.start_card_setup(db_session(), acting_user().id, pledge_id, gateway=gateway)
 
 
 @blp.route("/pledges/<int:pledge_id>/card/test")
@@ -325,10 +315,10 @@ def _confirmed(pledge_id: int, card_number: str | None):
     gateway = _gateway()
     was_errored = _my_pledge(pledge_id).status == "errored"
     if card_number is None:
-        cards.confirm_card_setup(session, _me().id, pledge_id, gateway=gateway)
+        cards.confirm_card_setup(session, acting_user().id, pledge_id, gateway=gateway)
     else:
         cards.complete_test_card_setup(
-            session, _me().id, pledge_id, gateway=gateway, card_number=card_number
+            session, acting_user().id, pledge_id, gateway=gateway, card_number=card_number
         )
     if was_errored:
         collection.collect_card_pledge(session, pledge_id, gateway=gateway)
@@ -339,7 +329,7 @@ def _confirmed(pledge_id: int, card_number: str | None):
 class Received(MethodView):
     @blp.response(200, CampaignPledgeOut)
     def post(self, pledge_id: int):
-        return delivery.confirm_receipt(db_session(), _me().id, pledge_id)
+        return delivery.confirm_receipt(db_session(), acting_user().id, pledge_id)
 
 
 @blp.route("/pledges/<int:pledge_id>/problem")
@@ -347,7 +337,7 @@ class Problem(MethodView):
     @blp.arguments(DeliveryProblemIn)
     @blp.response(200, CampaignPledgeOut)
     def post(self, data, pledge_id: int):
-        return delivery.report_problem(db_session(), _me().id, pledge_id, **data)
+        return delivery.report_problem(db_session(), acting_user().id, pledge_id, **data)
 
 
 @blp.route("/pledges/<int:pledge_id>/refund")
@@ -355,57 +345,4 @@ class Refund(MethodView):
     @blp.response(200, CampaignPledgeOut)
     def post(self, pledge_id: int):
         """The initiator refunds a collected pledge before the payout."""
-        return refunds.refund_pledge(db_session(), _me().id, pledge_id, gateway=_gateway())
-
-
-# --- investors ----------------------------------------------------------------------------------
-
-
-@blp.route("/investor")
-class Investor(MethodView):
-    @blp.response(200, InvestorProfileOut)
-    def get(self):
-        """Your appropriateness record: knowledge test, simulated ability to bear loss."""
-        return crowdlending.investor_view(db_session(), _me().id)
-
-
-@blp.route("/investor/knowledge-test")
-class KnowledgeTest(MethodView):
-    @blp.response(200, KnowledgeQuestionOut(many=True))
-    def get(self):
-        """The entry knowledge test's questions."""
-        return list(rules.KNOWLEDGE_TEST)
-
-    @blp.arguments(KnowledgeTestAnswersIn)
-    @blp.response(201, KnowledgeTestResultOut)
-    def post(self, data):
-        """Answer every question; 4 of 5 pass, valid for two years."""
-        return investors.take_knowledge_test(db_session(), _me().id, data["answers"])
-
-
-@blp.route("/investor/simulation")
-class Simulation(MethodView):
-    @blp.arguments(LossSimulationIn)
-    @blp.response(200, InvestorProfileOut)
-    def post(self, data):
-        """Declare income, liquid assets and commitments; see 10 % of the net worth."""
-        investors.simulate_loss_capacity(db_session(), _me().id, **data)
-        return crowdlending.investor_view(db_session(), _me().id)
-
-
-@blp.route("/investors/<int:user_id>/sophisticated")
-class Sophisticated(MethodView):
-    @blp.arguments(SophisticatedInvestorIn)
-    @blp.response(204)
-    def put(self, data, user_id: int):
-        """Admins record a sophisticated investor (Annex II criteria checked)."""
-        investors.set_sophisticated(db_session(), _me().id, user_id, **data)
-
-
-@blp.route("/events")
-class Events(MethodView):
-    @blp.arguments(CampaignEventsQuery, location="query")
-    @blp.response(200, CampaignEventOut(many=True))
-    def get(self, args):
-        """Trust events (auditors and admins): launches, outcomes, deliveries, refunds."""
-        return crowdlending.events_for(db_session(), _me().id, **args)
+        return refunds.refund_pledge(db_session(), acting_user().id, pledge_id, gateway=_gateway())
