@@ -54,8 +54,8 @@ def emit_event(
 
 def open_ratings(session: Session, campaign: Campaign, backer_ids: Iterable[int]) -> None:
     """The campaign is done for these backers (settled without a reward, or their reward
-    answered for or overdue): the initiator and each may now rate each other (trust,
-    issue 6). Crowd loans are rated as loans, when the loan ends. Flushes only."""
+    answered for or overdue): the initiator and each may now rate each other (the
+    trust rules). Crowd loans are rated as loans, when the loan ends. Flushes only."""
     if campaign.is_loan:
         return
     trust_services.record_completed_transaction(

@@ -22,7 +22,7 @@ from p2pbank.trust import services as trust_services
 
 
 def grade_borrower(session: Session, borrower_id: int, now: datetime) -> grading.Grade:
-    """The grade the trust engine published for this borrower (issue 6); before it ever
+    """The grade the trust engine published for this borrower; before it ever
     scored them, the interim grade (see grading.py) from their events here."""
     published = trust_services.published_grade(session, borrower_id)
     if published is not None:

@@ -1,6 +1,6 @@
 """The interim risk grade at listing, from the borrower's repayment history here; pure.
 
-Until the trust engine (issue 6) publishes grades, a listing is graded by this rule,
+Until the trust engine publishes grades, a listing is graded by this rule,
 version `GRADE_RULE_VERSION`, from two facts lending itself knows: the borrower's
 repayment events on this platform and how long ago their first loan was issued.
 

@@ -1,6 +1,6 @@
 """Pay-as-bid matching of lender offers to borrower listings; pure, no I/O.
 
-The rules (issue 5, "Matching"):
+The matching rules:
 
 * An offer may fund a listing when it accepts the listing's grade and term, its minimum
   rate for that grade is at most the listing's maximum rate, the lender is not the

@@ -1,6 +1,6 @@
 """Lending policy and the small calculations around it; pure, standard library only.
 
-The defaults of issue 5 live in `POLICY` (one frozen value, so a test or a future
+The lending defaults live in `POLICY` (one frozen value, so a test or a future
 setting can build another). The calculations here are the ones the services need
 besides matching (matching.py), schedules (schedule.py) and returns (returns.py):
 

@@ -93,7 +93,7 @@ def record_repayment_event(
     days_late: int = 0,
     instalment_number: int | None = None,
 ) -> None:
-    """The one place lending tells the trust engine (issue 6) about repayment behaviour:
+    """The one place lending tells the trust engine about repayment behaviour:
     stored as a RepaymentEvent row here (the interim grade reads them) and passed to
     `p2pbank.trust.services.record_repayment_event` in the same transaction, with the
     same key, so both sides hold each fact once."""
@@ -128,7 +128,7 @@ def open_ratings(
     session: Session, loan: Loan, parts: Sequence[LoanPart] | None = None, *, now: datetime
 ) -> None:
     """The loan is over (repaid or defaulted): its borrower and each lender may now rate
-    each other (trust, issue 6). Flushes only."""
+    each other (trust). Flushes only."""
     lenders = {p.lender_id for p in (parts if parts is not None else parts_of(session, loan))}
     trust_services.record_completed_transaction(
         session,
