@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Integer, cast, func, select
+from sqlalchemy import Integer, Select, cast, func, select
 from sqlalchemy.orm import Session
 
 from p2pbank.clock import now
@@ -65,29 +66,16 @@ class ExplorePage:
         return pages_for(self.total, self.per_page)
 
 
-def explore(
-    session: Session,
+def _filtered(
+    stmt: Select,
     *,
-    category: str | None = None,
-    funding_model: str | None = None,
-    kind: str | None = None,
-    status: str = "live",
-    sort: str = "ending_soon",
-    q: str | None = None,
-    page: int = 1,
-    per_page: int = 12,
-) -> ExplorePage:
-    """Public campaigns, filtered and sorted. `best_rated` ranks by the Wilson lower bound
-    of the initiators' reward verdicts (few verdicts rank below many equally good ones)."""
-    per_page = max(1, min(per_page, PER_PAGE_MAX))
-    page = max(1, page)
-    pledged = pledged_subquery()
-    pledged_sum = func.coalesce(pledged.c.pledged, 0)
-    stmt = (
-        select(Campaign, pledged_sum, func.coalesce(pledged.c.backers, 0), User.display_name)
-        .join(User, User.id == Campaign.initiator_id)
-        .outerjoin(pledged, pledged.c.campaign_id == Campaign.id)
-    )
+    status: str,
+    category: str | None,
+    funding_model: str | None,
+    kind: str | None,
+    q: str | None,
+) -> Select:
+    """The explore filters: which statuses, category, funding model, kind, and the search."""
     if status == "live":
         stmt = stmt.where(Campaign.status == CampaignStatus.LIVE)
     elif status == "succeeded":
@@ -117,6 +105,11 @@ def explore(
             func.lower(Campaign.title).contains(text, autoescape=True)
             | func.lower(Campaign.summary).contains(text, autoescape=True)
         )
+    return stmt
+
+
+def _ordered(stmt: Select, sort: str, pledged_sum: Any) -> Select:
+    """Most funded (by percent), newest, or ending soonest (best_rated starts from it)."""
     percent = cast(pledged_sum * 10_000 / Campaign.goal_minor, Integer)
     if sort == "most_funded":
         stmt = stmt.order_by(percent.desc(), pledged_sum.desc(), Campaign.id)
@@ -124,6 +117,36 @@ def explore(
         stmt = stmt.order_by(Campaign.launched_at.desc(), Campaign.id.desc())
     else:  # ending soon (and the order best_rated starts from)
         stmt = stmt.order_by(Campaign.deadline_at.asc(), Campaign.id)
+    return stmt
+
+
+def explore(
+    session: Session,
+    *,
+    category: str | None = None,
+    funding_model: str | None = None,
+    kind: str | None = None,
+    status: str = "live",
+    sort: str = "ending_soon",
+    q: str | None = None,
+    page: int = 1,
+    per_page: int = 12,
+) -> ExplorePage:
+    """Public campaigns, filtered and sorted. `best_rated` ranks by the Wilson lower bound
+    of the initiators' reward verdicts (few verdicts rank below many equally good ones)."""
+    per_page = max(1, min(per_page, PER_PAGE_MAX))
+    page = max(1, page)
+    pledged = pledged_subquery()
+    pledged_sum = func.coalesce(pledged.c.pledged, 0)
+    stmt = (
+        select(Campaign, pledged_sum, func.coalesce(pledged.c.backers, 0), User.display_name)
+        .join(User, User.id == Campaign.initiator_id)
+        .outerjoin(pledged, pledged.c.campaign_id == Campaign.id)
+    )
+    stmt = _filtered(
+        stmt, status=status, category=category, funding_model=funding_model, kind=kind, q=q
+    )
+    stmt = _ordered(stmt, sort, pledged_sum)
     moment = now()
     if sort == "best_rated":  # ranked by every initiator's verdicts: in memory
         rows = session.execute(stmt).all()
