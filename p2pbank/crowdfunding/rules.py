@@ -15,13 +15,13 @@ Sources for the numbers:
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from p2pbank.money import percent_of
+from p2pbank.months import add_months
 
 GOAL_MIN_MINOR = 10_000  # 100.00
 GOAL_MAX_MINOR = 500_000_000  # 5,000,000.00
@@ -119,15 +119,6 @@ def days_left(now: datetime, deadline: datetime) -> int:
     if remaining <= timedelta(0):
         return 0
     return -(-remaining // timedelta(days=1))
-
-
-def add_months(moment: datetime, months: int) -> datetime:
-    """The same day `months` later (or earlier), clamped to the end of shorter months."""
-    index = moment.year * 12 + (moment.month - 1) + months
-    year, month = divmod(index, 12)
-    month += 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
-    return moment.replace(year=year, month=month, day=day)
 
 
 def delivery_overdue(delivery_month: date, now: datetime) -> bool:

@@ -28,7 +28,6 @@ has 12 equal months). Solved by bisection in floats: it is a reported ratio, not
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -36,6 +35,7 @@ from enum import StrEnum
 from fractions import Fraction
 
 from p2pbank.money import allocate
+from p2pbank.months import add_months
 
 BPS_MONTHS = 12 * 10_000  # annual bps -> monthly fraction: rate_bps / BPS_MONTHS
 
@@ -171,13 +171,6 @@ def annuity_payment(principal_minor: int, monthly_rate: Fraction, months: int) -
         return round_half_up(Fraction(principal_minor, months))
     growth = (1 + monthly_rate) ** months
     return round_half_up(principal_minor * monthly_rate * growth / (growth - 1))
-
-
-def add_months(anchor: date, months: int) -> date:
-    """The anchor's day of the month, `months` later, clamped to that month's last day."""
-    month_index = anchor.month - 1 + months
-    year, month = anchor.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(anchor.day, calendar.monthrange(year, month)[1]))
 
 
 def due_dates(issued_on: date, months: int, *, first: int = 1) -> list[date]:

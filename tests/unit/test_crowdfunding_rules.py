@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from p2pbank import months
 from p2pbank.crowdfunding import rules
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -59,13 +60,13 @@ def test_days_left_rounds_up_and_stops_at_zero():
 
 
 def test_add_months_clamps_to_month_end():
-    assert rules.add_months(datetime(2026, 1, 31, tzinfo=UTC), 1) == datetime(
+    assert months.add_months(datetime(2026, 1, 31, tzinfo=UTC), 1) == datetime(
         2026, 2, 28, tzinfo=UTC
     )
-    assert rules.add_months(datetime(2028, 2, 29, tzinfo=UTC), -12) == datetime(
+    assert months.add_months(datetime(2028, 2, 29, tzinfo=UTC), -12) == datetime(
         2027, 2, 28, tzinfo=UTC
     )
-    assert rules.add_months(datetime(2026, 12, 5, tzinfo=UTC), 1) == datetime(
+    assert months.add_months(datetime(2026, 12, 5, tzinfo=UTC), 1) == datetime(
         2027, 1, 5, tzinfo=UTC
     )
 

@@ -16,7 +16,6 @@ from p2pbank import clock
 from p2pbank.ledger import queries as ledger_queries
 from p2pbank.lending import accounts, returns, rules
 from p2pbank.lending import repayment as repay
-from p2pbank.lending import schedule as sched
 from p2pbank.lending.models import (
     Commitment,
     CommitmentStatus,
@@ -34,6 +33,7 @@ from p2pbank.lending.read.views import (
     commitment_view,
     wallet_balances,
 )
+from p2pbank.months import add_months
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def _month_starts(issued_on: date, until: date) -> list[date]:
     starts = []
     k = 0
     while True:
-        start = sched.add_months(issued_on, k)
+        start = add_months(issued_on, k)
         if start > until:
             return starts
         starts.append(start)
@@ -138,7 +138,7 @@ def _returns(
             flows.append((today, part.outstanding_minor))
         starts = _month_starts(issued_on, today)
         for n, start in enumerate(starts):
-            end = sched.add_months(issued_on, n + 1)
+            end = add_months(issued_on, n + 1)
             repaid_before = sum(
                 s.principal_minor for s in part_shares if s.created_at.date() < start
             )
