@@ -14,6 +14,7 @@ from p2pbank import url_ids
 from p2pbank.audit.keys import pseudonym_key_source, session_info
 from p2pbank.config import Config
 from p2pbank.db import close_db_session, make_engine, make_sessionmaker, set_reads_only
+from p2pbank.digits import is_ascii_digits
 from p2pbank.extensions import csrf, limiter
 
 log = logging.getLogger("p2pbank")
@@ -111,7 +112,7 @@ def _init_login(app: Flask) -> None:
         from p2pbank.identity.models import User
 
         user_id, _, epoch = token.partition(":")
-        if not user_id.isdigit():
+        if not is_ascii_digits(user_id):
             return None
         user = db_session().get(User, int(user_id))
         if user is None or str(user.session_epoch) != epoch:

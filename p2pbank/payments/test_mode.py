@@ -40,6 +40,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from p2pbank.clock import now
+from p2pbank.digits import is_ascii_digits
 from p2pbank.money import Money
 from p2pbank.payments import shapes, signature
 from p2pbank.payments.gateway import (
@@ -96,7 +97,7 @@ TEST_IBAN_PAYOUT_FAILS = {"DE62370400440532013001": "no_account"}
 
 def luhn_ok(number: str) -> bool:
     """The card number check digit (ISO/IEC 7812-1, the Luhn formula)."""
-    if not number.isdigit() or not 12 <= len(number) <= 19:
+    if not is_ascii_digits(number) or not 12 <= len(number) <= 19:
         return False
     total = 0
     for i, ch in enumerate(reversed(number)):

@@ -179,3 +179,62 @@ def test_a_nul_byte_in_a_search_is_a_400(app, make_user, signed_in, api_token, p
     admin = make_user(roles=["admin", "lender"], kyc="verified")
     response = signed_in(admin).get(path, headers=api_token(admin, "read"))
     assert response.status_code == 400
+
+
+# --- digits that are not ASCII ------------------------------------------------------------
+
+NOT_ASCII_DIGITS = ("\u00b2", "\u0661", "1\u00b2", "\u0661\u0662")  # "²", "١", "1²", "١٢"
+
+
+@pytest.mark.parametrize("stamp", NOT_ASCII_DIGITS)
+def test_a_stripe_signature_with_a_non_ascii_timestamp_is_a_400(client, stamp):
+    """README: a malformed Stripe-Signature is a 400. "²".isdigit() is True, int("²") fails."""
+    response = client.post(
+        "/webhooks/stripe",
+        data=b'{"id": "evt_1", "type": "payment_intent.succeeded"}',
+        headers={"Content-Type": "application/json", "Stripe-Signature": f"t={stamp},v1=00"},
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("rate", ["\u00b2", "\u0661", "6.\u00b2", "\u0666.5"])
+def test_a_loan_rate_in_non_ascii_digits_is_a_form_error(signed_in, make_user, rate):
+    initiator = make_user(roles=["initiator"], kyc="verified")
+    response = signed_in(initiator).submit(
+        "/campaigns/new",
+        {
+            "title": "Oven",
+            "summary": "A wood-fired oven the whole street can use.",
+            "category": "food",
+            "kind": "loan",
+            "goal": "5000",
+            "duration_days": "30",
+            "loan_rate": rate,
+            "loan_term_months": "12",
+        },
+    )
+    assert response.status_code == 422
+    assert 'aria-invalid="true"' in response.get_data(as_text=True)
+
+
+def test_only_ascii_digits_count_as_digits() -> None:
+    from p2pbank.digits import is_ascii_digits
+
+    assert is_ascii_digits("0123456789")
+    for text in ("", " 1", "1 ", "+1", "-1", "1_0", "1.0", *NOT_ASCII_DIGITS):
+        assert not is_ascii_digits(text), text
+
+
+@pytest.mark.parametrize("stamp", NOT_ASCII_DIGITS)
+def test_the_signature_parser_refuses_non_ascii_timestamps(stamp) -> None:
+    from p2pbank.payments import signature
+
+    with pytest.raises(signature.SignatureError):
+        signature.parse_header(f"t={stamp},v1=00")
+
+
+@pytest.mark.parametrize("number", ["42424242424242\u00b242", "\u0664242424242424242"])
+def test_a_test_card_number_with_non_ascii_digits_is_not_a_card(number) -> None:
+    from p2pbank.payments.test_mode import luhn_ok
+
+    assert luhn_ok(number) is False
