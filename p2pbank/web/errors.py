@@ -6,10 +6,10 @@ import json
 import logging
 from urllib.parse import unquote_to_bytes
 
-from flask import Flask, Request, g, jsonify, render_template, request
+from flask import Flask, Request, current_app, g, jsonify, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException, SecurityError
 
 from p2pbank.errors import DomainError
 
@@ -106,6 +106,21 @@ def refuse_unusable_query() -> None:
     for name, values in request.args.lists():
         if _bad_text(name) or any(_bad_text(value) for value in values):
             raise BadRequest(N_("The query string is not valid text."))
+
+
+UNKNOWN_HOST = "This site does not answer to that host name."
+
+
+def refuse_unknown_host():
+    """A Host outside TRUSTED_HOSTS: answer 400 before anything else runs. Flask keeps the
+    refusal as the routing error and leaves no URL adapter, so nothing later (CSRF, pages
+    with links) could even build its answer."""
+    if isinstance(request.routing_exception, SecurityError):
+        log.warning("refused a request for an unknown host")
+        if wants_problem_json():
+            return problem(400, "Bad request", UNKNOWN_HOST)
+        return current_app.response_class(UNKNOWN_HOST + "\n", 400, mimetype="text/plain")
+    return None
 
 
 def wants_problem_json() -> bool:
