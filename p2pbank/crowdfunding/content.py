@@ -55,6 +55,9 @@ def render_markdown(text: str) -> str:
 
 COVER_MAX_BYTES = 900 * 1024  # the whole request is capped at 1 MiB (MAX_CONTENT_LENGTH)
 COVER_MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
+# What one full decode may cost: 64 MiB is 16.7 megapixels of RGB (4096 x 4096). JPEGs
+# are decoded at a reduced scale first (draft mode), so camera photos stay well inside.
+COVER_MAX_DECODED_BYTES = 64 * 1024 * 1024
 COVER_MAX_SIDE = 1600  # stored covers are at most this wide or high
 COVER_FORMATS = frozenset({"PNG", "JPEG"})
 
@@ -70,10 +73,27 @@ def _refuse(message: str) -> ValidationFailed:
     return ValidationFailed.on("cover", message)
 
 
+def decoded_bytes(mode: str, size: tuple[int, int]) -> int:
+    """Memory Pillow takes for the decoded image: one byte a pixel for bilevel, grey and
+    palette images, four for everything else (it stores RGB padded to four bytes)."""
+    width, height = size
+    return width * height * (1 if mode in ("1", "L", "P") else 4)
+
+
+def _check_header(image: Image.Image) -> None:
+    """Format and pixel count from the header alone, before any pixel is decoded."""
+    if image.format not in COVER_FORMATS:
+        raise _refuse("Only PNG and JPEG images are accepted.")
+    width, height = image.size
+    if width * height > COVER_MAX_PIXELS:
+        raise _refuse("The image has too many pixels.")
+
+
 def store_cover(data: bytes, folder: Path, prefix: str) -> Cover:
     """Check an uploaded image and write a re-encoded copy into `folder`.
 
-    Only PNG and JPEG are taken (by content, not by name); the image is decoded fully and
+    Only PNG and JPEG are taken (by content, not by name); the pixel count is checked from
+    the header before decoding (a small file can hold a huge image); the image is decoded and
     saved again without its metadata (EXIF, GPS, comments), shrunk to COVER_MAX_SIDE, so
     what is stored is always a clean image this code wrote itself. The file name is random.
     """
@@ -85,22 +105,22 @@ def store_cover(data: bytes, folder: Path, prefix: str) -> Cover:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as probe:
-                fmt = probe.format
-                width, height = probe.size
-                if fmt not in COVER_FORMATS:
-                    raise _refuse("Only PNG and JPEG images are accepted.")
-                if width * height > COVER_MAX_PIXELS:
-                    raise _refuse("The image has too many pixels.")
+                _check_header(probe)
                 probe.verify()
             with Image.open(io.BytesIO(data)) as source:
+                _check_header(source)
+                if source.format == "JPEG":  # JPEG decodes at 1/2, 1/4 or 1/8 scale
+                    source.draft(source.mode, (COVER_MAX_SIDE, COVER_MAX_SIDE))
+                if decoded_bytes(source.mode, source.size) > COVER_MAX_DECODED_BYTES:
+                    raise _refuse("The image has too many pixels.")
                 source.load()
-                image = source.copy()
+                source.thumbnail((COVER_MAX_SIDE, COVER_MAX_SIDE))
+                image = source.copy()  # the shrunk image only
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _refuse("The file is not a PNG or JPEG image.") from None
     except (OSError, SyntaxError, ValueError):
         raise _refuse("The image is damaged and cannot be read.") from None
 
-    image.thumbnail((COVER_MAX_SIDE, COVER_MAX_SIDE))
     has_alpha = image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info)
     folder.mkdir(parents=True, exist_ok=True)
     if has_alpha:

@@ -12,6 +12,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from p2pbank.crowdfunding import rules
 from p2pbank.crowdfunding.content import STORY_MAX_CHARS, UPDATE_MAX_CHARS
+from p2pbank.digits import is_ascii_digits
 from p2pbank.payments.rules import parse_amount
 
 KEY = validate.Length(min=8, max=100)
@@ -64,7 +65,7 @@ class Percent(fields.Field):
             return None
         text = str(value).strip().replace(",", ".")
         whole, _, frac = text.partition(".")
-        if not whole.isdigit() or (frac and (not frac.isdigit() or len(frac) > 2)):
+        if not is_ascii_digits(whole) or (frac and (not is_ascii_digits(frac) or len(frac) > 2)):
             raise ValidationError("Enter a rate such as 6.5.")
         return int(whole) * 100 + int((frac + "00")[:2])
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from p2pbank.digits import is_ascii_digits
+
 
 @dataclass(frozen=True)
 class TestCard:
@@ -43,7 +45,7 @@ TEST_IBAN_PAYOUT_FAILS = {"DE62370400440532013001": "no_account"}
 
 def luhn_ok(number: str) -> bool:
     """The card number check digit (ISO/IEC 7812-1, the Luhn formula)."""
-    if not number.isdigit() or not 12 <= len(number) <= 19:
+    if not is_ascii_digits(number) or not 12 <= len(number) <= 19:
         return False
     total = 0
     for i, ch in enumerate(reversed(number)):

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from p2pbank.clock import now
+from p2pbank.digits import is_ascii_digits
 from p2pbank.errors import (
     Conflict,
     InvalidState,
@@ -202,7 +203,7 @@ def complete_test_card_payment(
         raise InvalidState("This deposit is not waiting for a card.")
     if payment.gateway_payment_id is None:
         raise InvalidState("This deposit was not registered with the gateway; start again.")
-    digits = "".join(ch for ch in card_number if ch.isdigit())
+    digits = "".join(ch for ch in card_number if is_ascii_digits(ch))
     if not 12 <= len(digits) <= 19:
         raise ValidationFailed(
             "Enter a card number.", field_errors={"card_number": ["Enter a card number."]}

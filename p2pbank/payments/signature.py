@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from p2pbank.digits import is_ascii_digits
+
 DEFAULT_TOLERANCE_SECONDS = 300
 SCHEME = "v1"
 
@@ -41,7 +43,7 @@ def parse_header(header: str | None) -> tuple[int, list[str]]:
         if not sep:
             raise SignatureError("malformed signature header")
         if key == "t":
-            if not value.isdigit():
+            if not is_ascii_digits(value):
                 raise SignatureError("malformed timestamp")
             timestamp = int(value)
         elif key == SCHEME:

@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from p2pbank.clock import now
+from p2pbank.digits import is_ascii_digits
 from p2pbank.errors import DomainError
 from p2pbank.payments import payouts, refunds, services
 from p2pbank.payments.gateway import PaymentGateway, WebhookEvent
@@ -153,7 +154,7 @@ def _payment_for(session: Session, gateway_payment_id: str, metadata) -> Payment
     if payment is not None:
         return payment
     claimed = str((metadata or {}).get(services.META_PAYMENT, ""))
-    if claimed.isdigit():
+    if is_ascii_digits(claimed):
         candidate = session.get(Payment, int(claimed), **LOCK)
         # Only a payment still waiting for its gateway id may be claimed this way (a crash
         # between creating the gateway payment and recording its id).
@@ -195,7 +196,7 @@ def _on_refund(session: Session, gateway: PaymentGateway, event: WebhookEvent) -
     )
     if refund is None:
         claimed = str((event.data.get("metadata") or {}).get(services.META_REFUND, ""))
-        candidate = session.get(Refund, int(claimed), **LOCK) if claimed.isdigit() else None
+        candidate = session.get(Refund, int(claimed), **LOCK) if is_ascii_digits(claimed) else None
         if candidate is not None and candidate.gateway_refund_id is None:
             refund = candidate
     if refund is None:
@@ -220,7 +221,7 @@ def _on_transfer(session: Session, gateway: PaymentGateway, event: WebhookEvent)
     )
     if payout is None:
         claimed = str((event.data.get("metadata") or {}).get(services.META_PAYOUT, ""))
-        candidate = session.get(Payout, int(claimed), **LOCK) if claimed.isdigit() else None
+        candidate = session.get(Payout, int(claimed), **LOCK) if is_ascii_digits(claimed) else None
         if candidate is not None and candidate.gateway_transfer_id is None:
             payout = candidate
     if payout is None:

@@ -100,6 +100,14 @@ def refuse_unusable_json() -> None:
         raise BadRequest(NOT_TEXT)
 
 
+def refuse_unusable_query() -> None:
+    """Query strings: a NUL or lone surrogate in any name or value is a 400 before a view
+    runs. PostgreSQL cannot take NUL in text, so a search for it failed in the query."""
+    for name, values in request.args.lists():
+        if _bad_text(name) or any(_bad_text(value) for value in values):
+            raise BadRequest(N_("The query string is not valid text."))
+
+
 UNKNOWN_HOST = "This site does not answer to that host name."
 
 
@@ -168,6 +176,7 @@ def _field_errors(exc: HTTPException) -> dict | None:
 def register_error_dispatcher(app: Flask) -> None:
     app.request_class = CheckedRequest
     app.before_request(refuse_unusable_json)
+    app.before_request(refuse_unusable_query)
 
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):

@@ -120,3 +120,88 @@ def test_cover_path_refuses_traversal(tmp_path):
     for bad in ("../x.jpg", "a/b.jpg", ".hidden", "", "..\\x"):
         with pytest.raises(ValueError):
             cover_path(tmp_path, bad)
+
+
+# --- covers that are small files but huge images --------------------------------------------
+
+
+def _flat_png(width: int, height: int, color_type: int = 2) -> bytes:
+    """A real, complete PNG of width x height black pixels, built row by row so the test
+    itself never holds the decoded image: a few hundred KB on disk, gigabytes decoded."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    bands = {0: 1, 2: 3, 6: 4}[color_type]
+    packer = zlib.compressobj(9)
+    row = b"\x00" * (1 + width * bands)  # filter byte "none", then the pixels
+    parts = [packer.compress(row) for _ in range(height)]
+    idat = b"".join(parts) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
+    signature = b"\x89PNG\r\n\x1a\n"
+    return signature + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def test_a_small_png_of_forty_megapixels_is_refused_before_decoding(tmp_path):
+    """The review's bomb: a 154 KB PNG of 39.7 megapixels (under the old 40 MP limit)
+    cost a worker about 640 MB. Refused from its header, with a clear message."""
+    data = _flat_png(6_300, 6_300)  # 39.69 MP of RGB
+    assert len(data) < 900 * 1024
+    with pytest.raises(ValidationFailed) as caught:
+        store_cover(data, tmp_path, "c6")
+    assert "too many pixels" in caught.value.detail
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_bomb_costs_no_memory_to_refuse(tmp_path):
+    """Peak memory (VmHWM: survives no fork, unlike ru_maxrss) of a fresh process refusing
+    the bomb, against the same process storing an ordinary cover: not hundreds of MB."""
+    import subprocess
+    import sys
+
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(_flat_png(6_300, 6_300))
+    plain = tmp_path / "plain.png"
+    plain.write_bytes(_image("PNG", (800, 600)))
+    script = (
+        "import sys, pathlib\n"
+        "from p2pbank.crowdfunding.content import store_cover\n"
+        "from p2pbank.errors import ValidationFailed\n"
+        "try:\n"
+        "    store_cover(pathlib.Path(sys.argv[1]).read_bytes(), pathlib.Path(sys.argv[2]), 'm')\n"
+        "except ValidationFailed:\n"
+        "    pass\n"
+        "status = pathlib.Path('/proc/self/status').read_text().splitlines()\n"
+        "print([line.split()[1] for line in status if line.startswith('VmHWM')][0])\n"
+    )
+
+    def peak_kb(path) -> int:
+        out = subprocess.run(
+            [sys.executable, "-c", script, str(path), str(tmp_path / "out")],
+            capture_output=True, text=True, check=True,
+        )
+        return int(out.stdout.split()[-1])
+
+    baseline, refused = peak_kb(plain), peak_kb(bomb)
+    print(f"peak RSS: ordinary cover {baseline} KB, 39.7 MP bomb {refused} KB")
+    assert refused < baseline + 50 * 1024
+
+
+def test_a_large_camera_jpeg_is_still_taken_and_shrunk(tmp_path):
+    """Covers come from cameras: a 24-megapixel JPEG is decoded at a reduced scale
+    (JPEG's own draft mode) and stored at COVER_MAX_SIDE."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (6_000, 4_000), "teal").save(buffer, format="JPEG", quality=70)
+    cover = store_cover(buffer.getvalue(), tmp_path, "c7")
+    assert max(cover.width, cover.height) == COVER_MAX_SIDE
+
+
+def test_a_png_just_under_the_limit_is_taken(tmp_path):
+    from p2pbank.crowdfunding.content import COVER_MAX_DECODED_BYTES
+
+    side = int((COVER_MAX_DECODED_BYTES / 4) ** 0.5) - 1  # RGB: four bytes a pixel
+    cover = store_cover(_flat_png(side, side), tmp_path, "c8")
+    assert max(cover.width, cover.height) == COVER_MAX_SIDE

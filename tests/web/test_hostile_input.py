@@ -55,7 +55,9 @@ def test_oversized_ids_in_any_url_are_404_for_anyone(app, make_user, signed_in, 
         for rule in routes:
             path = _fill_path(rule, oversized)
             for who, client in visitors.items():
-                status = client.get(path).status_code
+                response = client.get(path)
+                response.close()
+                status = response.status_code
                 if status != 404 and not (who == "anonymous" and status in (302, 401)):
                     failures.append((who, path, status))
     assert not failures, failures[:20]
@@ -109,3 +111,130 @@ def test_a_long_json_integer_in_a_money_field_is_a_400_problem(
             headers={**headers, "Idempotency-Key": "digits-1"},
         )
         assert_problem(response, 400)
+
+
+# --- NUL bytes in query strings -----------------------------------------------------------
+
+QUERY_NAMES = (
+    "q", "search", "subject", "type", "since", "hidden", "index", "size", "tree_size",
+    "old_size", "new_size", "sort", "category", "purpose_category", "grade", "status",
+    "kind", "currency", "prefix", "account_code", "start", "end", "after", "term_months",
+    "funding_model", "tier", "next", "page", "per_page", "min_rate_bps", "limit",
+)  # every query parameter a page or the API reads (see the schemas and request.args)
+
+
+def _plain_get_paths(app) -> list[str]:
+    """Every GET route, ids filled with 1 and enumerations with their first choice."""
+    paths = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint == "static":
+            continue
+        parts = []
+        for is_dynamic, data in rule._trace:
+            if not is_dynamic:
+                parts.append(data)
+                continue
+            converter = rule._converters[data]
+            regex = getattr(converter, "regex", "")
+            parts.append(regex[3:-1].split("|")[0] if regex.startswith("(?:") else "1")
+        paths.append("".join(parts).split("|", 1)[-1])
+    return sorted(set(paths))
+
+
+def test_nul_bytes_in_query_strings_are_refused_everywhere(
+    app, make_user, signed_in, api_token, caplog
+):
+    """Each GET route, web and API, as an admin who may see all: a NUL in any query
+    parameter is a 400 (pages: the error page; API: a problem), never a 500, whether or
+    not the route reads that parameter (one guard before any view runs)."""
+    admin = make_user(roles=["admin", "auditor", "lender", "borrower"], kyc="verified")
+    browser = signed_in(admin)
+    bearer = api_token(admin, "write")
+    query = "&".join(f"{name}=a%00b" for name in QUERY_NAMES)
+    failures = []
+    with caplog.at_level(logging.ERROR):
+        for path in _plain_get_paths(app):
+            headers = bearer if path.startswith("/api/") else {}
+            response = browser.get(f"{path}?{query}", headers=headers)
+            response.close()  # streamed downloads hold their request context until closed
+            if response.status_code != 400:
+                failures.append((path, response.status_code))
+            elif path.startswith("/api/"):
+                assert response.mimetype == "application/problem+json"
+    assert not failures, failures
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/people?q=%00",
+        "/campaigns?q=x%00",
+        "/api/v1/campaigns?q=%00",
+        "/lending/?q=%00",
+        "/api/v1/lending/listings?q=%00",
+    ],
+)
+def test_a_nul_byte_in_a_search_is_a_400(app, make_user, signed_in, api_token, path):
+    admin = make_user(roles=["admin", "lender"], kyc="verified")
+    response = signed_in(admin).get(path, headers=api_token(admin, "read"))
+    assert response.status_code == 400
+
+
+# --- digits that are not ASCII ------------------------------------------------------------
+
+NOT_ASCII_DIGITS = ("\u00b2", "\u0661", "1\u00b2", "\u0661\u0662")  # "²", "١", "1²", "١٢"
+
+
+@pytest.mark.parametrize("stamp", NOT_ASCII_DIGITS)
+def test_a_stripe_signature_with_a_non_ascii_timestamp_is_a_400(client, stamp):
+    """README: a malformed Stripe-Signature is a 400. "²".isdigit() is True, int("²") fails."""
+    response = client.post(
+        "/webhooks/stripe",
+        data=b'{"id": "evt_1", "type": "payment_intent.succeeded"}',
+        headers={"Content-Type": "application/json", "Stripe-Signature": f"t={stamp},v1=00"},
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("rate", ["\u00b2", "\u0661", "6.\u00b2", "\u0666.5"])
+def test_a_loan_rate_in_non_ascii_digits_is_a_form_error(signed_in, make_user, rate):
+    initiator = make_user(roles=["initiator"], kyc="verified")
+    response = signed_in(initiator).submit(
+        "/campaigns/new",
+        {
+            "title": "Oven",
+            "summary": "A wood-fired oven the whole street can use.",
+            "category": "food",
+            "kind": "loan",
+            "goal": "5000",
+            "duration_days": "30",
+            "loan_rate": rate,
+            "loan_term_months": "12",
+        },
+    )
+    assert response.status_code == 422
+    assert 'aria-invalid="true"' in response.get_data(as_text=True)
+
+
+def test_only_ascii_digits_count_as_digits() -> None:
+    from p2pbank.digits import is_ascii_digits
+
+    assert is_ascii_digits("0123456789")
+    for text in ("", " 1", "1 ", "+1", "-1", "1_0", "1.0", *NOT_ASCII_DIGITS):
+        assert not is_ascii_digits(text), text
+
+
+@pytest.mark.parametrize("stamp", NOT_ASCII_DIGITS)
+def test_the_signature_parser_refuses_non_ascii_timestamps(stamp) -> None:
+    from p2pbank.payments import signature
+
+    with pytest.raises(signature.SignatureError):
+        signature.parse_header(f"t={stamp},v1=00")
+
+
+@pytest.mark.parametrize("number", ["42424242424242\u00b242", "\u0664242424242424242"])
+def test_a_test_card_number_with_non_ascii_digits_is_not_a_card(number) -> None:
+    from p2pbank.payments.test_mode import luhn_ok
+
+    assert luhn_ok(number) is False
