@@ -15,6 +15,7 @@ from p2pbank.identity import services, sign_ins, signup_services
 from p2pbank.identity.rules import same_site_path
 from p2pbank.identity.schemas import ChangePasswordIn, SignInIn, SignUpIn
 from p2pbank.links import absolute_url
+from p2pbank.web.errors import N_
 from p2pbank.web.forms import load_form
 
 log = logging.getLogger("p2pbank.identity")
@@ -50,14 +51,14 @@ def start_session(user) -> None:
     lambda: _cfg("SIGN_UP_LIMIT_PER_IP"),
     methods=["POST"],
     deduct_when=lambda response: response.status_code == 200,
-    error_message="Too many sign-ups.",
+    error_message=N_("Too many sign-ups."),
 )
 @limiter.limit(
     lambda: _cfg("SIGN_UP_LIMIT_PER_EMAIL"),
     methods=["POST"],
     key_func=lambda: "sign-up-email:" + request.form.get("email", "").strip().lower()[:254],
     deduct_when=lambda response: response.status_code == 200,
-    error_message="Too many sign-ups for this address.",
+    error_message=N_("Too many sign-ups for this address."),
 )
 def signup():
     """The same "check your mail" answer for every valid request: whether the address has
