@@ -10,6 +10,7 @@ from flask import Flask, g, request
 from flask_babel import Babel, get_locale
 from flask_login import LoginManager
 
+from p2pbank import url_ids
 from p2pbank.audit.keys import pseudonym_key_source, session_info
 from p2pbank.config import Config
 from p2pbank.db import close_db_session, make_engine, make_sessionmaker, set_reads_only
@@ -29,6 +30,7 @@ def create_app(config: Config | None = None) -> Flask:
         template_folder="web/templates",
         static_folder="web/static",
     )
+    url_ids.install(app)  # before any route: ids past their column's range are 404
     app.config.from_mapping(config.as_flask())
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,

@@ -78,8 +78,9 @@ def _json_strings(document) -> bool:
 
 
 def refuse_unusable_json() -> None:
-    """JSON bodies: refuse nesting deep enough to exhaust the parser, and NUL or lone
-    surrogates written as \\u escapes (valid JSON, but not storable text)."""
+    """JSON bodies: refuse nesting deep enough to exhaust the parser, integers longer than
+    Python reads, and NUL or lone surrogates written as \\u escapes (valid JSON, but not
+    storable text)."""
     if not request.is_json or request.method not in ("POST", "PUT", "PATCH", "DELETE"):
         return
     body = request.get_data(cache=True)
@@ -89,8 +90,12 @@ def refuse_unusable_json() -> None:
         document = json.loads(body)
     except RecursionError:
         raise BadRequest(N_("The JSON body is nested too deeply.")) from None
-    except ValueError:
+    except (json.JSONDecodeError, UnicodeDecodeError):
         return  # malformed JSON: the parser of the endpoint answers 400
+    except ValueError:
+        # Python's limit on integer digits (4,300), which the endpoint's parser does not
+        # treat as a syntax error and would let through as a 500.
+        raise BadRequest(N_("A number in the JSON body has too many digits.")) from None
     if not _json_strings(document):
         raise BadRequest(NOT_TEXT)
 
