@@ -43,8 +43,12 @@ class Config:
     RATELIMIT_ENABLED: bool = True
     LOGIN_LIMIT_PER_ACCOUNT: str = "5 per 15 minutes"
     LOGIN_LIMIT_PER_IP: str = "20 per 15 minutes"
+    # Each accepted sign-up sends a mail: bound them per source and per address.
+    SIGN_UP_LIMIT_PER_IP: str = "20 per hour"
+    SIGN_UP_LIMIT_PER_EMAIL: str = "5 per hour"
     MAX_CONTENT_LENGTH: int = 1024 * 1024
     PASSWORD_RESET_TTL_SECONDS: int = 3600
+    SIGN_UP_TTL_SECONDS: int = 86400  # how long a mailed sign-up link works
     STRIPE_SECRET_KEY: str = ""
     STRIPE_WEBHOOK_SECRET: str = ""
     STRIPE_API_BASE: str = ""

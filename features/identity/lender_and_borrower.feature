@@ -5,6 +5,7 @@ Feature: One person as lender and borrower
 
   Scenario: Signing up as both lender and borrower
     When Lea signs up as a lender and borrower with a strong password
+    And Lea opens the sign-up link in her mail and confirms
     Then Lea sees her dashboard
     And Lea holds the roles borrower and lender
     And the record shows Lea took the roles borrower and lender herself

@@ -34,6 +34,7 @@ __all__ = [
     "Role",
     "RoleGrant",
     "SignIn",
+    "SignUpRequest",
     "User",
     "UserRole",
 ]
@@ -208,6 +209,25 @@ class PasswordResetToken(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+
+
+class SignUpRequest(Base):
+    """A sign-up waiting for its mailed link: the account exists only once the link is used,
+    so the sign-up form never tells whether an address already has an account. The
+    password is stored as its argon2 hash, the link's secret as its SHA-256."""
+
+    __tablename__ = "sign_up_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    roles: Mapped[str] = mapped_column(String(80), default="")  # comma-separated
+    locale: Mapped[str | None] = mapped_column(String(8))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

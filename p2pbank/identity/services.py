@@ -58,7 +58,25 @@ def sign_up(
     roles: list[str] | tuple[str, ...] = (),
     locale: str | None = None,
 ) -> User:
-    """Create an account with any self-service roles; refuses weak passwords and duplicates."""
+    """Create an account at once (demo data, tests, admins' tools). People signing up on the
+    site go through `signup_services`, which mails a link first."""
+    email, wanted = check_sign_up(email=email, display_name=display_name, password=password,
+                                  roles=roles)
+    return create_account(
+        session,
+        email=email,
+        display_name=display_name,
+        password_hash=passwords.hash_password(password),
+        roles=wanted,
+        locale=locale,
+    )
+
+
+def check_sign_up(
+    *, email: str, display_name: str, password: str, roles: list[str] | tuple[str, ...]
+) -> tuple[str, set[Role]]:
+    """Refuse a weak password or a privileged role; return the normalized address and
+    roles. Says nothing about whether the address has an account."""
     email = normalize_email(email)
     problems = passwords.policy_errors(password, email=email, display_name=display_name)
     if problems:
@@ -66,6 +84,19 @@ def sign_up(
     wanted = {_role(r) for r in roles}
     if not wanted <= SELF_SERVICE_ROLES:
         raise Forbidden("Auditor and admin roles are granted only by an admin.")
+    return email, wanted
+
+
+def create_account(
+    session: Session,
+    *,
+    email: str,
+    display_name: str,
+    password_hash: str,
+    roles: set[Role],
+    locale: str | None,
+) -> User:
+    """Write the account and its self-service roles; Conflict when the address is taken."""
     if find_user_by_email(session, email) is not None:
         raise Conflict(
             "An account with this e-mail address exists.",
@@ -74,12 +105,12 @@ def sign_up(
     user = User(
         email=email,
         display_name=display_name.strip(),
-        password_hash=passwords.hash_password(password),
+        password_hash=password_hash,
         locale=locale,
     )
     session.add(user)
     session.flush()
-    for role in sorted(wanted):
+    for role in sorted(roles):
         _grant(session, user, role, by=None, reason="self-service at sign-up")
     try:
         session.commit()

@@ -1,18 +1,24 @@
-"""Sign up, sign in, sign out, password change."""
+"""Sign up (by a mailed link), sign in, sign out, password change."""
 
 from __future__ import annotations
+
+import logging
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from p2pbank.db import db_session
-from p2pbank.errors import DomainError, Unauthorized
+from p2pbank.errors import DomainError, InvalidState, Unauthorized
 from p2pbank.extensions import client_source, limiter
-from p2pbank.identity import services, sign_ins
+from p2pbank.identity import services, sign_ins, signup_services
 from p2pbank.identity.rules import same_site_path
 from p2pbank.identity.schemas import ChangePasswordIn, SignInIn, SignUpIn
+from p2pbank.links import absolute_url
+from p2pbank.web.errors import N_
 from p2pbank.web.forms import load_form
+
+log = logging.getLogger("p2pbank.identity")
 
 bp = Blueprint("auth", __name__)
 
@@ -41,22 +47,60 @@ def start_session(user) -> None:
 
 
 @bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: _cfg("SIGN_UP_LIMIT_PER_IP"),
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code == 200,
+    error_message=N_("Too many sign-ups."),
+)
+@limiter.limit(
+    lambda: _cfg("SIGN_UP_LIMIT_PER_EMAIL"),
+    methods=["POST"],
+    key_func=lambda: "sign-up-email:" + request.form.get("email", "").strip().lower()[:254],
+    deduct_when=lambda response: response.status_code == 200,
+    error_message=N_("Too many sign-ups for this address."),
+)
 def signup():
+    """The same "check your mail" answer for every valid request: whether the address has
+    an account is told only to the address itself (see signup_services)."""
     errors: dict = {}
     if request.method == "POST":
         data, errors = load_form(SignUpIn())
         if data is not None:
             try:
-                user = services.sign_up(db_session(), **data)
+                link = signup_services.request_sign_up(
+                    db_session(),
+                    **data,
+                    ttl_seconds=int(_cfg("SIGN_UP_TTL_SECONDS")),
+                    link_for=lambda token: absolute_url("auth.confirm_signup", token=token),
+                    sign_in_link=absolute_url("auth.login"),
+                    reset_link=absolute_url("password_reset.forgot"),
+                )
             except DomainError as exc:
                 errors = exc.field_errors or {"_": [exc.detail]}
             else:
-                start_session(user)
-                flash(_("Welcome to p2pbank, %(name)s.", name=user.display_name), "success")
-                return redirect(url_for("main.dashboard"))
+                if link and _cfg("ENV") != "production":
+                    log.info("sign-up link for %s: %s", data["email"], link)  # no mail server
+                return render_template("auth/signup_requested.html", email=data["email"])
     return render_template("auth/signup.html", errors=errors, form=request.form), (
         422 if errors else 200
     )
+
+
+@bp.route("/signup/confirm/<string(maxlength=128):token>", methods=["GET", "POST"])
+def confirm_signup(token: str):
+    """Opening the mailed link shows a button; only the button creates the account (mail
+    scanners open links too)."""
+    try:
+        pending = signup_services.check_sign_up_link(db_session(), token)
+        if request.method == "POST":
+            user = signup_services.confirm_sign_up(db_session(), token)
+            start_session(user)
+            flash(_("Welcome to p2pbank, %(name)s.", name=user.display_name), "success")
+            return redirect(url_for("main.dashboard"))
+    except InvalidState:
+        return render_template("auth/signup_invalid.html"), 410
+    return render_template("auth/signup_confirm.html", pending=pending)
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -13,6 +13,7 @@ from p2pbank.identity import services, twofactor, twofactor_services
 from p2pbank.identity.models import RoleGrant, User
 from tests.bdd.conftest import email_of, parse_roles, phrase
 from tests.conftest import STRONG_PASSWORD, Browser
+from tests.mail_links import mails_to, sign_up_path
 
 scenarios("identity/sign_up_and_sign_in.feature")
 scenarios("identity/too_many_failed_sign_ins.feature")
@@ -36,10 +37,6 @@ def _sign_up(story, session, name: str, roles: list[str], password: str, email: 
         },
     )
     story.remember(name, response)
-    user = services.find_user_by_email(session, email or email_of(name))
-    if user is not None and response.status_code == 302:
-        story.people[name] = user
-        story.remember(name, story.browser(name).get(response.headers["Location"]))
     return response
 
 
@@ -57,6 +54,42 @@ def _signs_up_with_password(story, session, name, password):
 @when(phrase("someone else signs up with {name:Name}'s e-mail address"))
 def _someone_else_signs_up(story, session, name):
     _sign_up(story, session, ANONYMOUS, [], STRONG_PASSWORD, email=story.person(name).email)
+
+
+@then(phrase("{name:Name} is asked to check her mail"))
+@then(phrase("{name:Name} is asked to check his mail"))
+def _asked_to_check_mail(story, name):
+    assert story.last_by[name].status_code == 200
+    assert "Check your mail" in story.text(name)
+
+
+@when(phrase("{name:Name} opens the sign-up link in her mail and confirms"))
+@when(phrase("{name:Name} opens the sign-up link in his mail and confirms"))
+def _confirms_sign_up(story, session, name):
+    browser = story.browser(name)
+    link = sign_up_path(session, email_of(name))
+    response = browser.submit(link, {})
+    assert response.status_code == 302, response.status_code
+    story.people[name] = services.find_user_by_email(session, email_of(name))
+    story.remember(name, browser.get(response.headers["Location"]))
+
+
+@then(phrase('{name:Name} gets a mail "{subject}"'))
+def _gets_mail(story, session, name, subject):
+    subjects = [mail.subject for mail in mails_to(session, story.person(name).email)]
+    assert subject in subjects, subjects
+
+
+@then(phrase("{name:Name} still has one account, with her own password"))
+def _still_own_account(story, session, name):
+    user = story.person(name)
+    assert services.find_user_by_email(session, user.email).id == user.id
+    assert Browser(story.app.test_client()).login(user.email).status_code == 302
+
+
+@then(phrase('they are not told "{text}"'))
+def _they_are_not_told(story, text):
+    assert text not in story.text(ANONYMOUS), f"{text!r} is on the page"
 
 
 @then(phrase("there is no account for {name:Name}"))

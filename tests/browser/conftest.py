@@ -65,6 +65,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         INSTANCE_PATH=str(folder / "instance"),
     ).finish()
     server = LiveServer(create_app(config))
+    server.app.config["BASE_URL"] = server.url  # mailed links lead back to this server
     server.start()
     try:
         yield server

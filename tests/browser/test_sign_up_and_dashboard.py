@@ -1,4 +1,5 @@
-"""A real browser: sign up, sign out, sign in, see the dashboard, keep a screenshot."""
+"""A real browser: sign up (through the mailed link), sign out, sign in, see the dashboard,
+keep a screenshot."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_out
 from tests.conftest import STRONG_PASSWORD
+from tests.mail_links import sign_up_path
 
 pytestmark = pytest.mark.browser
 
@@ -20,7 +22,8 @@ def _unique_email() -> str:
     return f"nina-{uuid.uuid4().hex[:12]}@example.test"
 
 
-def _sign_up(page, email: str, name: str = "Nina") -> None:
+def _sign_up(page, live_server, email: str, name: str = "Nina") -> None:
+    """Fill in the form, then open the link the server mailed and confirm, as a person does."""
     page.goto("/")
     page.get_by_role("link", name="Create an account").click()
     expect(page).to_have_url(re.compile(r"/signup$"))
@@ -30,11 +33,19 @@ def _sign_up(page, email: str, name: str = "Nina") -> None:
     page.get_by_label("lend money").check()
     page.get_by_label("borrow money").check()
     page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your mail")
+    session = live_server.app.extensions["p2pbank.sessionmaker"]()
+    try:
+        link = sign_up_path(session, email, base=re.escape(live_server.url))
+    finally:
+        session.close()
+    page.goto(link)
+    page.get_by_role("button", name="Create my account").click()
 
 
-def test_sign_up_sign_in_and_see_the_dashboard(page, tmp_path):
+def test_sign_up_sign_in_and_see_the_dashboard(page, live_server, tmp_path):
     email = _unique_email()
-    _sign_up(page, email)
+    _sign_up(page, live_server, email)
     expect(page).to_have_url(re.compile(r"/dashboard$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Hello, Nina")
     expect(page.get_by_role("status")).to_contain_text("Welcome to p2pbank, Nina.")
@@ -59,8 +70,8 @@ def test_sign_up_sign_in_and_see_the_dashboard(page, tmp_path):
     assert page.console_errors == []  # no CSP violations, no failed scripts or styles
 
 
-def test_the_session_cookie_is_http_only_and_same_site(page):
-    _sign_up(page, _unique_email(), name="Cookie")
+def test_the_session_cookie_is_http_only_and_same_site(page, live_server):
+    _sign_up(page, live_server, _unique_email(), name="Cookie")
     expect(page).to_have_url(re.compile(r"/dashboard$"))
     (cookie,) = [c for c in page.context.cookies() if c["name"] == "session"]
     assert cookie["httpOnly"] is True
@@ -69,9 +80,9 @@ def test_the_session_cookie_is_http_only_and_same_site(page):
     assert "session=" not in page.evaluate("document.cookie")
 
 
-def test_wrong_password_keeps_the_visitor_out(page):
+def test_wrong_password_keeps_the_visitor_out(page, live_server):
     email = _unique_email()
-    _sign_up(page, email, name="Wrong")
+    _sign_up(page, live_server, email, name="Wrong")
     sign_out(page)
     page.goto("/login")
     page.get_by_label("E-mail address").fill(email)

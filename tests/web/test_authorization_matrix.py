@@ -124,6 +124,25 @@ def owner_reset_link(world: World) -> Objects:
     return Objects(path={"token": token}, private=[world.owner.email])
 
 
+def pending_sign_up_link(world: World) -> Objects:
+    """A mailed sign-up link for a new address (the link is the credential)."""
+    from p2pbank.identity import signup_services
+
+    links: list[str] = []
+    signup_services.request_sign_up(
+        world.session,
+        email="newcomer@example.test",
+        display_name="Newcomer",
+        password="pale-window-orbit-93",
+        ttl_seconds=3600,
+        link_for=lambda token: links.append(token) or f"/signup/confirm/{token}",
+        sign_in_link="/login",
+        reset_link="/password/forgot",
+    )
+    (token,) = links
+    return Objects(path={"token": token})
+
+
 def _payments_gateway(world: World):
     from p2pbank.payments.sandbox_gateway import SandboxGateway
 
@@ -732,6 +751,17 @@ ROWS: list[Row] = [
     Row("GET", "/", 200, 200, 200, 200),
     Row("GET", "/login", 200, 200, 200, 200),
     Row("GET", "/signup", 200, 200, 200, 200),
+    # the mailed sign-up link is the credential, whoever holds it; a used or unknown one is gone
+    Row("GET", "/signup/confirm/{token}", 200, 200, 200, 200, objects=pending_sign_up_link),
+    Row(
+        "POST",
+        "/signup/confirm/{token}",
+        410,
+        410,
+        410,
+        410,
+        objects=lambda w: Objects(path={"token": "not-a-real-sign-up-token"}),
+    ),
     Row("GET", "/healthz", 200, 200, 200, 200),
     Row("GET", "/statistics", 200, 200, 200, 200),
     # questions: any member asks (the owner is refused with a message); only the owner
@@ -2204,7 +2234,7 @@ ROWS: list[Row] = [
 # Routes that are not about whose data it is, with the reason; everything else needs a row.
 EXEMPT: dict[tuple[str, str], str] = {
     ("GET", "/static/{filename}"): "the package's CSS, JS and images",
-    ("POST", "/signup"): "creates the caller's account: tests/web/test_auth.py",
+    ("POST", "/signup"): "the same answer for every address: tests/web/test_auth.py",
     ("POST", "/login"): "authentication itself: tests/web/test_auth.py",
     ("POST", "/password/forgot"): "the same answer for every address: the reset tests",
     ("POST", "/webhooks/stripe"): "signed by the gateway, no session: test_webhook_endpoint",
