@@ -7,6 +7,12 @@ import secrets
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from p2pbank.instance_files import read_or_create
+
+# Outside production the session-signing key lives here, made by the first process that
+# starts, so every worker signs sessions and CSRF tokens with the same key.
+DEV_SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
+
 
 class ConfigError(RuntimeError):
     """The process cannot start safely with the environment it was given."""
@@ -24,6 +30,9 @@ class Config:
     SECRET_KEY: str = ""
     DATABASE_URL: str = ""
     REDIS_URL: str = ""
+    # Where rate-limit counters live: empty means REDIS_URL when set, else a SQLite file in
+    # the instance folder shared by this machine's workers (memory in test suites).
+    RATELIMIT_STORAGE_URI: str = ""
     INSTANCE_PATH: str = ""
     TESTING: bool = False
     WTF_CSRF_ENABLED: bool = True
@@ -74,18 +83,20 @@ class Config:
         """Fill development defaults and refuse unsafe production settings."""
         if not self.INSTANCE_PATH:
             self.INSTANCE_PATH = str(Path.cwd() / "instance")
-        if not self.SECRET_KEY:
-            if self.is_production:
-                raise ConfigError("SECRET_KEY must be set in production")
-            self.SECRET_KEY = secrets.token_hex(32)
-        if not self.DATABASE_URL:
-            if self.is_production:
-                raise ConfigError("DATABASE_URL must be set in production")
-            self.DATABASE_URL = _default_database_url(Path(self.INSTANCE_PATH))
         if self.ARGON2_COST not in ("", "test"):
             raise ConfigError("ARGON2_COST is empty or 'test'")
         if self.ARGON2_COST and self.is_production:
             raise ConfigError("ARGON2_COST=test is for test suites, never production")
+        if not self.SECRET_KEY:
+            if self.is_production:
+                raise ConfigError("SECRET_KEY must be set in production")
+            self.SECRET_KEY = read_or_create(
+                Path(self.INSTANCE_PATH) / DEV_SECRET_KEY_FILE, lambda: secrets.token_hex(32)
+            )
+        if not self.DATABASE_URL:
+            if self.is_production:
+                raise ConfigError("DATABASE_URL must be set in production")
+            self.DATABASE_URL = _default_database_url(Path(self.INSTANCE_PATH))
         self._check_audit_signing_key()
         return self
 

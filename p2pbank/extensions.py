@@ -6,6 +6,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 
-# Redis storage when REDIS_URL is set (see app.py), memory otherwise.
+# Counters shared by all workers: Redis when REDIS_URL is set, else a SQLite file in the
+# instance folder (see app.py and p2pbank.ratelimit_storage).
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 csrf = CSRFProtect()
