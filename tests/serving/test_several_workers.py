@@ -24,7 +24,8 @@ def served(tmp_path_factory):
     add_member(env, LENA, demo_password(LENA), "Lena Lender")
     add_member(env, OTHER, demo_password(OTHER), "Other Member")
     assert not (folder / "secret.key").exists()
-    with gunicorn(env, folder.parent / "logs", "--workers", "3") as server:
+    with gunicorn(env, folder.parent / "logs", "-c", "python:p2pbank.gunicorn_conf",
+                  "--workers", "3") as server:
         yield server, folder
 
 
