@@ -13,7 +13,13 @@ from flask_login import LoginManager
 
 from p2pbank.audit.keys import pseudonym_key_source, session_info
 from p2pbank.config import Config
-from p2pbank.db import close_db_session, make_engine, make_sessionmaker, set_reads_only
+from p2pbank.db import (
+    Timeouts,
+    close_db_session,
+    make_engine,
+    make_sessionmaker,
+    set_reads_only,
+)
 from p2pbank.extensions import csrf, limiter
 from p2pbank.ratelimit_storage import storage_uri
 
@@ -56,7 +62,7 @@ def create_app(config: Config | None = None) -> Flask:
 
         passwords.set_cost(passwords.TEST_COST)
 
-    engine = make_engine(config.DATABASE_URL)
+    engine = make_engine(config.DATABASE_URL, _timeouts(config))
     app.extensions["p2pbank.engine"] = engine
     app.extensions["p2pbank.sessionmaker"] = make_sessionmaker(engine)
     # Sessions carry the trust log's pseudonym key (resolved on first use), so audit.append
@@ -90,6 +96,15 @@ def create_app(config: Config | None = None) -> Flask:
 
     register_cli(app)
     return app
+
+
+def _timeouts(config: Config) -> Timeouts:
+    return Timeouts(
+        connect_seconds=config.DB_CONNECT_TIMEOUT or None,
+        statement_ms=config.DB_STATEMENT_TIMEOUT_MS or None,
+        sqlite_busy_ms=config.DB_BUSY_TIMEOUT_MS,
+        pool_seconds=config.DB_POOL_TIMEOUT or None,
+    )
 
 
 def _ratelimit_storage_uri(config: Config) -> str:

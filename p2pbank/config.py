@@ -29,6 +29,14 @@ class Config:
     ENV: str = "development"
     SECRET_KEY: str = ""
     DATABASE_URL: str = ""
+    # Give up on the database rather than hang (the page then answers 503): seconds to
+    # connect (PostgreSQL), per statement (PostgreSQL, 0: none), waiting for SQLite's
+    # write lock, waiting for a free pooled connection.
+    DB_CONNECT_TIMEOUT: int = 3
+    DB_STATEMENT_TIMEOUT_MS: int = 30_000
+    DB_BUSY_TIMEOUT_MS: int = 30_000
+    DB_POOL_TIMEOUT: int = 10
+    READINESS_TIMEOUT: float = 2.0  # /readyz answers within about this many seconds
     REDIS_URL: str = ""
     # Where rate-limit counters live: empty means REDIS_URL when set, else a SQLite file in
     # the instance folder shared by this machine's workers (memory in test suites).
@@ -74,6 +82,8 @@ class Config:
                 value: object = raw.lower() in ("1", "true", "yes", "on")
             elif f.type == "int":
                 value = int(raw)
+            elif f.type == "float":
+                value = float(raw)
             else:
                 value = raw
             setattr(cfg, f.name, value)
