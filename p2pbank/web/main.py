@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from p2pbank import clock, readiness
 from p2pbank.crowdfunding import queries as crowdfunding_queries
 from p2pbank.db import db_session
-from p2pbank.lending import queries as lending_queries
+from p2pbank.lending.read import market
 from p2pbank.statistics.queries import statistics
 
 bp = Blueprint("main", __name__)
@@ -21,7 +21,7 @@ def index():
     return render_template(
         "main/index.html",
         stats=statistics(session, clock.now().date()),
-        listings=lending_queries.marketplace(session, None, per_page=4).listings,
+        listings=market.marketplace(session, None, per_page=4).listings,
         campaigns=crowdfunding_queries.explore(session, per_page=3).items,
     )
 
