@@ -14,7 +14,7 @@ import requests
 from tests.serving.server import gunicorn, prepare_instance
 from tests.serving.slow_client import BODY_LENGTH, SlowClient
 
-READ_TIMEOUT = 6  # seconds; the shipped default is 30
+READ_TIMEOUT = 10  # seconds; the shipped default is 30
 
 
 @pytest.fixture(scope="module")
