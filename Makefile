@@ -25,7 +25,7 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 run: $(VENV)/.run-installed
 	$(BIN)/flask db-upgrade
 	$(BIN)/flask seed-demo
-	$(BIN)/gunicorn --bind 127.0.0.1:5000 --workers 2 --access-logfile - wsgi:app
+	$(BIN)/gunicorn -c python:p2pbank.gunicorn_conf --bind 127.0.0.1:5000 --access-logfile - wsgi:app
 
 ## make test: lint, architecture contracts, types of the pure modules, the suite on PostgreSQL and on SQLite, ledger check
 test: $(VENV)/.dev-installed

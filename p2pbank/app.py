@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from pathlib import Path
 
 from flask import Flask, g, request
 from flask_babel import Babel, get_locale
@@ -13,8 +14,15 @@ from flask_login import LoginManager
 from p2pbank import url_ids
 from p2pbank.audit.keys import pseudonym_key_source, session_info
 from p2pbank.config import Config
-from p2pbank.db import close_db_session, make_engine, make_sessionmaker, set_reads_only
+from p2pbank.db import (
+    Timeouts,
+    close_db_session,
+    make_engine,
+    make_sessionmaker,
+    set_reads_only,
+)
 from p2pbank.extensions import csrf, limiter
+from p2pbank.ratelimit_storage import storage_uri
 
 log = logging.getLogger("p2pbank")
 
@@ -41,7 +49,7 @@ def create_app(config: Config | None = None) -> Flask:
         REMEMBER_COOKIE_SECURE=config.is_production,
         WTF_CSRF_TIME_LIMIT=None,
         BABEL_TRANSLATION_DIRECTORIES="translations",
-        RATELIMIT_STORAGE_URI=config.REDIS_URL or "memory://",
+        RATELIMIT_STORAGE_URI=_ratelimit_storage_uri(config),
         RATELIMIT_HEADERS_ENABLED=True,
         RATELIMIT_ENABLED=config.RATELIMIT_ENABLED,
         API_TITLE="p2pbank API",
@@ -68,7 +76,7 @@ def create_app(config: Config | None = None) -> Flask:
         count = config.TRUSTED_PROXY_COUNT
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
 
-    engine = make_engine(config.DATABASE_URL)
+    engine = make_engine(config.DATABASE_URL, _timeouts(config))
     app.extensions["p2pbank.engine"] = engine
     app.extensions["p2pbank.sessionmaker"] = make_sessionmaker(engine)
     # Sessions carry the trust log's pseudonym key (resolved on first use), so audit.append
@@ -102,6 +110,27 @@ def create_app(config: Config | None = None) -> Flask:
 
     register_cli(app)
     return app
+
+
+def _timeouts(config: Config) -> Timeouts:
+    return Timeouts(
+        connect_seconds=config.DB_CONNECT_TIMEOUT or None,
+        statement_ms=config.DB_STATEMENT_TIMEOUT_MS or None,
+        sqlite_busy_ms=config.DB_BUSY_TIMEOUT_MS,
+        pool_seconds=config.DB_POOL_TIMEOUT or None,
+    )
+
+
+def _ratelimit_storage_uri(config: Config) -> str:
+    """Counters every worker shares: configured, Redis, else a file in the instance folder.
+    Test suites count in memory, so each app they build starts from zero."""
+    if config.RATELIMIT_STORAGE_URI:
+        return config.RATELIMIT_STORAGE_URI
+    if config.REDIS_URL:
+        return config.REDIS_URL
+    if config.TESTING:
+        return "memory://"
+    return storage_uri(str(Path(config.INSTANCE_PATH) / "ratelimits.sqlite3"))
 
 
 def _select_locale() -> str | None:

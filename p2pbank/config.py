@@ -8,9 +8,15 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from p2pbank.instance_files import read_or_create
+
 DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
 # Outside production the site also answers to these names (test clients, a local browser).
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+# Outside production the session-signing key lives here, made by the first process that
+# starts, so every worker signs sessions and CSRF tokens with the same key.
+DEV_SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
 
 
 class ConfigError(RuntimeError):
@@ -28,7 +34,18 @@ class Config:
     ENV: str = "development"
     SECRET_KEY: str = ""
     DATABASE_URL: str = ""
+    # Give up on the database rather than hang (the page then answers 503): seconds to
+    # connect (PostgreSQL), per statement (PostgreSQL, 0: none), waiting for SQLite's
+    # write lock, waiting for a free pooled connection.
+    DB_CONNECT_TIMEOUT: int = 3
+    DB_STATEMENT_TIMEOUT_MS: int = 30_000
+    DB_BUSY_TIMEOUT_MS: int = 30_000
+    DB_POOL_TIMEOUT: int = 10
+    READINESS_TIMEOUT: float = 2.0  # /readyz answers within about this many seconds
     REDIS_URL: str = ""
+    # Where rate-limit counters live: empty means REDIS_URL when set, else a SQLite file in
+    # the instance folder shared by this machine's workers (memory in test suites).
+    RATELIMIT_STORAGE_URI: str = ""
     INSTANCE_PATH: str = ""
     # Where the site lives, e.g. https://p2pbank.example: every link that leaves the site
     # (mail, gateway return addresses) is built from it, never from the request's Host.
@@ -82,6 +99,8 @@ class Config:
                 value: object = raw.lower() in ("1", "true", "yes", "on")
             elif f.type == "int":
                 value = int(raw)
+            elif f.type == "float":
+                value = float(raw)
             else:
                 value = raw
             setattr(cfg, f.name, value)
@@ -91,18 +110,20 @@ class Config:
         """Fill development defaults and refuse unsafe production settings."""
         if not self.INSTANCE_PATH:
             self.INSTANCE_PATH = str(Path.cwd() / "instance")
-        if not self.SECRET_KEY:
-            if self.is_production:
-                raise ConfigError("SECRET_KEY must be set in production")
-            self.SECRET_KEY = secrets.token_hex(32)
-        if not self.DATABASE_URL:
-            if self.is_production:
-                raise ConfigError("DATABASE_URL must be set in production")
-            self.DATABASE_URL = _default_database_url(Path(self.INSTANCE_PATH))
         if self.ARGON2_COST not in ("", "test"):
             raise ConfigError("ARGON2_COST is empty or 'test'")
         if self.ARGON2_COST and self.is_production:
             raise ConfigError("ARGON2_COST=test is for test suites, never production")
+        if not self.SECRET_KEY:
+            if self.is_production:
+                raise ConfigError("SECRET_KEY must be set in production")
+            self.SECRET_KEY = read_or_create(
+                Path(self.INSTANCE_PATH) / DEV_SECRET_KEY_FILE, lambda: secrets.token_hex(32)
+            )
+        if not self.DATABASE_URL:
+            if self.is_production:
+                raise ConfigError("DATABASE_URL must be set in production")
+            self.DATABASE_URL = _default_database_url(Path(self.INSTANCE_PATH))
         self._check_audit_signing_key()
         self._check_base_url()
         return self

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, create_engine, event, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -68,25 +69,55 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+@dataclass(frozen=True)
+class Timeouts:
+    """How long a request may wait for the database before it gives up (and the page
+    answers 503) instead of hanging: establishing a connection, one statement (PostgreSQL
+    cancels it server-side), the SQLite write lock, a free connection in the pool.
+    Zero or None means no limit (the drivers' defaults)."""
+
+    connect_seconds: int | None = 10
+    statement_ms: int | None = None
+    sqlite_busy_ms: int = 30_000
+    pool_seconds: float | None = None
+
+
+def make_engine(url: str, timeouts: Timeouts | None = None, **kwargs) -> Engine:
     """Build the engine; on SQLite turn on foreign keys, WAL and serialized writes."""
+    timeouts = timeouts or Timeouts()
     url = normalize_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
-        _configure_sqlite(engine)
+        busy_ms = timeouts.sqlite_busy_ms
+        engine = create_engine(url, connect_args={"timeout": busy_ms / 1000}, **kwargs)
+        _configure_sqlite(engine, busy_ms)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    if timeouts.pool_seconds:
+        kwargs.setdefault("pool_timeout", timeouts.pool_seconds)
+    return create_engine(url, connect_args=_postgres_connect_args(url, timeouts), **kwargs)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _postgres_connect_args(url: str, timeouts: Timeouts) -> dict:
+    """libpq's connect_timeout, and statement_timeout as a startup option (added to any
+    `options` the URL already carries)."""
+    args: dict = {}
+    if timeouts.connect_seconds:
+        args["connect_timeout"] = max(2, int(timeouts.connect_seconds))  # libpq's minimum
+    if timeouts.statement_ms:
+        given = make_url(url).query.get("options", "")
+        given = given if isinstance(given, str) else " ".join(given)
+        args["options"] = f"{given} -c statement_timeout={int(timeouts.statement_ms)}".strip()
+    return args
+
+
+def _configure_sqlite(engine: Engine, busy_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:
         # Let SQLAlchemy, not the driver, decide where transactions begin.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys = ON")
-        cur.execute("PRAGMA busy_timeout = 30000")
+        cur.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
         if engine.url.database not in (None, "", ":memory:"):
             cur.execute("PRAGMA journal_mode = WAL")
         cur.close()

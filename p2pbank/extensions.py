@@ -25,6 +25,7 @@ def client_source() -> str:
     return str(address)
 
 
-# Redis storage when REDIS_URL is set (see app.py), memory otherwise.
+# Counters shared by all workers: Redis when REDIS_URL is set, else a SQLite file in the
+# instance folder (see app.py and p2pbank.ratelimit_storage).
 limiter = Limiter(key_func=client_source, default_limits=[])
 csrf = CSRFProtect()

@@ -157,7 +157,9 @@ def config(database_url, tmp_path) -> Config:
 def app(config, connection):
     application = create_app(config)
     application.extensions["p2pbank.sessionmaker"] = _bound_sessionmaker(connection)
-    return application
+    yield application
+    # /readyz checks the database through the app's own engine: close what it opened.
+    application.extensions["p2pbank.engine"].dispose()
 
 
 @pytest.fixture

@@ -2,10 +2,10 @@
 
 - The pseudonym key turns user ids into subjects (HMAC-SHA256), so the public log carries
   no personal data yet one member's events can be grouped. From AUDIT_PSEUDONYM_KEY when
-  set, else derived from SECRET_KEY. In development, where SECRET_KEY may be a fresh random
-  value per process, a key kept in the instance folder is used instead so pseudonyms stay
-  stable across restarts and workers. Changing this key changes every future pseudonym:
-  set AUDIT_PSEUDONYM_KEY once in production and keep it.
+  set, else derived from SECRET_KEY. In development a key kept in the instance folder is
+  used instead, so pseudonyms stay stable even when SECRET_KEY is set and changed.
+  Changing this key changes every future pseudonym: set AUDIT_PSEUDONYM_KEY once in
+  production and keep it.
 - The checkpoint signer (an Ed25519 note key, `flask audit-keygen`): AUDIT_SIGNING_KEY; in
   development and tests a key is generated into the instance folder on first use; in
   production a missing key is a startup error (p2pbank.config).
@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from p2pbank.audit.note import Signer, generate_signer, parse_skey
+from p2pbank.instance_files import read_or_create
 
 PSEUDONYM_INFO_KEY = "p2pbank.audit.pseudonym_key"
 PSEUDONYM_LABEL = b"p2pbank/audit/pseudonym/v1"
@@ -48,21 +49,10 @@ def session_info(key: bytes | Callable[[], bytes]) -> dict:
 
 
 def _read_or_create(path: Path, make: Callable[[], str]) -> str:
-    """The file's content, or a new value written once (0600) if the file does not exist."""
+    """The file's content, or a new value written once (0600) if the file does not exist;
+    processes starting together agree on one value (see p2pbank.instance_files)."""
     with _file_lock:
-        try:
-            return path.read_text().strip()
-        except FileNotFoundError:
-            pass
-        path.parent.mkdir(parents=True, exist_ok=True)
-        value = make()
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process won the race: use its key
-            return path.read_text().strip()
-        with os.fdopen(fd, "w") as handle:
-            handle.write(value + "\n")
-        return value
+        return read_or_create(path, make)
 
 
 def pseudonym_key_source(config: Mapping) -> Callable[[], bytes]:

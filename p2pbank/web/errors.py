@@ -9,6 +9,8 @@ from urllib.parse import unquote_to_bytes
 from flask import Flask, Request, current_app, g, jsonify, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import BadRequest, HTTPException, SecurityError
 
 from p2pbank.errors import DomainError
@@ -26,6 +28,7 @@ def N_(text: str) -> str:
 
 NOT_TEXT = N_("The request body is not valid UTF-8 text.")
 TRY_AGAIN = N_("Wait a while and try again.")
+UNAVAILABLE = N_("The service is temporarily unavailable.")
 
 
 def _bad_text(value: str) -> bool:
@@ -219,6 +222,23 @@ def register_error_dispatcher(app: Flask) -> None:
         retry = getattr(exc, "retry_after", None)
         if status == 429 and "Retry-After" not in response.headers:
             response.headers["Retry-After"] = str(retry or 60)
+        return response
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(PoolTimeout)
+    def _database_unavailable(exc: Exception):
+        """The database did not answer in time (connect, statement or lock timeout, no
+        free connection) or refused: 503 with Retry-After, never a 500."""
+        log.warning("database unavailable: %s", str(exc).splitlines()[0][:300])
+        # Nothing below may ask the database again (the page's navigation would load the
+        # signed-in member): render for an anonymous visitor.
+        g._login_user = app.login_manager.anonymous_user()  # type: ignore[attr-defined]
+        if wants_problem_json():
+            response = problem(503, "Service Unavailable", f"{UNAVAILABLE} {TRY_AGAIN}")
+        else:
+            shown = f"{gettext(UNAVAILABLE)} {gettext(TRY_AGAIN)}"
+            response = app.make_response(page_error(503, N_("Service Unavailable"), shown))
+        response.headers["Retry-After"] = "30"
         return response
 
     @app.errorhandler(Exception)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template
 from flask_login import current_user, login_required
-from sqlalchemy import text
 
-from p2pbank import clock
+from p2pbank import clock, readiness
 from p2pbank.crowdfunding.read import catalogue
 from p2pbank.db import db_session
 from p2pbank.lending.read import market
@@ -41,10 +40,14 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """Ready to serve: the database answers."""
-    try:
-        db_session().execute(text("SELECT 1"))
-    except Exception:  # any driver error means not ready
-        current_app.logger.exception("readiness check failed")
-        return jsonify(status="unavailable", database="down"), 503
-    return jsonify(status="ok", database="up")
+    """Ready to serve: every readiness check (p2pbank.readiness) passed in time."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    results = readiness.run_checks(app, float(app.config["READINESS_TIMEOUT"]))
+    ready = all(result.ok for result in results.values())
+    database = results.get("database")
+    body = {
+        "status": "ok" if ready else "unavailable",
+        "database": "up" if database is not None and database.ok else "down",
+        "checks": {name: {"ok": r.ok, "detail": r.detail} for name, r in results.items()},
+    }
+    return jsonify(body), 200 if ready else 503

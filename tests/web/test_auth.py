@@ -179,7 +179,7 @@ def test_open_redirect_after_login_is_refused(web, make_user):
 def test_health_and_readiness(client):
     assert client.get("/healthz").json == {"status": "ok"}
     ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.json["database"] == "up"
+    assert ready.status_code == 200 and ready.json["database"] == "up", ready.json
 
 
 def test_security_headers_on_pages(client):
