@@ -34,6 +34,7 @@ from p2pbank.lending.schemas import (
     RepaymentOut,
     RequestIn,
 )
+from p2pbank.resale import portfolio
 
 blp = Blueprint(
     "lending_api",
@@ -190,7 +191,7 @@ class LenderDashboard(MethodView):
     @blp.response(200, LenderDashboardOut)
     def get(self):
         """Cash available, held and lent out; income; expected payments; NAR and XIRR."""
-        return queries.lender_dashboard(db_session(), _me().id)
+        return portfolio.lender_dashboard(db_session(), _me().id)
 
 
 @blp.route("/dashboard/borrower")

@@ -17,6 +17,7 @@ def init_web(app: Flask) -> None:
         password_reset,
         payments,
         questions,
+        resale,
         settings,
         statistics,
         trust,
@@ -38,6 +39,7 @@ def init_web(app: Flask) -> None:
         trust,
         statistics,
         questions,
+        resale,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(payments.webhook_bp)

@@ -31,6 +31,7 @@ from p2pbank.lending.schemas import (
     PayForm,
     RequestForm,
 )
+from p2pbank.resale import portfolio
 from p2pbank.web.filters import money
 from p2pbank.web.forms import load_form
 from p2pbank.web.nav import dashboard_panel, everyone, has_role, nav_item
@@ -81,7 +82,7 @@ def ratio_filter(value: float | None) -> str:
 @bp.app_context_processor
 def _lending_context():
     def lending_lender_summary(user):
-        return queries.lender_dashboard(db_session(), user.id)
+        return portfolio.lender_dashboard(db_session(), user.id)
 
     def lending_borrower_summary(user):
         return queries.borrower_dashboard(db_session(), user.id)
@@ -176,8 +177,10 @@ def borrower_dashboard():
     dash = queries.borrower_dashboard(db_session(), current_user.id)
     schedules = {
         loan.id: charts.bars(
-            [(row.due_on.isoformat(), row.payment_minor + row.late_fee_minor, row.state)
-             for row in loan.rows],
+            [
+                (row.due_on.isoformat(), row.payment_minor + row.late_fee_minor, row.state)
+                for row in loan.rows
+            ],
             600,
             120,
         )
@@ -340,7 +343,7 @@ def early(loan_id: int):
 @login_required
 def lender_dashboard():
     session = db_session()
-    dash = queries.lender_dashboard(session, current_user.id)
+    dash = portfolio.lender_dashboard(session, current_user.id)
     income = queries.income_by_month(session, current_user.id)[-12:]
     return render_template(
         "lending/lender.html",

@@ -213,3 +213,32 @@ def test_an_order_that_opted_in_buys_current_parts_at_par_or_below(session, make
     assert session.get(LoanPart, part2.id).lender_id == lars.id
     with pytest.raises(NotFound):
         services.set_auto_resale(session, lena.id, placed.id, True)
+
+
+def test_nar_and_xirr_of_both_sides_count_the_sale(session, make_user, frozen_now):
+    from p2pbank.lending import queries as lending_queries
+    from p2pbank.resale.portfolio import holdings_of, lender_returns
+
+    _bo, (lena, lars, _), loan, (part, *_) = running_loan(session, make_user)
+    due_on = first_due(session, loan)
+    at(due_on)
+    lending.run_due_lending(session, clock.now())
+    # Without a sale, the figures are the dashboard's own.
+    dash = lending_queries.lender_dashboard(session, lena.id).returns
+    assert lender_returns(session, lena.id) == (dash.net_annualized_return, dash.xirr)
+    at(due_on + timedelta(days=15))
+    offer = services.offer_part(session, lena.id, part.id, premium_bps=-1_000)
+    total = quote_offer(session, lars, offer.id).quote.total_minor
+    sale = services.buy(session, lars.id, offer.id, expected_total_minor=total, idempotency_key="n")
+    seller = holdings_of(session, lena.id)
+    assert len(seller) == 1 and seller[0].sold_on == clock.now().date()
+    assert seller[0].proceeds_minor == sale.seller_gets_minor
+    buyer = [h for h in holdings_of(session, lars.id) if h.paid_minor == sale.total_minor]
+    assert len(buyer) == 1 and buyer[0].principal_minor == sale.outstanding_minor
+    nar_before = dash.net_annualized_return
+    nar_after, xirr_after = lender_returns(session, lena.id)
+    assert nar_after < nar_before and xirr_after < 0  # sold at a 10 % discount
+    at(due_on + timedelta(days=200))
+    lending.run_due_lending(session, clock.now())
+    bought_nar, bought_xirr = lender_returns(session, lars.id)
+    assert bought_nar is not None and bought_xirr is not None

@@ -24,9 +24,7 @@ def test_the_demo_has_ratings_a_reputation_history_and_grades(session):
     assert about_eve.recent and {r.value for r in about_eve.recent} == {"positive"}
     assert {r.ratee_side for r in about_eve.recent} == {"borrower"}
     ian = find_user_by_email(session, "ian@demo.p2pbank.test")
-    assert [r.rater_name for r in queries.member_profile(session, ian.id).recent] == [
-        "Lena Lender"
-    ]
+    assert [r.rater_name for r in queries.member_profile(session, ian.id).recent] == ["Lena Lender"]
     (sealed,) = session.scalars(select(Rating).where(Rating.status == RatingStatus.SEALED))
     assert (sealed.rater_id, sealed.ratee_id) == (
         find_user_by_email(session, "bea@demo.p2pbank.test").id,
