@@ -1,7 +1,7 @@
 """resale offers and sales
 
 Revision ID: market1
-Revises: 0002
+Revises: ident1
 Create Date: 2026-12-05 12:23:58.654098
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import p2pbank.db
 
 revision = "market1"
-down_revision = "0002"
+down_revision = "ident1"
 branch_labels = None
 depends_on = None
 

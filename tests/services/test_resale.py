@@ -216,7 +216,7 @@ def test_an_order_that_opted_in_buys_current_parts_at_par_or_below(session, make
 
 
 def test_nar_and_xirr_of_both_sides_count_the_sale(session, make_user, frozen_now):
-    from p2pbank.lending import queries as lending_queries
+    from p2pbank.lending.read import lender as lending_queries
     from p2pbank.resale.portfolio import holdings_of, lender_returns
 
     _bo, (lena, lars, _), loan, (part, *_) = running_loan(session, make_user)
