@@ -19,6 +19,7 @@ from p2pbank.ledger import holds
 from p2pbank.lending import due as lending_due
 from p2pbank.payments.due import run_due_payments
 from p2pbank.payments.gateway import PaymentGateway
+from p2pbank.resale import services as resale
 from p2pbank.trust import refresh
 
 
@@ -33,6 +34,8 @@ def run_due_work(
     done: dict[str, int] = {}
     for name, count in lending_due.run_due_lending(session, now).items():
         done[f"lending.{name}"] = count
+    for name, count in resale.run_due_resale(session, now).items():
+        done[f"resale.{name}"] = count
     done.update(crowdfunding_due.run_due_work(session, now))
     try:
         done["ledger.holds_expired"] = holds.expire_holds(session, now)

@@ -13,6 +13,7 @@ DOMAIN_MODELS = (
     "p2pbank.crowdfunding.models",
     "p2pbank.trust.models",
     "p2pbank.questions.models",
+    "p2pbank.resale.models",
 )
 
 

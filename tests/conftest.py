@@ -90,8 +90,10 @@ def database_url() -> Iterator[str]:
         return
     base = make_url(normalize_url(url))
     name = f"{base.database}_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = make_engine(base.set(database="postgres").render_as_string(hide_password=False),
-                        isolation_level="AUTOCOMMIT")
+    admin = make_engine(
+        base.set(database="postgres").render_as_string(hide_password=False),
+        isolation_level="AUTOCOMMIT",
+    )
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:

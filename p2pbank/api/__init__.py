@@ -63,6 +63,7 @@ def init_api(app: Flask) -> None:
         lending,
         payments,
         questions,
+        resale,
         trust,
     )
 
@@ -83,6 +84,7 @@ def init_api(app: Flask) -> None:
         crowdfunding,
         trust,
         questions,
+        resale,
     ):
         csrf.exempt(module.blp)  # token-authenticated, no cookies: CSRF does not apply
         api.register_blueprint(module.blp)

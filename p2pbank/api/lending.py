@@ -38,6 +38,7 @@ from p2pbank.lending.schemas_out import (
     QuoteOut,
     RepaymentOut,
 )
+from p2pbank.resale import portfolio
 
 blp = Blueprint(
     "lending_api",
@@ -194,7 +195,7 @@ class LenderDashboard(MethodView):
     @blp.response(200, LenderDashboardOut)
     def get(self):
         """Cash available, held and lent out; income; expected payments; NAR and XIRR."""
-        return lender.lender_dashboard(db_session(), _me().id)
+        return portfolio.lender_dashboard(db_session(), _me().id)
 
 
 @blp.route("/dashboard/borrower")

@@ -17,6 +17,7 @@ class HashCost(NamedTuple):
     memory_kib: int
     parallelism: int
 
+
 MIN_LENGTH = 12
 MAX_LENGTH = 256
 

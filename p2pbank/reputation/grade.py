@@ -14,6 +14,7 @@ from p2pbank.reputation.repayment import RepaymentReputation
 
 T = TypeVar("T")
 
+
 def wilson_lower_bound(positive: int, total: int, z: float = 1.96) -> float:
     """Lower bound of the Wilson score interval (Wilson 1927; E. Miller, "How Not To Sort By
     Average Rating", 2009): few ratings rank below many equally good ones. 0 if no ratings.

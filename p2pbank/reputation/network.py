@@ -140,9 +140,7 @@ def local_trust(
     net.eliminate_zeros()
     totals = np.asarray(net.sum(axis=1)).ravel()
     rows = np.repeat(np.arange(n), np.diff(net.indptr))
-    weights = sparse.csr_array(
-        (net.data / totals[rows], net.indices, net.indptr), shape=(n, n)
-    )
+    weights = sparse.csr_array((net.data / totals[rows], net.indices, net.indptr), shape=(n, n))
     incoming = weights.T.tocsr()
     incoming.sort_indices()
     return incoming, totals == 0

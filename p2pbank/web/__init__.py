@@ -21,6 +21,7 @@ def init_web(app: Flask) -> None:
         payments,
         payments_out,  # noqa: F401 (adds its routes to payments.bp)
         questions,
+        resale,
         settings,
         statistics,
         trust,
@@ -42,6 +43,7 @@ def init_web(app: Flask) -> None:
         trust,
         statistics,
         questions,
+        resale,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(payments.webhook_bp)

@@ -21,7 +21,7 @@ from p2pbank import charts
 from p2pbank.db import db_session
 from p2pbank.errors import DomainError, Forbidden, NotFound
 from p2pbank.lending import ordering, services
-from p2pbank.lending.read import borrower, lender, loans, market
+from p2pbank.lending.read import borrower, loans, market
 from p2pbank.lending.read import schedules as schedule_read
 from p2pbank.lending.rules import GRADES, POLICY
 from p2pbank.lending.schemas import (
@@ -31,6 +31,7 @@ from p2pbank.lending.schemas import (
     PayForm,
     RequestForm,
 )
+from p2pbank.resale import portfolio
 from p2pbank.web.filters import money
 from p2pbank.web.forms import load_form
 from p2pbank.web.nav import dashboard_panel, everyone, has_role, nav_item
@@ -81,7 +82,7 @@ def ratio_filter(value: float | None) -> str:
 @bp.app_context_processor
 def _lending_context():
     def lending_lender_summary(user):
-        return lender.lender_dashboard(db_session(), user.id)
+        return portfolio.lender_dashboard(db_session(), user.id)
 
     def lending_borrower_summary(user):
         return borrower.borrower_dashboard(db_session(), user.id)

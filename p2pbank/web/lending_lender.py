@@ -18,6 +18,7 @@ from p2pbank.lending.rules import GRADES, POLICY
 from p2pbank.lending.schemas import (
     OrderForm,
 )
+from p2pbank.resale import portfolio
 from p2pbank.web.forms import load_form
 from p2pbank.web.lending import bp, form_errors, form_key, refused
 
@@ -26,7 +27,7 @@ from p2pbank.web.lending import bp, form_errors, form_key, refused
 @login_required
 def lender_dashboard():
     session = db_session()
-    dash = lender.lender_dashboard(session, current_user.id)
+    dash = portfolio.lender_dashboard(session, current_user.id)
     income = lender.income_by_month(session, current_user.id)[-12:]
     return render_template(
         "lending/lender.html",

@@ -86,7 +86,12 @@ def test_a_test_cost_hash_still_verifies_at_production_cost_and_asks_for_a_rehas
 
 def test_production_refuses_the_test_hash_cost():
     with pytest.raises(ConfigError, match="never production"):
-        Config(ENV="production", SECRET_KEY="s" * 40, DATABASE_URL="sqlite://",
-               AUDIT_SIGNING_KEY="", ARGON2_COST="test").finish()
+        Config(
+            ENV="production",
+            SECRET_KEY="s" * 40,
+            DATABASE_URL="sqlite://",
+            AUDIT_SIGNING_KEY="",
+            ARGON2_COST="test",
+        ).finish()
     with pytest.raises(ConfigError, match="ARGON2_COST"):
         Config(ENV="development", ARGON2_COST="cheap").finish()

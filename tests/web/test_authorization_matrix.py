@@ -348,6 +348,46 @@ def lending_order(world: World) -> Objects:
     return Objects(path={"order_id": order.id})
 
 
+def resale_part(world: World) -> Objects:
+    """A loan part of the owner's, all of a third member's loan; both members have money."""
+    from p2pbank.lending import services as lending
+    from p2pbank.lending.models import LoanPart
+
+    third = identity.sign_up(
+        world.session,
+        email="third-borrower@example.test",
+        display_name="Third",
+        password=STRONG_PASSWORD,
+        roles=["borrower"],
+    )
+    identity.set_kyc_status(world.session, None, third.id, "pending", "matrix")
+    identity.set_kyc_status(world.session, None, third.id, "verified", "matrix")
+    _lending_money(world, world.owner, world.other)
+    request = lending.request_loan(
+        world.session,
+        third.id,
+        amount_minor=60_000,
+        term_months=12,
+        max_rate_bps=1_400,
+        purpose_category="car",
+        purpose_text="A used car to get to work",
+    )
+    lending.commit_to_listing(
+        world.session, world.owner.id, request.id, amount_minor=60_000, rate_bps=1_200
+    )
+    part = world.session.scalar(select(LoanPart).where(LoanPart.lender_id == world.owner.id))
+    return Objects(path={"part_id": part.id})
+
+
+def resale_offer(world: World) -> Objects:
+    """The owner's part on the secondary market at par (EUR 600.00, nothing accrued yet)."""
+    from p2pbank.resale import services as resale
+
+    made = resale_part(world)
+    offer = resale.offer_part(world.session, world.owner.id, made.path["part_id"], premium_bps=0)
+    return Objects(path={**made.path, "offer_id": offer.id})
+
+
 def _trust_counterparty(world: World):
     """A third member the owner did business with (not the matrix's `other`)."""
     return identity.sign_up(
@@ -2228,6 +2268,131 @@ ROWS: list[Row] = [
         roles=CF,
         auditor=200,
         admin_sees_private=True,
+    ),
+]
+
+# the secondary market: members list and look; only a part's owner offers or withdraws
+# it; another lender buys (the seller and an admin without the lender role are refused)
+ROWS += [
+    Row("GET", "/resale/", LOGIN, 200, 200, 200, roles=LENDING),
+    Row("GET", "/resale/mine", LOGIN, 200, 200, 200, objects=resale_offer, roles=LENDING),
+    Row(
+        "GET",
+        "/resale/offers/{offer_id}",
+        LOGIN,
+        200,
+        200,
+        200,
+        objects=resale_offer,
+        roles=LENDING,
+    ),
+    Row(
+        "GET",
+        "/resale/parts/{part_id}/sell",
+        LOGIN,
+        404,
+        200,
+        404,
+        objects=resale_part,
+        roles=LENDING,
+    ),
+    Row(
+        "POST",
+        "/resale/parts/{part_id}/sell",
+        LOGIN,
+        404,
+        302,
+        404,
+        objects=resale_part,
+        roles=LENDING,
+        data={"premium": "-1.5", "idempotency_key": "matrix"},
+    ),
+    Row(
+        "POST",
+        "/resale/offers/{offer_id}/buy",
+        LOGIN,
+        302,
+        403,
+        403,
+        objects=resale_offer,
+        roles=LENDING,
+        data={"expected_total_minor": "60000", "idempotency_key": "matrix"},
+    ),
+    Row(
+        "POST",
+        "/resale/offers/{offer_id}/cancel",
+        LOGIN,
+        404,
+        302,
+        404,
+        objects=resale_offer,
+        roles=LENDING,
+    ),
+    Row(
+        "POST",
+        "/resale/orders/{order_id}/auto",
+        LOGIN,
+        404,
+        302,
+        404,
+        objects=lending_order,
+        roles=LENDING,
+        data={"enabled": "on"},
+    ),
+    Row("GET", "/api/v1/resale/offers", 401, 200, 200, 200, objects=resale_offer, roles=LENDING),
+    Row(
+        "GET",
+        "/api/v1/resale/offers/{offer_id}",
+        401,
+        200,
+        200,
+        200,
+        objects=resale_offer,
+        roles=LENDING,
+    ),
+    Row("GET", "/api/v1/resale/trades", 401, 200, 200, 200, objects=resale_offer, roles=LENDING),
+    Row(
+        "POST",
+        "/api/v1/resale/parts/{part_id}/offers",
+        401,
+        404,
+        201,
+        403,
+        objects=resale_part,
+        roles=LENDING,
+        data={"premium_bps": -150},
+    ),
+    Row(
+        "POST",
+        "/api/v1/resale/offers/{offer_id}/buy",
+        401,
+        201,
+        403,
+        403,
+        objects=resale_offer,
+        roles=LENDING,
+        data={"expected_total_minor": 60_000, "idempotency_key": "matrix"},
+    ),
+    Row(
+        "POST",
+        "/api/v1/resale/offers/{offer_id}/cancel",
+        401,
+        404,
+        200,
+        404,
+        objects=resale_offer,
+        roles=LENDING,
+    ),
+    Row(
+        "PUT",
+        "/api/v1/resale/orders/{order_id}/auto",
+        401,
+        404,
+        200,
+        404,
+        objects=lending_order,
+        roles=LENDING,
+        data={"enabled": True},
     ),
 ]
 

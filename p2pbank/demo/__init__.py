@@ -1,4 +1,5 @@
-"""Demo data: a living platform on a fresh clone. Every feature adds its part here."""
+"""Demo data: a living platform on a fresh clone. Every feature adds its part here; the
+marketplace's year of history and the secondary market live in demo/marketplace.py."""
 
 from __future__ import annotations
 
@@ -43,9 +44,16 @@ DEMO_TOTP_SECRET = "P2PBANKDEMOTOTPSECRETFORDEMOONLY"  # noqa: S105 (printed on 
 
 def seed(session: Session, audit_signer: Signer | None = None) -> Iterator[str]:
     """Everything, in order; the trust log's checkpoint is signed last so it covers it all."""
-    yield from _seed_people(session)
-    yield from seed_wallets(session)
+    from p2pbank import clock
+    from p2pbank.demo import marketplace
+
+    # Members joined months ago, so "member since" comes before their loans' history.
+    with clock.frozen_at(now() - timedelta(days=marketplace.PEOPLE_SINCE_DAYS)):
+        yield from _seed_people(session)
+        yield from seed_wallets(session)
+    yield from marketplace.seed_history(session)
     yield from seed_lending(session)
+    yield from marketplace.seed_marketplace(session)
     yield from seed_crowdfunding(session)
     yield from seed_payments(session)
     yield from seed_trust(session)

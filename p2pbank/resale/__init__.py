@@ -1,0 +1,1 @@
+"""The secondary market: lenders sell whole loan parts to other lenders."""
