@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from p2pbank.lending import returns as base
-from p2pbank.lending.schedule import add_months
+from p2pbank.months import add_months
 
 
 @dataclass(frozen=True, slots=True)
