@@ -223,8 +223,9 @@ def test_lending_to_yourself_from_the_page_is_refused(session, make_user, signed
     bea = make_user(roles=["borrower", "lender"], kyc="verified", name="Bea")
     deposit(session, bea.id, 100_000)
     request = listing(session, bea)
+    browser = signed_in(bea)
     before = row_counts(session)
-    response = signed_in(bea).submit(
+    response = browser.submit(
         f"/lending/listings/{request.id}",
         {"amount": "100", "rate": "9"},
         action=f"/lending/listings/{request.id}/commit",
@@ -283,8 +284,9 @@ def test_bad_orders_come_back_with_errors_and_nothing_written(
     session, make_user, signed_in, frozen_now, change, message
 ):
     lena = lender(make_user, session, money=100_000)
+    browser = signed_in(lena)
     before = row_counts(session)
-    response = signed_in(lena).submit(
+    response = browser.submit(
         "/lending/orders/new", {"amount": "500", "rate_d": "8", **change}
     )
     assert response.status_code == 422
