@@ -11,7 +11,7 @@ from alembic import op
 import p2pbank.db
 
 revision = "market1"
-down_revision = "ident1"
+down_revision = "ident2"
 branch_labels = None
 depends_on = None
 
