@@ -10,6 +10,7 @@ from flask import Flask, g, request
 from flask_babel import Babel, get_locale
 from flask_login import LoginManager
 
+from p2pbank import url_ids
 from p2pbank.audit.keys import pseudonym_key_source, session_info
 from p2pbank.config import Config
 from p2pbank.db import close_db_session, make_engine, make_sessionmaker, set_reads_only
@@ -29,6 +30,7 @@ def create_app(config: Config | None = None) -> Flask:
         template_folder="web/templates",
         static_folder="web/static",
     )
+    url_ids.install(app)  # before any route: ids past their column's range are 404
     app.config.from_mapping(config.as_flask())
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
@@ -49,10 +51,22 @@ def create_app(config: Config | None = None) -> Flask:
         OPENAPI_JSON_PATH="openapi.json",
     )
     app.p2p_config = config  # type: ignore[attr-defined]
+    from p2pbank.web.errors import refuse_unknown_host
+
+    app.before_request(refuse_unknown_host)  # first: a forged Host reaches nothing else
     if config.ARGON2_COST == "test":
         from p2pbank.identity import passwords
 
         passwords.set_cost(passwords.TEST_COST)
+
+    if config.TRUSTED_PROXY_COUNT:
+        # Believe only the addresses the proxies themselves appended: the client's address
+        # (per-IP limits) and scheme (HSTS, secure cookies). X-Forwarded-Host is not used:
+        # the Host header is checked against TRUSTED_HOSTS and links come from BASE_URL.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        count = config.TRUSTED_PROXY_COUNT
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
 
     engine = make_engine(config.DATABASE_URL)
     app.extensions["p2pbank.engine"] = engine
@@ -104,17 +118,13 @@ def _init_login(app: Flask) -> None:
     manager.session_protection = "strong"
 
     @manager.user_loader
-    def load_user(token: str):
+    def load_user(key: str):
+        """The session cookie names a sign-in; an ended or unknown one is no one. One
+        indexed lookup (plus the roles), as cheap as loading the user by id."""
         from p2pbank.db import db_session
-        from p2pbank.identity.models import User
+        from p2pbank.identity import sign_ins
 
-        user_id, _, epoch = token.partition(":")
-        if not user_id.isdigit():
-            return None
-        user = db_session().get(User, int(user_id))
-        if user is None or str(user.session_epoch) != epoch:
-            return None  # password changed elsewhere: this session is over
-        return user
+        return sign_ins.user_for(db_session(), key)
 
 
 def _init_request_logging(app: Flask) -> None:

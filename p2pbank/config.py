@@ -6,6 +6,11 @@ import os
 import secrets
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from urllib.parse import urlsplit
+
+DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
+# Outside production the site also answers to these names (test clients, a local browser).
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 
 class ConfigError(RuntimeError):
@@ -25,6 +30,14 @@ class Config:
     DATABASE_URL: str = ""
     REDIS_URL: str = ""
     INSTANCE_PATH: str = ""
+    # Where the site lives, e.g. https://p2pbank.example: every link that leaves the site
+    # (mail, gateway return addresses) is built from it, never from the request's Host.
+    BASE_URL: str = ""
+    # Extra host names the site answers to, comma-separated; the BASE_URL's host always is.
+    # "*" turns the check off (only when a proxy in front already refuses other hosts).
+    TRUSTED_HOSTS: str = ""
+    # How many proxies in front of the app set X-Forwarded-For/-Proto (0: none, trust none).
+    TRUSTED_PROXY_COUNT: int = 0
     TESTING: bool = False
     WTF_CSRF_ENABLED: bool = True
     RATELIMIT_ENABLED: bool = True
@@ -87,7 +100,32 @@ class Config:
         if self.ARGON2_COST and self.is_production:
             raise ConfigError("ARGON2_COST=test is for test suites, never production")
         self._check_audit_signing_key()
+        self._check_base_url()
         return self
+
+    def _check_base_url(self) -> None:
+        """Production names its address; a development server lives on 127.0.0.1:5000."""
+        if not self.BASE_URL:
+            if self.is_production:
+                raise ConfigError("BASE_URL must be set in production (https://your.host)")
+            self.BASE_URL = DEVELOPMENT_BASE_URL
+        parts = urlsplit(self.BASE_URL)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+            raise ConfigError("BASE_URL must look like https://p2pbank.example")
+        if self.is_production and parts.scheme != "https":
+            raise ConfigError("BASE_URL must be https:// in production")
+        if self.TRUSTED_PROXY_COUNT < 0:
+            raise ConfigError("TRUSTED_PROXY_COUNT cannot be negative")
+
+    def trusted_hosts(self) -> list[str] | None:
+        """The Host names requests may carry (anything else is a 400); None checks none."""
+        extra = [h.strip() for h in self.TRUSTED_HOSTS.split(",") if h.strip()]
+        if "*" in extra:
+            return None
+        hosts = [urlsplit(self.BASE_URL or DEVELOPMENT_BASE_URL).hostname or "", *extra]
+        if not self.is_production:
+            hosts.extend(LOCAL_HOSTS)
+        return list(dict.fromkeys(h for h in hosts if h))
 
     def _check_audit_signing_key(self) -> None:
         """Production signs checkpoints with a configured key only (elsewhere a key is made
@@ -105,5 +143,7 @@ class Config:
 
     def as_flask(self) -> dict:
         values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
+        values["TRUSTED_HOSTS"] = self.trusted_hosts()  # Flask's own check takes a list
+        values["BASE_URL"] = (self.BASE_URL or DEVELOPMENT_BASE_URL).rstrip("/")
         values.update(self.extra)
         return values

@@ -9,7 +9,9 @@ from flask_smorest import Blueprint
 
 from p2pbank.api.auth import current_api_user, protect
 from p2pbank.db import db_session
-from p2pbank.lending import queries, services
+from p2pbank.lending import services
+from p2pbank.lending.read import borrower, lender, loans, market, orders
+from p2pbank.lending.read import schedules as schedule_read
 from p2pbank.lending.schemas import (
     BorrowerDashboardOut,
     CommitIn,
@@ -49,11 +51,11 @@ def _me():
 
 
 def _listing(request_id: int):
-    return queries.listing_detail(db_session(), _me(), request_id).listing
+    return market.listing_detail(db_session(), _me(), request_id).listing
 
 
 def _order(order_id: int):
-    return queries.order_detail(db_session(), _me(), order_id).order
+    return orders.order_detail(db_session(), _me(), order_id).order
 
 
 # --- the marketplace -----------------------------------------------------------------------
@@ -66,7 +68,7 @@ class Listings(MethodView):
     def get(self, args):
         """Listings open for funding, newest first; filter by grade, term, purpose, the
         least rate you want (listings whose maximum rate reaches it) and money still open."""
-        return queries.marketplace(db_session(), _me().id, **args)
+        return market.marketplace(db_session(), _me().id, **args)
 
 
 @blp.route("/listings/<int:request_id>")
@@ -74,7 +76,7 @@ class Listing(MethodView):
     @blp.response(200, ListingDetailOut)
     def get(self, request_id: int):
         """A listing with every match's explanation (fills taken, offers skipped and why)."""
-        return queries.listing_detail(db_session(), _me(), request_id)
+        return market.listing_detail(db_session(), _me(), request_id)
 
 
 @blp.route("/listings/<int:request_id>/commitments")
@@ -96,7 +98,7 @@ class Preview(MethodView):
     def post(self, data):
         """The full schedule, total cost and APR if funded at your highest rate (worst
         case), with your grade's origination fee. Nothing is written."""
-        return queries.preview_schedule(db_session(), _me().id, **data)
+        return schedule_read.preview_schedule(db_session(), _me().id, **data)
 
 
 @blp.route("/requests")
@@ -104,7 +106,7 @@ class Requests(MethodView):
     @blp.response(200, ListingOut(many=True))
     def get(self):
         """Your loan requests, newest first."""
-        return queries.my_requests(db_session(), _me().id)
+        return market.my_requests(db_session(), _me().id)
 
     @blp.arguments(RequestIn)
     @blp.response(201, ListingOut)
@@ -129,7 +131,7 @@ class AcceptRequest(MethodView):
     def post(self, request_id: int):
         """Accept a partly funded request (70 % or more) within 48 hours: the loan is issued."""
         loan = services.accept_request(db_session(), _me().id, request_id)
-        return queries.loan_detail(db_session(), _me(), loan.id)
+        return loans.loan_detail(db_session(), _me(), loan.id)
 
 
 # --- lenders -------------------------------------------------------------------------------
@@ -140,7 +142,7 @@ class Orders(MethodView):
     @blp.response(200, OrderOut(many=True))
     def get(self):
         """Your orders, newest first."""
-        return queries.my_orders(db_session(), _me().id)
+        return orders.my_orders(db_session(), _me().id)
 
     @blp.arguments(OrderIn)
     @blp.response(201, OrderOut)
@@ -155,7 +157,7 @@ class Order(MethodView):
     @blp.response(200, OrderDetailOut)
     def get(self, order_id: int):
         """An order, its commitments, and why it does not fund each open listing now."""
-        return queries.order_detail(db_session(), _me(), order_id)
+        return orders.order_detail(db_session(), _me(), order_id)
 
 
 @blp.route("/orders/<int:order_id>/cancel")
@@ -182,7 +184,7 @@ class Parts(MethodView):
     @blp.response(200, PartOut(many=True))
     def get(self):
         """Your loan parts with their status, arrears bucket and next payment."""
-        return queries.lender_parts(db_session(), _me().id)
+        return lender.lender_parts(db_session(), _me().id)
 
 
 @blp.route("/dashboard/lender")
@@ -190,7 +192,7 @@ class LenderDashboard(MethodView):
     @blp.response(200, LenderDashboardOut)
     def get(self):
         """Cash available, held and lent out; income; expected payments; NAR and XIRR."""
-        return queries.lender_dashboard(db_session(), _me().id)
+        return lender.lender_dashboard(db_session(), _me().id)
 
 
 @blp.route("/dashboard/borrower")
@@ -198,7 +200,7 @@ class BorrowerDashboard(MethodView):
     @blp.response(200, BorrowerDashboardOut)
     def get(self):
         """Your limit with its reason, your grade with its reasons, requests and loans."""
-        return queries.borrower_dashboard(db_session(), _me().id)
+        return borrower.borrower_dashboard(db_session(), _me().id)
 
 
 # --- loans ---------------------------------------------------------------------------------
@@ -209,7 +211,7 @@ class Loans(MethodView):
     @blp.response(200, LoanOut(many=True))
     def get(self):
         """Your loans as a borrower, each with its schedule."""
-        return queries.my_loans(db_session(), _me().id)
+        return loans.my_loans(db_session(), _me().id)
 
 
 @blp.route("/loans/<int:loan_id>")
@@ -217,7 +219,7 @@ class Loan(MethodView):
     @blp.response(200, LoanOut)
     def get(self, loan_id: int):
         """A loan with its schedule (paid, due, late rows) and arrears."""
-        return queries.loan_detail(db_session(), _me(), loan_id)
+        return loans.loan_detail(db_session(), _me(), loan_id)
 
 
 @blp.route("/loans/<int:loan_id>/repayments")
@@ -225,7 +227,7 @@ class Repayments(MethodView):
     @blp.response(200, RepaymentOut(many=True))
     def get(self, loan_id: int):
         """Every payment on the loan and how it was allocated."""
-        return queries.repayments_of(db_session(), _me(), loan_id)
+        return loans.repayments_of(db_session(), _me(), loan_id)
 
 
 @blp.route("/loans/<int:loan_id>/pay")
@@ -245,7 +247,7 @@ class Early(MethodView):
     def get(self, args, loan_id: int):
         """What repaying early costs today (principal_minor, or everything) and the
         schedule after it. Nothing is written."""
-        return queries.early_quote(db_session(), _me().id, loan_id, args["principal_minor"])
+        return loans.early_quote(db_session(), _me().id, loan_id, args["principal_minor"])
 
     @blp.arguments(EarlyIn)
     @blp.response(201, RepaymentOut)

@@ -33,6 +33,7 @@ __all__ = [
     "RecoveryCode",
     "Role",
     "RoleGrant",
+    "SignIn",
     "User",
     "UserRole",
 ]
@@ -57,7 +58,8 @@ class User(Base):
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The last 30-second time step whose code was accepted: a code is never accepted twice.
     totp_last_step: Mapped[int | None] = mapped_column()
-    # Bumped on password change / 2FA change so other sessions stop being valid.
+    # Bumped on password change / 2FA change (which also end every SignIn): a two-factor
+    # challenge begun before the change is abandoned.
     session_epoch: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
 
@@ -66,13 +68,15 @@ class User(Base):
     )
 
     # The session-user protocol (is_authenticated, get_id, ...) kept here without a
-    # framework import; the id carries the epoch so a password change ends old sessions.
+    # framework import. The session cookie carries the key of a `SignIn` row, never the
+    # user id: ending the row (sign-out, password change) ends that session on the server.
     is_authenticated = True
     is_active = True
     is_anonymous = False
+    sign_in_key = ""  # set when loaded for a sign-in; not a column
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_epoch}"
+        return self.sign_in_key
 
     @property
     def role_names(self) -> frozenset[str]:
@@ -108,6 +112,19 @@ class User(Base):
         if target not in KYC_TRANSITIONS[current]:
             raise InvalidState(f"KYC status cannot go from {current} to {target}")
         self.kyc_status = target
+
+
+class SignIn(Base):
+    """One signed-in browser session. Only the SHA-256 of its random key is stored; the
+    key lives in the signed session cookie. A row with `ended_at` opens nothing."""
+
+    __tablename__ = "sign_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class UserRole(Base):

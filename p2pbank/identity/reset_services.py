@@ -13,7 +13,7 @@ from p2pbank.clock import now
 from p2pbank.errors import InvalidState, ValidationFailed
 from p2pbank.identity import passwords, tokens
 from p2pbank.identity.models import OutboxMail, PasswordResetToken, User
-from p2pbank.identity.services import find_user_by_email, get_user
+from p2pbank.identity.services import find_user_by_email, get_user, replace_password
 
 RESET_LINK_INVALID = "This reset link is not valid: it is unknown, already used or expired."
 
@@ -124,15 +124,15 @@ def reset_password(session: Session, secret: str, new_password: str) -> User:
         .values(expires_at=moment)
         .execution_options(synchronize_session="fetch")
     )
-    user.password_hash = passwords.hash_password(new_password)
-    user.session_epoch += 1
+    replace_password(session, user, new_password)
     session.add(
         OutboxMail(
             to_address=user.email,
             subject="Your password was changed",
             body=(
-                "Your p2pbank password was changed with a reset link and every signed-in "
-                "session was ended. If this was not you, contact us at once."
+                "Your p2pbank password was changed with a reset link: every signed-in "
+                "session was ended and your API tokens were revoked. If this was not you, "
+                "contact us at once."
             ),
         )
     )

@@ -84,3 +84,22 @@ def kyc_targets(current: str) -> list[str]:
 
 def may_request_kyc_review(current: str) -> bool:
     return KycStatus(current) in KYC_REVIEW_REQUESTABLE
+
+
+MAX_NEXT_LENGTH = 2000
+
+
+def same_site_path(target: str | None) -> str | None:
+    """The `next` address after sign-in, kept only when it is a path on this site.
+
+    Browsers drop tabs and line breaks inside URLs and read a backslash as a slash, so
+    `/<TAB>/evil.example` and `/\\evil.example` lead off-site: only printable ASCII is
+    accepted (anything else arrives percent-encoded from a real page), with one leading
+    slash and no backslash at all. None means: go to the default page instead."""
+    if not target or len(target) > MAX_NEXT_LENGTH:
+        return None
+    if not all("!" <= ch <= "~" for ch in target):  # no controls, spaces or non-ASCII
+        return None
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target

@@ -5,7 +5,7 @@ Two-factor sign-in lives in `twofactor_services`; read models for pages and API 
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,7 +19,7 @@ from p2pbank.errors import (
     Unauthorized,
     ValidationFailed,
 )
-from p2pbank.identity import passwords, rules, tokens
+from p2pbank.identity import passwords, rules, sign_ins, tokens
 from p2pbank.identity.models import (
     PRIVILEGED_ROLES,
     SELF_SERVICE_ROLES,
@@ -115,17 +115,34 @@ def change_password(session: Session, user_id: int, *, current: str, new: str) -
         raise ValidationFailed(
             "The new password was refused.", field_errors={"new_password": problems}
         )
-    user.password_hash = passwords.hash_password(new)
-    user.session_epoch += 1
+    replace_password(session, user, new)
     session.add(
         OutboxMail(
             to_address=user.email,
             subject="Your password was changed",
-            body="Your p2pbank password was changed. If this was not you, reset it now.",
+            body=(
+                "Your p2pbank password was changed; your other signed-in sessions were "
+                "ended and your API tokens revoked. If this was not you, reset it now."
+            ),
         )
     )
     session.commit()
     return user
+
+
+def replace_password(session: Session, user: User, new: str) -> None:
+    """Set a new password and end everything the old one opened: every signed-in browser
+    and every API token (whoever knew the old password may have made one). Flush-only."""
+    moment = now()
+    user.password_hash = passwords.hash_password(new)
+    user.session_epoch += 1
+    sign_ins.end_all(session, user.id)
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=moment)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def _role(name: str) -> Role:

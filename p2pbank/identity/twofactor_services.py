@@ -11,7 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from p2pbank.clock import now
 from p2pbank.errors import Conflict, Forbidden, InvalidState, Unauthorized, ValidationFailed
-from p2pbank.identity import tokens, twofactor
+from p2pbank.identity import sign_ins, tokens, twofactor
 from p2pbank.identity.models import OutboxMail, RecoveryCode, User
 from p2pbank.identity.services import get_user
 
@@ -64,6 +64,7 @@ def confirm_enrolment(session: Session, user_id: int, code: str) -> list[str]:
     user.totp_enabled_at = now()
     user.totp_last_step = step
     user.session_epoch += 1
+    sign_ins.end_all(session, user.id)  # every signed-in browser of the person
     codes = _replace_recovery_codes(session, user)
     session.add(
         OutboxMail(
@@ -122,6 +123,7 @@ def disable(session: Session, user_id: int, code: str) -> User:
     user.totp_enabled_at = None
     user.totp_last_step = None
     user.session_epoch += 1
+    sign_ins.end_all(session, user.id)  # every signed-in browser of the person
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     session.add(
         OutboxMail(

@@ -16,7 +16,7 @@ Inputs are integer cents; the results are float ratios (0.05 is 5 %), never mone
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -108,22 +108,20 @@ def _bisect(times: list[float], amounts: list[float]) -> float:
     """Bisection on u = ln(1 + r), where every rate above -100 % is a finite u.
 
     Working in u keeps rates just above -100 % (a near-total loss) reachable. The bracket
-    widens until the present value changes sign, within the u for which exp() and the
-    resulting rate are finite floats; a root beyond that is refused rather than guessed.
+    is searched within the u for which exp() and the resulting rate are finite floats; a
+    root beyond that is refused rather than guessed.
     """
     horizon = max(times)
     if horizon == 0:
         raise ValueError("XIRR needs cash flows on at least two dates")
-    lowest, highest = -_EXP_LIMIT / horizon, _EXP_LIMIT
 
     def value(u: float) -> float:
-        return sum(a * math.exp(-u * t) for t, a in zip(times, amounts, strict=True))
+        # Scaled by the largest discount factor: the sign is all bisection needs, and
+        # unscaled sums overflow to inf (then nan) at the far ends of the range.
+        top = max(-u * t for t in times)
+        return math.fsum(a * math.exp(-u * t - top) for t, a in zip(times, amounts, strict=True))
 
-    low, high = -1.0, 1.0
-    while value(low) * value(high) > 0:
-        if low <= lowest and high >= highest:
-            raise ValueError("no XIRR a float can hold: the rate is beyond any sensible bound")
-        low, high = max(2 * low, lowest), min(2 * high, highest)
+    low, high = _bracket(value, -_EXP_LIMIT / horizon, _EXP_LIMIT)
     low_value = value(low)
     for _ in range(200):
         middle = (low + high) / 2
@@ -135,3 +133,58 @@ def _bisect(times: list[float], amounts: list[float]) -> float:
         if high - low < 1e-14:
             break
     return math.expm1((low + high) / 2)
+
+
+def _bracket(value: Callable[[float], float], lowest: float, highest: float) -> tuple[float, float]:
+    """Two u with the present value of opposite signs (or zero), the pair nearest u = 0.
+
+    Widening [-1, 1] finds it when one root lies in between. Flows that change sign more
+    than once can have two roots there and the same sign at both ends, so then a grid
+    (fine near zero, 1 % apart further out) is scanned, and between grid points where
+    the value comes closest to zero, its turning point is checked as well.
+    """
+    low, high = -1.0, 1.0
+    while value(low) * value(high) > 0 and (low > lowest or high < highest):
+        low, high = max(2 * low, lowest), min(2 * high, highest)
+    if value(low) * value(high) <= 0:
+        return low, high
+    grid = _grid(lowest, highest)
+    values = [value(u) for u in grid]
+    found: list[tuple[float, float]] = []
+    for i in range(len(grid) - 1):
+        if values[i] * values[i + 1] <= 0:
+            found.append((grid[i], grid[i + 1]))
+        elif i > 0 and abs(values[i]) < min(abs(values[i - 1]), abs(values[i + 1])):
+            turn = _turning_point(value, grid[i - 1], grid[i + 1])
+            if value(turn) * values[i] <= 0:
+                found.append((grid[i - 1], turn))
+    if not found:
+        raise ValueError("no XIRR a float can hold: the rate is beyond any sensible bound")
+    return min(found, key=lambda pair: min(abs(pair[0]), abs(pair[1])))
+
+
+def _grid(lowest: float, highest: float) -> list[float]:
+    """Points from `lowest` to `highest`: 0.01 apart within [-1, 1], then 1 % apart."""
+    near = [i / 100 for i in range(-100, 101)]
+    far_up, far_down = [], []
+    u = 1.01
+    while u < max(highest, -lowest):
+        if u < highest:
+            far_up.append(u)
+        if -u > lowest:
+            far_down.append(-u)
+        u *= 1.01
+    points = [p for p in near if lowest <= p <= highest] + far_up + far_down
+    return sorted({*points, lowest, highest})
+
+
+def _turning_point(value: Callable[[float], float], low: float, high: float) -> float:
+    """Where |value| is smallest between low and high (golden-section search)."""
+    ratio = (math.sqrt(5) - 1) / 2
+    for _ in range(80):
+        left, right = high - ratio * (high - low), low + ratio * (high - low)
+        if abs(value(left)) < abs(value(right)):
+            high = right
+        else:
+            low = left
+    return (low + high) / 2

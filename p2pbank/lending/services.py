@@ -29,7 +29,7 @@ from p2pbank.errors import (
 )
 from p2pbank.identity.models import Role, User
 from p2pbank.ledger import services as ledger
-from p2pbank.lending import funding, matching, queries, servicing
+from p2pbank.lending import eligibility, funding, matching, servicing
 from p2pbank.lending.models import (
     Commitment,
     Instalment,
@@ -176,14 +176,14 @@ def request_loan(
                 method=method,
             )
         )
-        limit = queries.borrowing_limit(session, borrower_id)
+        limit = eligibility.borrowing_limit(session, borrower_id)
         if amount_minor > limit.amount_minor:
             message = f"Over your limit of {euros(limit.amount_minor)}: {limit.reason}"
             raise ValidationFailed(message, field_errors={"amount_minor": [message]})
         busy = _has_open_business(session, borrower_id)
         if busy:
             raise Conflict(busy)
-        grade = queries.grade_borrower(session, borrower_id, now)
+        grade = eligibility.grade_borrower(session, borrower_id, now)
         request = LoanRequest(
             borrower_id=borrower_id,
             amount_minor=amount_minor,

@@ -42,8 +42,10 @@ def init_web(app: Flask) -> None:
         app.register_blueprint(module.bp)
     app.register_blueprint(payments.webhook_bp)
 
+    from p2pbank.links import absolute_url
     from p2pbank.web.filters import register_filters
     from p2pbank.web.nav import register_nav
 
+    app.jinja_env.globals["absolute_url"] = absolute_url  # gateway return addresses
     register_filters(app)
     register_nav(app)

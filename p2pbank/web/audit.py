@@ -74,7 +74,7 @@ def explorer():
     ), (422 if errors else 200)
 
 
-@bp.get("/entries/<int:sequence>")
+@bp.get("/entries/<bigint:sequence>")
 def entry(sequence: int):
     leaf = queries.get_entry(db_session(), sequence)
     raw = bytes(leaf.data)

@@ -8,8 +8,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from p2pbank.db import db_session
 from p2pbank.errors import DomainError, Unauthorized
-from p2pbank.extensions import limiter
-from p2pbank.identity import services
+from p2pbank.extensions import client_source, limiter
+from p2pbank.identity import services, sign_ins
+from p2pbank.identity.rules import same_site_path
 from p2pbank.identity.schemas import ChangePasswordIn, SignInIn, SignUpIn
 from p2pbank.web.forms import load_form
 
@@ -17,19 +18,23 @@ bp = Blueprint("auth", __name__)
 
 
 def _login_account_key() -> str:
-    return "login-account:" + request.form.get("email", "").strip().lower()[:254]
+    """Failed sign-ins count per account AND source: guesses from one place lock that place
+    out of the account, never the owner elsewhere (anyone could lock anyone out); the
+    per-source limit still bounds guessing across accounts."""
+    email = request.form.get("email", "").strip().lower()[:254]
+    return f"login-account:{email}:{client_source()}"
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("main.dashboard")
+    return same_site_path(target) or url_for("main.dashboard")
 
 
 def start_session(user) -> None:
-    """Rotate the session at sign-in so a planted session id is worthless."""
+    """Rotate the session at sign-in so a planted session id is worthless; the cookie
+    carries the key of a new server-side sign-in (ended again at sign-out)."""
     next_url = session.get("next")
     session.clear()
+    user.sign_in_key = sign_ins.start(db_session(), user.id)
     login_user(user)
     if next_url:
         session["next"] = next_url
@@ -97,6 +102,7 @@ def _cfg(key: str) -> str:
 @bp.post("/logout")
 @login_required
 def logout():
+    sign_ins.end(db_session(), current_user.sign_in_key)  # a copied cookie dies with it
     logout_user()
     session.clear()
     flash(_("You are signed out."), "info")

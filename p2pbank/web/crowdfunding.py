@@ -48,6 +48,7 @@ from p2pbank.crowdfunding.schemas import (
 )
 from p2pbank.db import db_session
 from p2pbank.errors import DomainError, NotFound, ValidationFailed
+from p2pbank.identity.rules import same_site_path
 from p2pbank.payments.gateway import CardDeclined, GatewayError
 from p2pbank.web.forms import load_form
 from p2pbank.web.nav import dashboard_panel, everyone, has_role, nav_item
@@ -659,10 +660,8 @@ def _investor_page(test_errors: dict, sim_errors: dict, status: int):
 
 
 def _safe_next() -> str:
-    target = request.values.get("next", "")
-    if target.startswith("/campaigns/") and "//" not in target and "\\" not in target:
-        return target
-    return ""
+    target = same_site_path(request.values.get("next")) or ""
+    return target if target.startswith("/campaigns/") else ""
 
 
 @bp.post("/investor/test")

@@ -6,10 +6,10 @@ import json
 import logging
 from urllib.parse import unquote_to_bytes
 
-from flask import Flask, Request, g, jsonify, render_template, request
+from flask import Flask, Request, current_app, g, jsonify, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException, SecurityError
 
 from p2pbank.errors import DomainError
 
@@ -78,8 +78,9 @@ def _json_strings(document) -> bool:
 
 
 def refuse_unusable_json() -> None:
-    """JSON bodies: refuse nesting deep enough to exhaust the parser, and NUL or lone
-    surrogates written as \\u escapes (valid JSON, but not storable text)."""
+    """JSON bodies: refuse nesting deep enough to exhaust the parser, integers longer than
+    Python reads, and NUL or lone surrogates written as \\u escapes (valid JSON, but not
+    storable text)."""
     if not request.is_json or request.method not in ("POST", "PUT", "PATCH", "DELETE"):
         return
     body = request.get_data(cache=True)
@@ -89,10 +90,29 @@ def refuse_unusable_json() -> None:
         document = json.loads(body)
     except RecursionError:
         raise BadRequest(N_("The JSON body is nested too deeply.")) from None
-    except ValueError:
+    except (json.JSONDecodeError, UnicodeDecodeError):
         return  # malformed JSON: the parser of the endpoint answers 400
+    except ValueError:
+        # Python's limit on integer digits (4,300), which the endpoint's parser does not
+        # treat as a syntax error and would let through as a 500.
+        raise BadRequest(N_("A number in the JSON body has too many digits.")) from None
     if not _json_strings(document):
         raise BadRequest(NOT_TEXT)
+
+
+UNKNOWN_HOST = "This site does not answer to that host name."
+
+
+def refuse_unknown_host():
+    """A Host outside TRUSTED_HOSTS: answer 400 before anything else runs. Flask keeps the
+    refusal as the routing error and leaves no URL adapter, so nothing later (CSRF, pages
+    with links) could even build its answer."""
+    if isinstance(request.routing_exception, SecurityError):
+        log.warning("refused a request for an unknown host")
+        if wants_problem_json():
+            return problem(400, "Bad request", UNKNOWN_HOST)
+        return current_app.response_class(UNKNOWN_HOST + "\n", 400, mimetype="text/plain")
+    return None
 
 
 def wants_problem_json() -> bool:

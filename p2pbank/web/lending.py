@@ -21,7 +21,9 @@ from marshmallow import ValidationError
 from p2pbank import charts
 from p2pbank.db import db_session
 from p2pbank.errors import DomainError, Forbidden, NotFound
-from p2pbank.lending import queries, services
+from p2pbank.lending import services
+from p2pbank.lending.read import borrower, lender, loans, market, orders
+from p2pbank.lending.read import schedules as schedule_read
 from p2pbank.lending.rules import GRADES, POLICY
 from p2pbank.lending.schemas import (
     CommitForm,
@@ -81,10 +83,10 @@ def ratio_filter(value: float | None) -> str:
 @bp.app_context_processor
 def _lending_context():
     def lending_lender_summary(user):
-        return queries.lender_dashboard(db_session(), user.id)
+        return lender.lender_dashboard(db_session(), user.id)
 
     def lending_borrower_summary(user):
-        return queries.borrower_dashboard(db_session(), user.id)
+        return borrower.borrower_dashboard(db_session(), user.id)
 
     return {
         "lending_lender_summary": lending_lender_summary,
@@ -124,7 +126,7 @@ def marketplace():
     data = {k: (v if k == "grade" else v[0]) for k, v in raw.items()}
     errors = schema.validate(data)
     args = schema.load({} if errors else data)
-    page = queries.marketplace(db_session(), current_user.id, **args)
+    page = market.marketplace(db_session(), current_user.id, **args)
     return render_template(
         "lending/marketplace.html",
         page=page,
@@ -138,7 +140,7 @@ def marketplace():
 @bp.get("/listings/<int:request_id>")
 @login_required
 def listing(request_id: int):
-    detail = queries.listing_detail(db_session(), current_user, request_id)
+    detail = market.listing_detail(db_session(), current_user, request_id)
     return render_template("lending/listing.html", detail=detail, errors={}, form={}, key=_key())
 
 
@@ -157,7 +159,7 @@ def commit(request_id: int):
         else:
             flash(_("Your money is committed to this listing."), "success")
             return redirect(url_for(".listing", request_id=request_id))
-    detail = queries.listing_detail(session, current_user, request_id)
+    detail = market.listing_detail(session, current_user, request_id)
     return render_template(
         "lending/listing.html",
         detail=detail,
@@ -173,7 +175,7 @@ def commit(request_id: int):
 @bp.get("/borrow")
 @login_required
 def borrower_dashboard():
-    dash = queries.borrower_dashboard(db_session(), current_user.id)
+    dash = borrower.borrower_dashboard(db_session(), current_user.id)
     schedules = {
         loan.id: charts.bars(
             [(row.due_on.isoformat(), row.payment_minor + row.late_fee_minor, row.state)
@@ -200,7 +202,7 @@ def request_new():
                     made = services.request_loan(session, current_user.id, **data)
                     flash(_("Your request is listed on the marketplace."), "success")
                     return redirect(url_for(".listing", request_id=made.id))
-                preview = queries.preview_schedule(
+                preview = schedule_read.preview_schedule(
                     session,
                     current_user.id,
                     amount_minor=data["amount_minor"],
@@ -212,7 +214,7 @@ def request_new():
                 raise
             except DomainError as exc:
                 errors = _errors(exc)
-    dash = queries.borrower_dashboard(session, current_user.id)
+    dash = borrower.borrower_dashboard(session, current_user.id)
     return render_template(
         "lending/request_new.html",
         errors=errors,
@@ -261,7 +263,7 @@ def request_accept(request_id: int):
 @bp.get("/loans/<int:loan_id>")
 @login_required
 def loan(loan_id: int):
-    view = queries.loan_detail(db_session(), current_user, loan_id)
+    view = loans.loan_detail(db_session(), current_user, loan_id)
     return render_template("lending/loan.html", loan=view, errors={}, form={}, key=_key())
 
 
@@ -283,7 +285,7 @@ def pay(loan_id: int):
                 "success",
             )
             return redirect(url_for(".loan", loan_id=loan_id))
-    view = queries.loan_detail(session, current_user, loan_id)
+    view = loans.loan_detail(session, current_user, loan_id)
     return render_template(
         "lending/loan.html", loan=view, errors=errors, form=request.form, key=_key()
     ), 422
@@ -312,11 +314,11 @@ def early(loan_id: int):
         else:
             flash(_("Early repayment received. Your schedule is updated."), "success")
             return redirect(url_for(".loan", loan_id=loan_id))
-    view = queries.loan_detail(session, current_user, loan_id)
+    view = loans.loan_detail(session, current_user, loan_id)
     quote = None
     if data is not None and not errors:
         try:
-            quote = queries.early_quote(
+            quote = loans.early_quote(
                 session, current_user.id, loan_id, data.get("principal_minor")
             )
         except (NotFound, Forbidden):
@@ -340,8 +342,8 @@ def early(loan_id: int):
 @login_required
 def lender_dashboard():
     session = db_session()
-    dash = queries.lender_dashboard(session, current_user.id)
-    income = queries.income_by_month(session, current_user.id)[-12:]
+    dash = lender.lender_dashboard(session, current_user.id)
+    income = lender.income_by_month(session, current_user.id)[-12:]
     return render_template(
         "lending/lender.html",
         dash=dash,
@@ -389,7 +391,7 @@ def order_new():
 @bp.get("/orders/<int:order_id>")
 @login_required
 def order(order_id: int):
-    detail = queries.order_detail(db_session(), current_user, order_id)
+    detail = orders.order_detail(db_session(), current_user, order_id)
     return render_template("lending/order.html", detail=detail)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from p2pbank import clock
 from p2pbank.crowdfunding import queries as crowdfunding_queries
 from p2pbank.db import db_session
-from p2pbank.lending import queries as lending_queries
+from p2pbank.lending.read import market
 from p2pbank.statistics.queries import statistics
 
 bp = Blueprint("main", __name__)
@@ -22,7 +22,7 @@ def index():
     return render_template(
         "main/index.html",
         stats=statistics(session, clock.now().date()),
-        listings=lending_queries.marketplace(session, None, per_page=4).listings,
+        listings=market.marketplace(session, None, per_page=4).listings,
         campaigns=crowdfunding_queries.explore(session, per_page=3).items,
     )
 

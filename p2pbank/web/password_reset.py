@@ -12,6 +12,7 @@ from p2pbank.errors import InvalidState, ValidationFailed
 from p2pbank.extensions import limiter
 from p2pbank.identity import reset_services
 from p2pbank.identity.schemas import ResetPasswordIn, ResetRequestIn
+from p2pbank.links import absolute_url
 from p2pbank.web.forms import load_form
 
 log = logging.getLogger("p2pbank.identity")
@@ -48,7 +49,7 @@ def forgot():
                 db_session(),
                 data["email"],
                 ttl_seconds=int(current_app.config["PASSWORD_RESET_TTL_SECONDS"]),
-                link_for=lambda token: url_for("password_reset.reset", token=token, _external=True),
+                link_for=lambda token: absolute_url("password_reset.reset", token=token),
             )
             if link and current_app.config.get("ENV") != "production":
                 # Development has no mail server: the link is in the outbox and here.

@@ -26,6 +26,7 @@ from flask_login import current_user, login_required
 from p2pbank.db import db_session
 from p2pbank.errors import DomainError, Forbidden, ValidationFailed
 from p2pbank.extensions import csrf
+from p2pbank.links import absolute_url
 from p2pbank.payments import queries, services, webhooks
 from p2pbank.payments.gateway import GatewayError, PaymentGateway
 from p2pbank.payments.models import PaymentStatus
@@ -324,8 +325,8 @@ def payout_account_start():
         db_session(),
         gateway(),
         current_user.id,
-        refresh_url=url_for(".payout_account", _external=True),
-        return_url=url_for(".payout_account_return", _external=True),
+        refresh_url=absolute_url("payments.payout_account"),
+        return_url=absolute_url("payments.payout_account_return"),
         country=payment_settings().payout_country,
     )
     return redirect(url)

@@ -40,7 +40,7 @@ def _questions_context():
 
 @bp.post("/questions/<any(listing, campaign):subject_type>/<int:subject_id>")
 @login_required
-@limiter.limit("20 per hour", key_func=lambda: f"ask:{current_user.get_id()}")
+@limiter.limit("20 per hour", key_func=lambda: f"ask:{current_user.id}")
 def ask(subject_type: str, subject_id: int):
     data, _errors = load_form(AskIn())
     if data is None:

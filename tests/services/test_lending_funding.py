@@ -20,7 +20,7 @@ from p2pbank.errors import (
 )
 from p2pbank.ledger import services as ledger
 from p2pbank.ledger.models import JournalEntry
-from p2pbank.lending import matching, queries, services
+from p2pbank.lending import matching, services
 from p2pbank.lending.funding import as_listing, as_offer
 from p2pbank.lending.models import (
     Commitment,
@@ -33,6 +33,7 @@ from p2pbank.lending.models import (
     OrderStatus,
     RequestStatus,
 )
+from p2pbank.lending.read import market, orders
 from tests.services.lending_support import (
     account,
     assert_books_balance,
@@ -250,7 +251,7 @@ def test_lending_to_yourself_is_refused_and_orders_skip_your_listing(
     session.refresh(request)
     assert request.funded_minor == 0
     assert placed.remaining_minor == 50_000
-    detail = queries.order_detail(session, bea, placed.id)
+    detail = orders.order_detail(session, bea, placed.id)
     assert detail.not_matched == [(request.id, "Lenders cannot fund their own listing.")]
 
 
@@ -407,7 +408,7 @@ def test_seventy_percent_funded_may_be_accepted_within_48_hours(session, make_us
     assert services.run_due_lending(session, clock.now())["awaiting_acceptance"] == 1
     session.refresh(request)
     assert request.status == RequestStatus.AWAITING_ACCEPTANCE
-    detail = queries.listing_detail(session, bo, request.id)
+    detail = market.listing_detail(session, bo, request.id)
     assert detail.acceptance.principal_minor == 70_000
     assert detail.acceptance.apr_bps > 1_000
     assert detail.acceptance.total_cost_minor == (

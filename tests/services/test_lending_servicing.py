@@ -12,7 +12,7 @@ from sqlalchemy import select
 from p2pbank import clock
 from p2pbank.errors import InsufficientFunds, InvalidState, NotFound, ValidationFailed
 from p2pbank.ledger.models import JournalEntry
-from p2pbank.lending import queries, services
+from p2pbank.lending import eligibility, services
 from p2pbank.lending.models import (
     Instalment,
     InstalmentStatus,
@@ -24,6 +24,8 @@ from p2pbank.lending.models import (
     RepaymentShare,
     WriteOff,
 )
+from p2pbank.lending.read import lender as lender_read
+from p2pbank.lending.read import loans
 from p2pbank.money import percent_of
 from tests.services.lending_support import (
     account,
@@ -128,10 +130,10 @@ def test_a_loan_repaid_on_time_closes_the_books_and_raises_the_limit(
     total_paid = sum(r.payment_minor for r in schedule)
     assert wallet(session, bo.id)[0] == 20_000 + 60_000 - 2_400 - total_paid
     assert [kind for kind, _ in events(session, loan)] == ["on_time"] * 12
-    limit = queries.borrowing_limit(session, bo.id)
+    limit = eligibility.borrowing_limit(session, bo.id)
     assert limit.amount_minor == 300_000
     assert "1 loan(s) repaid on time" in limit.reason
-    grade = queries.grade_borrower(session, bo.id, clock.now())
+    grade = eligibility.grade_borrower(session, bo.id, clock.now())
     assert grade.grade in "AB"
 
 
@@ -175,7 +177,7 @@ def test_late_after_the_grace_period_pays_the_fee_first_and_catches_up(
     run_on(session, due_on + timedelta(days=15))
     session.refresh(loan)
     assert loan.status == LoanStatus.ACTIVE  # 15 days: still the grace period
-    assert queries.loan_detail(session, bo, loan.id).arrears_bucket == "1-15"
+    assert loans.loan_detail(session, bo, loan.id).arrears_bucket == "1-15"
     run_on(session, due_on + timedelta(days=16))
     session.refresh(loan)
     assert loan.status == LoanStatus.LATE
@@ -183,7 +185,7 @@ def test_late_after_the_grace_period_pays_the_fee_first_and_catches_up(
     assert first.late_fee_minor == max(1_500, percent_of(first.payment_minor, 500))
     run_on(session, due_on + timedelta(days=17))
     assert rows(session, loan)[0].late_fee_minor == first.late_fee_minor  # once only
-    view = queries.loan_detail(session, bo, loan.id)
+    view = loans.loan_detail(session, bo, loan.id)
     assert (view.days_past_due, view.arrears_bucket) == (17, "16-30")
     assert view.rows[0].state == "late"
 
@@ -206,7 +208,7 @@ def test_late_after_the_grace_period_pays_the_fee_first_and_catches_up(
     kinds = [kind for kind, _ in events(session, loan)]
     assert kinds == ["late", "cured"]
     # A loan that was late resets the ladder at its end; meanwhile the grade is capped.
-    assert queries.grade_borrower(session, bo.id, clock.now()).grade in "BCD"
+    assert eligibility.grade_borrower(session, bo.id, clock.now()).grade in "BCD"
 
 
 def test_default_at_120_days_writes_off_the_lenders_books_and_recoveries_are_shared(
@@ -218,7 +220,7 @@ def test_default_at_120_days_writes_off_the_lenders_books_and_recoveries_are_sha
     run_on(session, due_on + timedelta(days=119))
     session.refresh(loan)
     assert loan.status == LoanStatus.LATE
-    assert queries.loan_detail(session, bo, loan.id).arrears_bucket == "61-120"
+    assert loans.loan_detail(session, bo, loan.id).arrears_bucket == "61-120"
     done = run_on(session, due_on + timedelta(days=120))
     assert done["defaults"] == 1
     session.refresh(loan)
@@ -232,8 +234,8 @@ def test_default_at_120_days_writes_off_the_lenders_books_and_recoveries_are_sha
         assert off.amount_minor == amount
     assert account(session, f"lending:owed:{bo.id}") == 0
     assert [k for k, _ in events(session, loan)][-1] == "default"
-    assert queries.grade_borrower(session, bo.id, clock.now()).grade == "E"
-    dash = queries.lender_dashboard(session, lenders[0].id)
+    assert eligibility.grade_borrower(session, bo.id, clock.now()).grade == "E"
+    dash = lender_read.lender_dashboard(session, lenders[0].id)
     assert dash.written_off_minor == 20_000
     assert dash.returns.net_annualized_return < 0
 
@@ -262,7 +264,7 @@ def test_partial_early_repayment_keeps_the_instalment_and_shortens_the_term(
     schedule = rows(session, loan)
     run_on(session, schedule[0].due_on)
     at(schedule[0].due_on + timedelta(days=10))
-    quote = queries.early_quote(session, bo.id, loan.id, 20_000)
+    quote = loans.early_quote(session, bo.id, loan.id, 20_000)
     assert quote.principal_minor == 20_000
     assert 0 < quote.interest_minor < 20_000 * 14 // 1200  # days elapsed only
     repayment = services.repay_early(session, bo.id, loan.id, principal_minor=20_000)
@@ -279,7 +281,7 @@ def test_partial_early_repayment_keeps_the_instalment_and_shortens_the_term(
 def test_full_early_repayment_ends_the_loan(session, make_user, frozen_now):
     bo, lenders, loan = funded_loan(session, make_user, money=10_000)
     at(date(2026, 11, 20))
-    quote = queries.early_quote(session, bo.id, loan.id)
+    quote = loans.early_quote(session, bo.id, loan.id)
     services.repay_early(session, bo.id, loan.id, idempotency_key="all")
     session.refresh(loan)
     assert loan.status == LoanStatus.REPAID

@@ -486,16 +486,16 @@ def test_a_sybil_ring_of_fresh_accounts_stays_below_a_verified_member(
 
 
 def test_lending_lists_with_the_published_grade_once_there_is_one(session, pair):
-    from p2pbank.lending import queries as lending_queries
+    from p2pbank.lending import eligibility
 
     bo, _lena = pair
-    interim = lending_queries.grade_borrower(session, bo.id, clock.now())
+    interim = eligibility.grade_borrower(session, bo.id, clock.now())
     assert interim.version.startswith("lending-interim-")
     services.recompute_trust(session)  # Bo has no activity: nothing is published for him
     assert services.published_grade(session, bo.id) is None
     _rate_both(session, bo, _lena)
     services.recompute_trust(session)
-    graded = lending_queries.grade_borrower(session, bo.id, clock.now())
+    graded = eligibility.grade_borrower(session, bo.id, clock.now())
     assert graded.version == services.published_grade(session, bo.id).version
     assert graded.grade == "D"
     assert session.scalar(select(func.count(ScoreSnapshot.id))) == 2

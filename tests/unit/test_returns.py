@@ -6,7 +6,7 @@ import math
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from p2pbank.lending import returns
@@ -173,3 +173,84 @@ def test_xirr_zeroes_the_present_value(outlay: int, receipts: list[tuple[int, in
         growth = math.log1p(rate)  # in logs: huge rates would overflow (1 + rate) ** t
         value = sum(a * math.exp(-growth * (d - start).days / 365) for d, a in flows)
         assert value == pytest.approx(0, abs=1e-6 * max(outlay, max(a for _, a in receipts)))
+
+
+# --- XIRR: flows that change sign more than once --------------------------------------
+
+
+def _has_sign_change(flows: list[tuple[date, int]], points: int = 20_001) -> bool:
+    """Reference: does the present value change sign anywhere a float rate can reach?
+
+    A plain uniform scan of u = ln(1 + r) over the whole range the function may search,
+    written independently of the function under test."""
+    start = min(d for d, _ in flows)
+    times = [(d - start).days / 365 for d, _ in flows]
+    if max(times) == 0:
+        return False
+    low, high = -700 / max(times), 700.0
+    previous = None
+    for i in range(points):
+        u = low + (high - low) * i / (points - 1)
+        top = max(-u * t for t in times)  # scaled by the largest factor: never overflows
+        value = math.fsum(
+            a * math.exp(-u * t - top) for t, (_, a) in zip(times, flows, strict=True)
+        )
+        sign = (value > 0) - (value < 0)
+        if sign == 0 or (previous is not None and sign != previous):
+            return True
+        previous = sign
+    return False
+
+
+# Flow sets where the present value is positive at both ends of every widened bracket but
+# dips below zero in between (two roots): the old bisection gave up on these.
+TWO_ROOT_FLOWS = [
+    [(date(2025, 3, 27), -145_327), (date(2022, 7, 24), -805_726), (date(2024, 7, 8), 261_435),
+     (date(2022, 11, 18), -207_017), (date(2021, 10, 12), 861_303), (date(2025, 2, 5), 670_615),
+     (date(2021, 8, 23), -165_630)],
+    [(date(2023, 8, 14), 582_124), (date(2020, 7, 10), -143_658), (date(2022, 12, 10), 170_891),
+     (date(2020, 10, 11), 823_601), (date(2023, 2, 11), -369_113), (date(2020, 12, 21), -527_474),
+     (date(2024, 5, 27), -194_111), (date(2020, 8, 14), -844_937)],
+]
+
+
+def _assert_is_a_root(flows: list[tuple[date, int]], rate: float) -> None:
+    start = min(d for d, _ in flows)
+    assert rate > -1.0
+    growth = math.log1p(rate)
+    terms = [a * math.exp(-growth * (d - start).days / 365) for d, a in flows]
+    assert math.fsum(terms) == pytest.approx(0, abs=1e-6 * max(abs(t) for t in terms))
+
+
+@pytest.mark.parametrize("flows", TWO_ROOT_FLOWS)
+def test_xirr_finds_a_root_between_two_ends_of_the_same_sign(flows) -> None:
+    assert _has_sign_change(flows)
+    _assert_is_a_root(flows, xirr(flows))
+
+
+def _as_raw(flows: list[tuple[date, int]]) -> list[tuple[int, int]]:
+    return [((d - date(2020, 1, 1)).days, a) for d, a in flows]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@example(_as_raw(TWO_ROOT_FLOWS[0]))
+@example(_as_raw(TWO_ROOT_FLOWS[1]))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 2_000), st.integers(-10**6, 10**6)), min_size=2, max_size=8
+    )
+)
+def test_xirr_finds_a_root_whenever_one_exists(raw: list[tuple[int, int]]) -> None:
+    """Any mix of signs and dates: where the reference scan sees the present value change
+    sign, XIRR answers with a rate that zeroes it; otherwise it refuses, never guesses."""
+    start = date(2020, 1, 1)
+    flows = [(start + timedelta(days=d), a) for d, a in raw]
+    if not (any(a < 0 for _, a in flows) and any(a > 0 for _, a in flows)):
+        return  # covered by the refusal test
+    if not _has_sign_change(flows, points=2_001):
+        with pytest.raises(ValueError):
+            xirr(flows)
+        return
+    rate = xirr(flows)
+    if rate > -0.999:
+        _assert_is_a_root(flows, rate)

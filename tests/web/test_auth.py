@@ -152,3 +152,30 @@ def test_security_headers_on_pages(client):
     assert "Strict-Transport-Security" not in response.headers
     secure = client.get("/", base_url="https://localhost")
     assert "max-age" in secure.headers["Strict-Transport-Security"]
+
+
+def _login_with_next(web, user, next_value: str):
+    from tests.conftest import csrf_from
+
+    page = web.get("/login")
+    return web.client.post(
+        "/login",
+        query_string={"next": next_value},
+        data={
+            "email": user.email,
+            "password": STRONG_PASSWORD,
+            "csrf_token": csrf_from(page.get_data(as_text=True)),
+        },
+    )
+
+
+def test_next_with_a_tab_or_line_break_stays_on_this_site(app, make_user):
+    from tests.conftest import Browser
+
+    user = make_user()
+    for hostile in ("/\t/evil.example", "/\n/evil.example", "/\r\nSet-Cookie: x=1", "/\\evil"):
+        response = _login_with_next(Browser(app.test_client()), user, hostile)
+        assert response.status_code == 302, (hostile, response.status_code)
+        assert response.headers["Location"] == "/dashboard", hostile
+    kept = _login_with_next(Browser(app.test_client()), user, "/campaigns?page=2")
+    assert kept.headers["Location"] == "/campaigns?page=2"

@@ -128,3 +128,32 @@ def test_limits_are_counted_in_redis_when_redis_url_is_set(
             for key in list(redis_client.scan_iter(match=pattern)):
                 redis_client.delete(key)
     assert not any(redis_client.scan_iter(match=f"*{marker}*"))
+
+
+def test_failed_guesses_from_elsewhere_do_not_lock_the_owner_out(app, make_user):
+    """The lock is per account and source: five bad passwords from one place lock that place
+    out of the account, not the owner signing in from home."""
+    victim = make_user()
+    attacker = Browser(app.test_client())
+    attacker.client.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    for attempt in range(6):
+        attacker.login(victim.email, f"wrong-password-{attempt:03d}")
+    assert attacker.login(victim.email).status_code == 429
+    owner = Browser(app.test_client())
+    owner.client.environ_base["REMOTE_ADDR"] = "203.0.113.20"
+    assert owner.login(victim.email).status_code == 302
+
+
+def test_an_ipv6_source_is_its_whole_network(app, make_user):
+    """One IPv6 host holds a /64: hopping addresses inside it does not reset the count."""
+    victim = make_user()
+    for attempt in range(5):
+        hop = Browser(app.test_client())
+        hop.client.environ_base["REMOTE_ADDR"] = f"2001:db8:1:2::{attempt + 1:x}"
+        assert hop.login(victim.email, f"wrong-password-{attempt:03d}").status_code == 401
+    same_network = Browser(app.test_client())
+    same_network.client.environ_base["REMOTE_ADDR"] = "2001:db8:1:2::99"
+    assert same_network.login(victim.email).status_code == 429
+    other_network = Browser(app.test_client())
+    other_network.client.environ_base["REMOTE_ADDR"] = "2001:db8:1:3::1"
+    assert other_network.login(victim.email).status_code == 302

@@ -18,7 +18,7 @@ from tests.conftest import STRONG_PASSWORD, Browser, _bound_sessionmaker
 
 FORGOT = "/password/forgot"
 NEW_PASSWORD = "a-brand-new-secret-77"
-LINK = re.compile(r"http://localhost(/password/reset/[A-Za-z0-9_-]+)")
+LINK = re.compile(r"http://127\.0\.0\.1:5000(/password/reset/[A-Za-z0-9_-]+)")  # BASE_URL
 
 
 def _mail_link(session, email: str) -> str:
@@ -64,18 +64,20 @@ def test_the_link_is_logged_in_development(web, make_user, session, caplog):
 
 
 def test_the_link_is_never_logged_in_production(config, connection, make_user, session, caplog):
-    production = replace(config, ENV="production", WTF_CSRF_ENABLED=False)
+    production = replace(
+        config, ENV="production", WTF_CSRF_ENABLED=False, BASE_URL="https://p2pbank.example"
+    )
     app = create_app(production)
     app.extensions["p2pbank.sessionmaker"] = _bound_sessionmaker(connection)
     user = make_user()
     with caplog.at_level(logging.DEBUG):
         response = app.test_client().post(
-            FORGOT, data={"email": user.email}, base_url="https://localhost"
+            FORGOT, data={"email": user.email}, base_url="https://p2pbank.example"
         )
     assert response.status_code == 200
     mail = session.scalar(select(OutboxMail).where(OutboxMail.to_address == user.email))
     secret = mail.body.split("/password/reset/")[1].split()[0]
-    assert mail.body.count("https://localhost/password/reset/") == 1
+    assert mail.body.count("https://p2pbank.example/password/reset/") == 1
     assert not any(secret in record.getMessage() for record in caplog.records)
 
 

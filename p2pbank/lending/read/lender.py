@@ -1,0 +1,292 @@
+"""The lender's dashboard: wallet, orders, commitments, loan parts with what each has paid
+and will pay, and the two return figures with their explanation.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from p2pbank import clock
+from p2pbank.ledger import queries as ledger_queries
+from p2pbank.lending import accounts, returns, rules, servicing
+from p2pbank.lending import schedule as sched
+from p2pbank.lending.models import (
+    Commitment,
+    CommitmentStatus,
+    Instalment,
+    Loan,
+    LoanPart,
+    Repayment,
+    RepaymentShare,
+    WriteOff,
+)
+from p2pbank.lending.read.orders import OrderView, my_orders
+from p2pbank.lending.read.views import (
+    CommitmentView,
+    account_exists,
+    commitment_view,
+    wallet_balances,
+)
+
+
+@dataclass(frozen=True)
+class PartView:
+    id: int
+    loan_id: int
+    grade: str
+    term_months: int
+    rate_bps: int
+    principal_minor: int
+    outstanding_minor: int
+    received_principal_minor: int
+    received_interest_minor: int
+    received_late_fees_minor: int
+    received_recoveries_minor: int
+    servicing_fees_minor: int
+    written_off_minor: int
+    loan_status: str
+    days_past_due: int
+    arrears_bucket: str
+    next_due_on: date | None
+    next_amount_minor: int
+    issued_at: datetime
+
+
+@dataclass(frozen=True)
+class ExpectedPayment:
+    due_on: date
+    amount_minor: int
+
+
+@dataclass(frozen=True)
+class Returns:
+    net_annualized_return: float | None
+    xirr: float | None
+    explanation: list[str]
+
+
+@dataclass(frozen=True)
+class LenderDashboard:
+    available_minor: int
+    held_minor: int
+    lent_out_minor: int
+    committed_minor: int
+    in_orders_minor: int
+    income_minor: int  # interest + late fees + recoveries - servicing fees
+    written_off_minor: int
+    orders: list[OrderView]
+    commitments: list[CommitmentView]
+    parts: list[PartView]
+    expected: list[ExpectedPayment]
+    returns: Returns
+    currency: str = "EUR"
+
+
+RETURNS_EXPLANATION = [
+    "Net annualized return (the LendingClub way): each month, the interest and late fees "
+    "your loan parts earned, minus servicing fees and principal written off, plus "
+    "recoveries, divided by the principal outstanding at the start of that month; the "
+    "weighted monthly average is compounded over twelve months. It ignores cash waiting "
+    "in your wallet and when in the month money moved.",
+    "XIRR: the yearly rate that makes all your actual cash flows -- money lent out, every "
+    "payment received after fees, and the principal still outstanding valued today -- add "
+    "up to zero. It counts exactly when money moved.",
+    "The two differ when loans are young, repaid early, late or written off; both are "
+    "history, not a promise.",
+]
+
+
+def _month_starts(issued_on: date, until: date) -> list[date]:
+    starts = []
+    k = 0
+    while True:
+        start = sched.add_months(issued_on, k)
+        if start > until:
+            return starts
+        starts.append(start)
+        k += 1
+
+
+def _returns(
+    parts: Sequence[LoanPart],
+    loans: dict[int, Loan],
+    shares: Sequence[RepaymentShare],
+    write_offs: Sequence[WriteOff],
+    today: date,
+) -> Returns:
+    by_part: dict[int, list[RepaymentShare]] = defaultdict(list)
+    for s in shares:
+        by_part[s.part_id].append(s)
+    written: dict[int, WriteOff] = {w.part_id: w for w in write_offs}
+    months: list[returns.NoteMonth] = []
+    flows: list[tuple[date, int]] = []
+    for part in parts:
+        loan = loans[part.loan_id]
+        issued_on = loan.issued_on
+        flows.append((issued_on, -part.principal_minor))
+        part_shares = sorted(by_part[part.id], key=lambda s: s.created_at)
+        for s in part_shares:
+            flows.append((s.created_at.date(), s.net_minor))
+        if part.outstanding_minor:
+            flows.append((today, part.outstanding_minor))
+        starts = _month_starts(issued_on, today)
+        for n, start in enumerate(starts):
+            end = sched.add_months(issued_on, n + 1)
+            repaid_before = sum(
+                s.principal_minor for s in part_shares if s.created_at.date() < start
+            )
+            w = written.get(part.id)
+            off_before = w.amount_minor if w and w.created_at.date() < start else 0
+            outstanding = part.principal_minor - repaid_before - off_before
+            inside = [s for s in part_shares if start <= s.created_at.date() < end]
+            charged = w.amount_minor if w and start <= w.created_at.date() < end else 0
+            if outstanding <= 0 and not inside and not charged:
+                continue
+            months.append(
+                returns.NoteMonth(
+                    outstanding_principal_minor=max(outstanding, 0),
+                    interest_minor=sum(s.interest_minor for s in inside),
+                    late_fees_minor=sum(s.late_fee_minor for s in inside),
+                    service_fees_minor=sum(s.servicing_fee_minor for s in inside),
+                    charged_off_minor=charged,
+                    recoveries_minor=sum(s.recovery_minor for s in inside),
+                )
+            )
+    nar = returns.net_annualized_return(months)
+    try:
+        irr = returns.xirr(flows) if flows else None
+    except ValueError:
+        irr = None
+    return Returns(nar, irr, RETURNS_EXPLANATION)
+
+
+def lender_dashboard(session: Session, lender_id: int) -> LenderDashboard:
+    today = clock.now().date()
+    _posted, held, available = wallet_balances(session, lender_id)
+    lent_code = accounts.lent_code(lender_id)
+    lent_out = (
+        ledger_queries.balances(session, lent_code).posted
+        if account_exists(session, lent_code)
+        else 0
+    )
+    orders = my_orders(session, lender_id)
+    commitments = session.scalars(
+        select(Commitment)
+        .where(Commitment.lender_id == lender_id, Commitment.status == CommitmentStatus.HELD)
+        .order_by(Commitment.id.desc())
+    ).all()
+    parts = session.scalars(
+        select(LoanPart).where(LoanPart.lender_id == lender_id).order_by(LoanPart.id.desc())
+    ).all()
+    loan_ids = {p.loan_id for p in parts}
+    loans = (
+        {loan.id: loan for loan in session.scalars(select(Loan).where(Loan.id.in_(loan_ids)))}
+        if loan_ids
+        else {}
+    )
+    shares = session.scalars(
+        select(RepaymentShare).where(RepaymentShare.lender_id == lender_id)
+    ).all()
+    write_offs = session.scalars(select(WriteOff).where(WriteOff.lender_id == lender_id)).all()
+    rows_by_loan: dict[int, list[Instalment]] = defaultdict(list)
+    if loan_ids:
+        for row in session.scalars(
+            select(Instalment).where(Instalment.loan_id.in_(loan_ids)).order_by(Instalment.number)
+        ):
+            rows_by_loan[row.loan_id].append(row)
+    by_part: dict[int, list[RepaymentShare]] = defaultdict(list)
+    for s in shares:
+        by_part[s.part_id].append(s)
+    views = []
+    expected: dict[date, int] = defaultdict(int)
+    for part in parts:
+        loan = loans[part.loan_id]
+        rows = rows_by_loan[loan.id]
+        days = servicing.loan_days_past_due(rows, today) if loan.is_open else 0
+        next_due, next_amount = None, 0
+        if loan.is_open:
+            for row in servicing.unpaid(rows):
+                for ip in row.parts:
+                    if ip.part_id == part.id:
+                        owed = (
+                            ip.principal_minor
+                            - ip.principal_paid_minor
+                            + ip.interest_minor
+                            - ip.interest_paid_minor
+                            + ip.late_fee_minor
+                            - ip.late_fee_paid_minor
+                        )
+                        if next_due is None:
+                            next_due, next_amount = row.due_on, owed
+                        expected[row.due_on] += owed
+        got = by_part[part.id]
+        views.append(
+            PartView(
+                id=part.id,
+                loan_id=loan.id,
+                grade=loan.grade,
+                term_months=loan.term_months,
+                rate_bps=part.rate_bps,
+                principal_minor=part.principal_minor,
+                outstanding_minor=part.outstanding_minor,
+                received_principal_minor=sum(s.principal_minor for s in got),
+                received_interest_minor=sum(s.interest_minor for s in got),
+                received_late_fees_minor=sum(s.late_fee_minor for s in got),
+                received_recoveries_minor=sum(s.recovery_minor for s in got),
+                servicing_fees_minor=sum(s.servicing_fee_minor for s in got),
+                written_off_minor=part.written_off_minor,
+                loan_status=loan.status,
+                days_past_due=days,
+                arrears_bucket=rules.arrears_bucket(days),
+                next_due_on=next_due,
+                next_amount_minor=next_amount,
+                issued_at=loan.issued_at,
+            )
+        )
+    income = sum(
+        s.interest_minor + s.late_fee_minor + s.recovery_minor - s.servicing_fee_minor
+        for s in shares
+    )
+    return LenderDashboard(
+        available_minor=available,
+        held_minor=held,
+        lent_out_minor=lent_out,
+        committed_minor=sum(c.amount_minor for c in commitments),
+        in_orders_minor=sum(o.remaining_minor for o in orders if o.status != "cancelled"),
+        income_minor=income,
+        written_off_minor=sum(p.written_off_minor for p in parts),
+        orders=orders,
+        commitments=[commitment_view(c) for c in commitments],
+        parts=views,
+        expected=[ExpectedPayment(d, a) for d, a in sorted(expected.items())[:6]],
+        returns=_returns(parts, loans, shares, write_offs, today),
+    )
+
+
+def lender_parts(session: Session, lender_id: int) -> list[PartView]:
+    return lender_dashboard(session, lender_id).parts
+
+
+def income_by_month(session: Session, lender_id: int) -> list[tuple[str, int]]:
+    """Interest and late fees a lender received, less servicing fees, per calendar month
+    (YYYY-MM, oldest first): the lender dashboard's income chart."""
+    rows = session.execute(
+        select(
+            Repayment.created_at,
+            RepaymentShare.interest_minor
+            + RepaymentShare.late_fee_minor
+            - RepaymentShare.servicing_fee_minor,
+        )
+        .join(Repayment, Repayment.id == RepaymentShare.repayment_id)
+        .where(RepaymentShare.lender_id == lender_id)
+    ).all()
+    months: dict[str, int] = defaultdict(int)
+    for moment, minor in rows:
+        months[moment.strftime("%Y-%m")] += int(minor)
+    return sorted(months.items())
