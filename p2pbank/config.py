@@ -55,6 +55,9 @@ class Config:
     PAYMENTS_PAYOUT_COUNTRY: str = "NL"
     AUDIT_SIGNING_KEY: str = ""  # Ed25519 note key (flask audit-keygen); required in production
     AUDIT_PSEUDONYM_KEY: str = ""  # keys the trust log's pseudonyms; else from SECRET_KEY
+    # The trust log's published maximum merge delay: a queued leaf is in the tree within
+    # this many seconds, or /readyz degrades, the auditor pages warn and the verifier fails.
+    AUDIT_MAX_MERGE_DELAY: int = 60
     BABEL_DEFAULT_LOCALE: str = "en"
     # "test": the cheapest argon2id, for test suites only (refused in production); empty:
     # the RFC 9106 low-memory profile.
@@ -100,6 +103,8 @@ class Config:
         if self.ARGON2_COST and self.is_production:
             raise ConfigError("ARGON2_COST=test is for test suites, never production")
         self._check_audit_signing_key()
+        if not 1 <= self.AUDIT_MAX_MERGE_DELAY <= 86_400:
+            raise ConfigError("AUDIT_MAX_MERGE_DELAY is 1 to 86400 seconds")
         self._check_base_url()
         return self
 
