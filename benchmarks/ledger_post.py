@@ -9,8 +9,9 @@ running balance) and balance UPDATEs (the debit as a conditional UPDATE ... RETU
 funds check) with psycopg or sqlite3 directly, and computes the same content hash, so the
 ratio ledger/baseline is the cost of the ORM and the service layer. Target: >= 0.5.
 
-Since the audit log (#6) appends every entry's hash to its Merkle log inside post_entry,
-the "ledger" column includes that leaf; the "core" column is the same run with the leaf
+Every entry queues its hash for the trust log inside post_entry (the sequencer integrates
+it later, outside the posting transaction), so the "ledger" column includes that queued
+leaf; the "core" column is the same run with the leaf
 switched off in the benchmark process, to show what the ledger itself costs.
 
 Single client, and 8 concurrent clients (separate processes, each moving money between its
@@ -130,10 +131,10 @@ def _timed(one, n: int, rollback=None) -> tuple[int, int]:
 
 
 class _NoAuditLeaf:
-    """Stands in for p2pbank.audit.services inside the ledger, for the "core" column only."""
+    """Stands in for p2pbank.audit.queue inside the ledger, for the "core" column only."""
 
     @staticmethod
-    def append(*_args, **_kwargs) -> None:
+    def enqueue(*_args, **_kwargs) -> None:
         return None
 
 
@@ -275,8 +276,9 @@ def _rate(worker, url: str, pairs, n: int, clients: int, tag: str) -> float:
     return clients * n / ((end - start) / 1e9)
 
 
-def _check(url: str) -> None:
-    """The benchmark's own writes must leave a sound ledger (cached = posted, balanced)."""
+def _check(url: str, tag: str) -> None:
+    """The benchmark's own writes must leave a sound ledger (cached = posted, balanced);
+    the "core" run wrote no leaves on purpose, so only its missing leaves are let pass."""
     from p2pbank.ledger.checks import check_ledger
 
     engine = make_engine(url)
@@ -284,8 +286,13 @@ def _check(url: str) -> None:
         report = check_ledger(session)
         count = session.query(Account).count()
     engine.dispose()
-    if not report.ok:
-        raise SystemExit(f"ledger check failed after the benchmark: {report.violations[:5]}")
+    violations = [
+        v
+        for v in report.violations
+        if not (tag == "core" and v.endswith("no leaf in the trust log"))
+    ]
+    if violations:
+        raise SystemExit(f"ledger check failed after the benchmark: {violations[:5]}")
     assert count > 0
 
 
@@ -296,7 +303,7 @@ def measure(backend: str, clients: int, n: int, new_url) -> tuple[float, float, 
         try:
             pairs = _prepare(url, clients)
             results.append(_rate(worker, url, pairs, n, clients, tag))
-            _check(url)
+            _check(url, tag)
         finally:
             cleanup()
     return results[0], results[1], results[2]

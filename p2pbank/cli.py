@@ -139,12 +139,17 @@ def audit_verify(proofs: int) -> None:
     """Verify the trust log in this database as the outside verifier would, plus every
     stored node and signed checkpoint, and every journal entry against its leaf. Exits 1
     naming the first bad log entry and the first bad journal entry."""
-    from p2pbank.audit.keys import signer_for
+    from p2pbank.audit.keys import max_merge_delay, signer_for
     from p2pbank.audit.queries import verify_database
     from p2pbank.ledger.log_check import compare_with_log
 
     session = db_session()
-    report = verify_database(session, signer_for(current_app.config).verifier, proofs=proofs)
+    report = verify_database(
+        session,
+        signer_for(current_app.config).verifier,
+        proofs=proofs,
+        max_merge_delay=max_merge_delay(current_app.config),
+    )
     signed = report.checkpoint.size if report.checkpoint is not None else 0
     report.journal = compare_with_log(session, proven_below=signed)
     for line in report.summary():

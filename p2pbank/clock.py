@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 _frozen: datetime | None = None
+# Called with the time that is ending, before the clock moves (see `watching`).
+_listeners: list[Callable[[datetime], None]] = []
 
 
 def now() -> datetime:
@@ -19,6 +21,8 @@ def set_now(value: datetime | None) -> None:
     global _frozen
     if value is not None and value.tzinfo is None:
         raise ValueError("clock times must be timezone-aware")
+    for listener in list(_listeners):
+        listener(now())
     _frozen = value
 
 
@@ -36,3 +40,14 @@ def frozen_at(value: datetime) -> Iterator[None]:
         yield
     finally:
         set_now(previous)
+
+
+@contextmanager
+def watching(listener: Callable[[datetime], None]) -> Iterator[None]:
+    """Call `listener(moment)` before each move of the clock, with the time that ends: the
+    demo, which replays months of history, lets the trust log's sequencer catch up then."""
+    _listeners.append(listener)
+    try:
+        yield
+    finally:
+        _listeners.remove(listener)

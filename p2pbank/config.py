@@ -76,6 +76,9 @@ class Config:
     PAYMENTS_PAYOUT_COUNTRY: str = "NL"
     AUDIT_SIGNING_KEY: str = ""  # Ed25519 note key (flask audit-keygen); required in production
     AUDIT_PSEUDONYM_KEY: str = ""  # keys the trust log's pseudonyms; else from SECRET_KEY
+    # The trust log's published maximum merge delay: a queued leaf is in the tree within
+    # this many seconds, or /readyz degrades, the auditor pages warn and the verifier fails.
+    AUDIT_MAX_MERGE_DELAY: int = 60
     BABEL_DEFAULT_LOCALE: str = "en"
     # "test": the cheapest argon2id, for test suites only (refused in production); empty:
     # the RFC 9106 low-memory profile.
@@ -125,6 +128,8 @@ class Config:
                 raise ConfigError("DATABASE_URL must be set in production")
             self.DATABASE_URL = _default_database_url(Path(self.INSTANCE_PATH))
         self._check_audit_signing_key()
+        if not 1 <= self.AUDIT_MAX_MERGE_DELAY <= 86_400:
+            raise ConfigError("AUDIT_MAX_MERGE_DELAY is 1 to 86400 seconds")
         self._check_base_url()
         return self
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from p2pbank.audit import queries as audit_queries
+from p2pbank.audit import sequencer
 from p2pbank.audit import services as audit
 from p2pbank.audit.note import Signer
 from p2pbank.crowdfunding import due as crowdfunding_due
@@ -46,6 +47,7 @@ def run_due_work(
     if payment_gateway is not None:  # withdrawals to resend, test-mode events to redeliver
         done.update(run_due_payments(session, payment_gateway, now))
     done.update(refresh.recompute_trust(session, now))  # last: scores see the day's events
+    done["audit.leaves_integrated"] = sequencer.integrate_queued(session, now)
     if audit_signer is not None:  # keep last: the checkpoint covers everything above
         before = audit_queries.latest_checkpoint(session, key_id=audit_signer.key_id.hex())
         signed = audit.sign_checkpoint(session, audit_signer, audit_signer.name)

@@ -13,7 +13,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from p2pbank.audit import queries
-from p2pbank.audit.keys import signer_for
+from p2pbank.audit.keys import max_merge_delay, signer_for
 from p2pbank.audit.schemas import (
     ConsistencyProofArgs,
     ConsistencyProofOut,
@@ -106,4 +106,5 @@ class Key(MethodView):
             "name": verifier.name,
             "key_id": verifier.key_id.hex(),
             "algorithm": "ed25519",
+            "max_merge_delay_seconds": int(max_merge_delay(current_app.config).total_seconds()),
         }

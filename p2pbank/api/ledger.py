@@ -3,13 +3,16 @@ account, any entry and the trial balance. Thin: each calls p2pbank.ledger.querie
 
 from __future__ import annotations
 
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from p2pbank.api.auth import current_api_user, protect
+from p2pbank.audit.keys import max_merge_delay, signer_for
 from p2pbank.db import db_session
-from p2pbank.ledger import auditor_reads, log_check, queries
+from p2pbank.ledger import auditor_reads, log_check, promises, queries
 from p2pbank.ledger.schemas import (
+    EntryPromiseOut,
     JournalEntryOut,
     JournalPageOut,
     JournalQuery,
@@ -82,6 +85,19 @@ class EntryItem(MethodView):
     def get(self, entry_id: int):
         """Auditors: one journal entry with its postings and content hash."""
         return auditor_reads.auditor_entry(db_session(), _viewer(), entry_id)
+
+
+@blp.route("/ledger/entries/<int:entry_id>/promise")
+class EntryPromise(MethodView):
+    @blp.response(200, EntryPromiseOut)
+    def get(self, entry_id: int):
+        """The trust log's signed promise to include this entry's leaf within its maximum
+        merge delay: for the owners of the accounts it moved money on, and auditors. Keep
+        it, and check it later with python -m p2pbank.audit.verify --promise FILE."""
+        config = current_app.config
+        return promises.entry_promise(
+            db_session(), _viewer(), entry_id, signer_for(config), max_merge_delay(config)
+        )
 
 
 @blp.route("/ledger/trial-balance")

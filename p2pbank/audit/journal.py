@@ -224,6 +224,8 @@ class JournalCheck:
     leaves: int = 0
     mismatches: list[EntryMismatch] = field(default_factory=list)
     unproven: list[int] = field(default_factory=list)  # entry ids whose leaf is not yet signed
+    queued: list[int] = field(default_factory=list)  # entry ids whose leaf waits in the queue
+    pending: list[int] = field(default_factory=list)  # no leaf yet, within the merge delay
 
     @property
     def ok(self) -> bool:
@@ -245,6 +247,17 @@ class JournalCheck:
                 "past the signed checkpoint: compared with the log as served, proven only "
                 "once a checkpoint covers them"
             )
+        if self.queued:
+            out.append(
+                f"journal: {len(self.queued)} entries (from {min(self.queued)}) have leaves "
+                "queued for the sequencer: compared with the queued leaf, in the log within "
+                "the maximum merge delay"
+            )
+        if self.pending:
+            out.append(
+                f"journal: {len(self.pending)} entries (from {min(self.pending)}) are newer "
+                "than the maximum merge delay and not yet in the log: checked once integrated"
+            )
         return out
 
 
@@ -259,6 +272,7 @@ class EntryComparison:
     def __init__(self) -> None:
         self.check = JournalCheck()
         self._leaves: dict[int, EntryLeaf] = {}
+        self._queued: dict[int, EntryLeaf] = {}
         self._seen: set[int] = set()
 
     def add_leaf(self, leaf: EntryLeaf) -> None:
@@ -273,21 +287,30 @@ class EntryComparison:
             return
         self._leaves[leaf.entry_id] = leaf
 
+    def add_queued(self, leaf: EntryLeaf) -> None:
+        """A leaf still in the sequencer's queue (its `index` is the queue row's id)."""
+        self._queued.setdefault(leaf.entry_id, leaf)
+
     def has_leaf(self, entry_id: int) -> bool:
         return entry_id in self._leaves
 
     def broken_leaf(self, index: int, reason: str) -> None:
         self.check.mismatches.append(EntryMismatch(None, index, f"a ledger.entry leaf {reason}"))
 
-    def add_record(self, record: JournalRecord, *, proven_below: int | None = None) -> None:
-        """Compare one record; leaves at or past `proven_below` count as not yet proven."""
+    def add_record(
+        self,
+        record: JournalRecord,
+        *,
+        proven_below: int | None = None,
+        pending_since: datetime | None = None,
+    ) -> None:
+        """Compare one record; leaves at or past `proven_below` count as not yet proven; a
+        record created at or after `pending_since` may still wait for its leaf."""
         self.check.entries += 1
         self._seen.add(record.entry_id)
         leaf = self._leaves.get(record.entry_id)
         if leaf is None:
-            self.check.mismatches.append(
-                EntryMismatch(record.entry_id, None, "has no leaf in the trust log")
-            )
+            self._without_leaf(record, pending_since)
             return
         recomputed = record.content_hash()
         if recomputed != leaf.hash:
@@ -302,7 +325,30 @@ class EntryComparison:
         elif proven_below is not None and leaf.index >= proven_below:
             self.check.unproven.append(record.entry_id)
 
+    def _without_leaf(self, record: JournalRecord, pending_since: datetime | None) -> None:
+        queued = self._queued.get(record.entry_id)
+        if queued is not None:
+            recomputed = record.content_hash()
+            if recomputed == queued.hash:
+                self.check.queued.append(record.entry_id)
+                return
+            message = (
+                f"its stored rows hash to {recomputed[:16]}..., its queued leaf holds "
+                f"{queued.hash[:16]}...: the entry was changed after it was logged"
+            )
+        elif pending_since is not None and record.created_at >= pending_since:
+            self.check.pending.append(record.entry_id)
+            return
+        else:
+            message = "has no leaf in the trust log"
+        self.check.mismatches.append(EntryMismatch(record.entry_id, None, message))
+
     def finish(self) -> JournalCheck:
+        for entry_id in self._queued:
+            if entry_id not in self._seen and entry_id not in self._leaves:
+                self.check.mismatches.append(
+                    EntryMismatch(entry_id, None, "is queued for the log but not in the ledger")
+                )
         for entry_id, leaf in self._leaves.items():
             if entry_id not in self._seen:
                 self.check.mismatches.append(

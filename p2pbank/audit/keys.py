@@ -22,6 +22,7 @@ import hmac
 import os
 import threading
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from pathlib import Path
 
 from p2pbank.audit.note import Signer, generate_signer, parse_skey
@@ -88,3 +89,8 @@ def signer_for(config: Mapping) -> Signer:
         raise RuntimeError("AUDIT_SIGNING_KEY must be set in production (flask audit-keygen)")
     path = Path(config.get("INSTANCE_PATH") or "instance") / DEV_SIGNING_KEY_FILE
     return parse_skey(_read_or_create(path, lambda: generate_signer(DEFAULT_KEY_NAME).skey))
+
+
+def max_merge_delay(config: Mapping) -> timedelta:
+    """The trust log's published maximum merge delay (AUDIT_MAX_MERGE_DELAY seconds)."""
+    return timedelta(seconds=int(config.get("AUDIT_MAX_MERGE_DELAY") or 60))

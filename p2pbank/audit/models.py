@@ -10,6 +10,12 @@ One head row (id 1) holds the size and the compact range (the roots of the perfe
 covering the log, largest first) so an append reads one row instead of the tree. Appends
 lock that row, which also serialises sequence numbers on PostgreSQL.
 
+Leaves from busy commands arrive through `audit_queue` (p2pbank.audit.queue): the command's
+transaction inserts a queued leaf and touches no shared row; the sequencer
+(p2pbank.audit.sequencer) integrates queued leaves into the tree in batches. A leaf
+integrated that way names its queue row (`queue_id`, unique: never integrated twice), and
+the head keeps the sequencer's cursor over the queue.
+
 Append-only three ways: the ORM refuses to update or delete leaves, nodes and checkpoints;
 on PostgreSQL triggers refuse UPDATE, DELETE and TRUNCATE on those tables and refuse a head
 row that shrinks; and the signed checkpoints let anyone outside detect a rewrite.
@@ -23,6 +29,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Index,
+    Integer,
     LargeBinary,
     SmallInteger,
     String,
@@ -64,6 +71,9 @@ class LogLeaf(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
     # SHA-256(0x00 || data), the level-0 node of the tree.
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # The queue row it came from (None: appended directly), and when it entered the tree.
+    queue_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    integrated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class LogNode(Base):
@@ -95,10 +105,40 @@ class LogHead(Base):
     # The compact range's roots, 32 bytes each, largest subtree first (one per set bit of size).
     frontier: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
+    # The sequencer's cursor over the queue in (txid, id) order: every queued leaf at or
+    # before it that will ever commit is in the tree (p2pbank.audit.sequencer).
+    queue_txid: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    queue_id: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     @property
     def roots(self) -> list[bytes]:
         return [self.frontier[i : i + 32] for i in range(0, len(self.frontier), 32)]
+
+
+class QueuedLeaf(Base):
+    """A leaf waiting for the sequencer: everything its data will hold but the sequence.
+
+    Insert-only. `txid` is the inserting transaction's id on PostgreSQL (0 on SQLite,
+    whose writers are serialised), which tells the sequencer when no transaction that
+    could still commit an earlier leaf is running."""
+
+    __tablename__ = "audit_queue"
+    __table_args__ = (
+        Index("ix_audit_queue_txid_id", "txid", "id"),
+        Index("ix_audit_queue_event_type_ref_id", "event_type", "ref_id"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    txid: Mapped[int] = mapped_column(BigInteger, default=0)
+    event_type: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(String(64))
+    # RFC 8785 canonical JSON of the payload alone.
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    # The caller's row the event is about (a journal entry's id), to find its promise by.
+    ref_id: Mapped[int | None] = mapped_column(BigInteger)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class SignedCheckpoint(Base):
@@ -136,7 +176,7 @@ class LeafSignature(Base):
     signature: Mapped[bytes] = mapped_column(LargeBinary(64))
 
 
-APPEND_ONLY = (LogLeaf, LogNode, SignedCheckpoint, LeafSignature)
+APPEND_ONLY = (LogLeaf, LogNode, SignedCheckpoint, LeafSignature, QueuedLeaf)
 
 
 @event.listens_for(Session, "before_flush")
@@ -169,7 +209,13 @@ END;
 $$ LANGUAGE plpgsql""",
     "DROP FUNCTION IF EXISTS audit_refuse_change()",
 )
-for _table in ("audit_leaves", "audit_nodes", "audit_checkpoints", "audit_leaf_signatures"):
+for _table in (
+    "audit_leaves",
+    "audit_nodes",
+    "audit_checkpoints",
+    "audit_leaf_signatures",
+    "audit_queue",
+):
     register_postgres_ddl(
         f"CREATE TRIGGER {_table}_append_only BEFORE UPDATE OR DELETE ON {_table} "
         "FOR EACH ROW EXECUTE FUNCTION audit_refuse_change()",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy import and_, func, or_, select, text
@@ -21,7 +21,14 @@ from p2pbank.audit import journal, merkle
 from p2pbank.audit.leaf_signing import signatures
 from p2pbank.audit.models import HEAD_ID, LogHead, LogLeaf, LogNode, SignedCheckpoint
 from p2pbank.audit.note import Verifier
-from p2pbank.audit.verify import Entry, Problem, Report, SourceError, verify_log
+from p2pbank.audit.verify import (
+    DEFAULT_MAX_MERGE_DELAY,
+    Entry,
+    Problem,
+    Report,
+    SourceError,
+    verify_log,
+)
 from p2pbank.errors import DomainError, Forbidden, InvalidState, NotFound, ValidationFailed
 
 MAX_ENTRIES_PER_PAGE = 1000
@@ -201,6 +208,7 @@ class SignedEntry:
     data: bytes
     leaf_hash: bytes
     signature: bytes | None
+    integrated_at: datetime | None = None  # when the sequencer put it into the tree
 
 
 def signed_entries(session: Session, start: int, end: int, key_id: str) -> list[SignedEntry]:
@@ -218,6 +226,7 @@ def signed_entries(session: Session, start: int, end: int, key_id: str) -> list[
             bytes(leaf.data),
             bytes(leaf.leaf_hash),
             signed.get(leaf.sequence),
+            leaf.integrated_at,
         )
         for leaf in leaves
     ]
@@ -343,7 +352,13 @@ class DatabaseSource:
             else {}
         )
         return [
-            Entry(leaf.sequence, bytes(leaf.data), bytes(leaf.leaf_hash), signed.get(leaf.sequence))
+            Entry(
+                leaf.sequence,
+                bytes(leaf.data),
+                bytes(leaf.leaf_hash),
+                signed.get(leaf.sequence),
+                leaf.integrated_at,
+            )
             for leaf in leaves
         ]
 
@@ -477,10 +492,21 @@ def _root_levels(size: int) -> list[int]:
     return [level for level in range(size.bit_length() - 1, -1, -1) if size >> level & 1]
 
 
-def verify_database(session: Session, verifier: Verifier, *, proofs: int = 64) -> Report:
+def verify_database(
+    session: Session,
+    verifier: Verifier,
+    *,
+    proofs: int = 64,
+    max_merge_delay: timedelta = DEFAULT_MAX_MERGE_DELAY,
+) -> Report:
     """What `flask audit-verify` runs: the independent verifier over this database, the
     consistency of every signed checkpoint with the next, and the full storage check."""
-    report = verify_log(DatabaseSource(session, verifier.key_id.hex()), verifier, proofs=proofs)
+    report = verify_log(
+        DatabaseSource(session, verifier.key_id.hex()),
+        verifier,
+        proofs=proofs,
+        max_merge_delay=max_merge_delay,
+    )
     history = list(
         session.scalars(
             select(SignedCheckpoint)

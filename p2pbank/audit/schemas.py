@@ -63,6 +63,13 @@ class LogEntryOut(Schema):
             "(p2pbank.audit.leaf_signatures); null until a checkpoint covers the entry"
         },
     )
+    integrated_at = fields.DateTime(
+        allow_none=True,
+        metadata={
+            "description": "when the sequencer put the entry into the tree (its `time` is when "
+            "it was queued); within the log's maximum merge delay of that time"
+        },
+    )
 
 
 class LogEntriesOut(Schema):
@@ -103,6 +110,12 @@ class LogKeyOut(Schema):
     name = fields.String()
     key_id = fields.String()
     algorithm = fields.String()
+    max_merge_delay_seconds = fields.Integer(
+        metadata={
+            "description": "the published maximum merge delay: a queued entry is in the log "
+            "within this many seconds of its time"
+        }
+    )
 
 
 # --- pages --------------------------------------------------------------------------------

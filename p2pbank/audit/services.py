@@ -159,7 +159,7 @@ def canonical_json(document: Mapping) -> bytes:
 # --- the head -----------------------------------------------------------------------------
 
 
-def _lock_head(session: Session) -> LogHead:
+def lock_head(session: Session) -> LogHead:
     """The head row, locked for this transaction (created on the very first append)."""
     query = (
         select(LogHead)
@@ -198,7 +198,7 @@ def append(session: Session, *, type: str, subject_user_id: int | None, payload:
     _check_event(type, payload)
     subject = pseudonym(session, subject_user_id) if subject_user_id is not None else None
 
-    head = _lock_head(session)
+    head = lock_head(session)
     compact = CompactRange(head.size, head.roots)
     moment = now()
     data = leaf_data(head.size, type, format_time(moment), subject, payload)
@@ -212,6 +212,7 @@ def append(session: Session, *, type: str, subject_user_id: int | None, payload:
         subject=subject,
         data=data,
         leaf_hash=digest,
+        integrated_at=moment,
     )
     session.add(leaf)
     completed = compact.append(digest)
@@ -238,7 +239,7 @@ def append_many(
     key = pseudonym_key(session)
     for event_type, _subject, payload in events:
         _check_event(event_type, payload)
-    head = _lock_head(session)
+    head = lock_head(session)
     compact = CompactRange(head.size, head.roots)
     moment = now()
     time_text = format_time(moment)
@@ -260,6 +261,7 @@ def append_many(
                 "subject": subject,
                 "data": data,
                 "leaf_hash": digest,
+                "integrated_at": moment,
             }
         )
         nodes += [
@@ -274,8 +276,13 @@ def append_many(
     return [leaf["sequence"] for leaf in leaves]
 
 
-def sign_checkpoint(session: Session, signing_key: Signer, origin: str) -> SignedCheckpoint:
+def sign_checkpoint(
+    session: Session, signing_key: Signer, origin: str, *, integrate: bool = True
+) -> SignedCheckpoint:
     """Sign the log as it stands now (C2SP checkpoint as a signed note) and commit.
+
+    With `integrate` (the default) the leaves queued and final are integrated first
+    (p2pbank.audit.sequencer), so the checkpoint covers everything committed before it.
 
     The root is assembled from the stored nodes and must equal the head's compact range;
     a disagreement means the storage was tampered with, and nothing is signed. Signing the
@@ -285,7 +292,12 @@ def sign_checkpoint(session: Session, signing_key: Signer, origin: str) -> Signe
         raise ValidationFailed("an origin is one line of at most 255 characters")
     if not valid_key_name(signing_key.name):
         raise ValidationFailed("the signing key's name is not a valid note key name")
-    head = _lock_head(session)
+    if integrate:
+        from p2pbank.audit.sequencer import integrate_batch  # it builds on this module
+
+        while integrate_batch(session, now()):
+            pass
+    head = lock_head(session)
     size = head.size
     from_head = CompactRange(size, head.roots).root()
     from_nodes = queries.tree_root(session, size)

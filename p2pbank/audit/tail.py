@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from p2pbank.audit import merkle
 from p2pbank.audit.replay import LogEvent
-from p2pbank.audit.verify import PAGE, LogSource, Problem, Report, SourceError, parse_entry
+from p2pbank.audit.verify import (
+    PAGE,
+    LogSource,
+    Problem,
+    Report,
+    SourceError,
+    entry_timing,
+    parse_entry,
+)
 
 
 def check_tail(
@@ -50,6 +58,7 @@ def check_tail(
                 report.problems.append(Problem(f"the entry {wrong}", position))
             elif event is not None:
                 events.append(event)
+            entry_timing(report, entry, event)
             position += 1
     if position > first:
         report.lines.append(

@@ -43,7 +43,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -58,6 +58,7 @@ from p2pbank.audit.replay import LogEvent, ReplayResult, replay
 
 LEAF_FIELDS = frozenset({"sequence", "type", "time", "subject", "payload"})
 DEFAULT_PROOFS = 64
+DEFAULT_MAX_MERGE_DELAY = timedelta(seconds=60)
 PAGE = 1000
 
 
@@ -71,6 +72,7 @@ class Entry:
     data: bytes  # the canonical JSON the leaf hash commits to
     leaf_hash: bytes  # as the server stores it; recomputed, never trusted
     signature: bytes | None = None  # the log key's signature of the leaf, once signed
+    integrated_at: datetime | None = None  # as served: when the sequencer integrated it
 
 
 class LogSource(Protocol):
@@ -135,6 +137,10 @@ class Report:
     leaf_hashes: list[bytes] = field(default_factory=list, repr=False)  # as recomputed
     events: list[LogEvent] = field(default_factory=list, repr=False)  # the signed entries
     journal: JournalCheck | None = None  # journal entries against their leaves, if checked
+    max_merge_delay: timedelta = DEFAULT_MAX_MERGE_DELAY
+    checked_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # content hash -> (index, integrated_at) of every entry read, when promises are checked
+    contents: dict[bytes, tuple[int, datetime | None]] | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -232,6 +238,28 @@ def parse_entry(index: int, data: bytes) -> tuple[LogEvent | None, str | None]:
     if time.tzinfo is None:
         return None, "has a time without a zone"
     return LogEvent(index, document["type"], time, subject, payload), None
+
+
+def entry_timing(report: Report, entry: Entry, event: LogEvent | None) -> None:
+    """The maximum merge delay for one entry, and its content hash if promises are checked:
+    an entry is integrated within the delay of its time (the time it was queued)."""
+    if report.contents is not None:
+        from p2pbank.audit.promises import content_hash_of_leaf
+
+        digest = content_hash_of_leaf(entry.data)
+        if digest is not None:
+            report.contents.setdefault(digest, (entry.index, entry.integrated_at))
+    if entry.integrated_at is None or event is None:
+        return
+    waited = entry.integrated_at - event.time
+    if waited > report.max_merge_delay:
+        report.problems.append(
+            Problem(
+                f"integrated {waited.total_seconds():.0f} s after its time, past the maximum "
+                f"merge delay of {report.max_merge_delay.total_seconds():.0f} s",
+                entry.index,
+            )
+        )
 
 
 # --- localising -------------------------------------------------------------------------
@@ -360,13 +388,16 @@ def verify_log(
     previous_leaves: Sequence[bytes] | None = None,
     origin: str | None = None,
     proofs: int = DEFAULT_PROOFS,
+    max_merge_delay: timedelta = DEFAULT_MAX_MERGE_DELAY,
+    contents: bool = False,
 ) -> Report:
     """Every check of the module docstring against one source; never raises on bad data.
 
     `previous` is the checkpoint verified last time; `previous_leaves`, the leaf hashes
     verified then (optional), pinpoints any entry rewritten since, however thoroughly.
+    `contents` collects every entry's content hash, to check promises against.
     """
-    report = Report()
+    report = Report(max_merge_delay=max_merge_delay, contents={} if contents else None)
     try:
         report.note = source.checkpoint_note()
         checkpoint = open_checkpoint(report.note, verifier, origin)
@@ -402,6 +433,7 @@ def verify_log(
                 report.problems.append(Problem(f"the entry {wrong}", entry.index))
             elif event is not None:
                 events.append(event)
+            entry_timing(report, entry, event)
     except SourceError as exc:
         report.unreadable = True
         report.problems.append(Problem(f"entries: {exc}"))
@@ -577,11 +609,17 @@ class HttpSource:
                     unb64(e["data"]),
                     unb64(e["leaf_hash"]),
                     None if e.get("signature") is None else unb64(e["signature"]),
+                    _served_time(e.get("integrated_at")),
                 )
                 for e in items
             ]
         except (KeyError, TypeError, ValueError) as exc:
             raise SourceError("malformed entry in the response") from exc
+
+    def max_merge_delay(self) -> timedelta | None:
+        """The maximum merge delay the log publishes (None if it publishes none)."""
+        seconds = self._get("/key").get("max_merge_delay_seconds")
+        return None if seconds is None else timedelta(seconds=json_count(seconds))
 
     def _path(self, document: dict) -> list[bytes]:
         proof = document.get("proof")
@@ -594,6 +632,17 @@ class HttpSource:
 
     def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
         return self._path(self._get("/proof/consistency", old=old_size, new=new_size))
+
+
+def _served_time(value: object) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("a time is a string")
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError("a time without a zone")
+    return moment
 
 
 # --- state file ---------------------------------------------------------------------------
@@ -663,16 +712,20 @@ def _read_key(value: str) -> str:
     return value.strip()
 
 
-def _check_beyond(source: LogSource, report: Report, journal) -> None:
-    """The entries past the checkpoint and, given a journal source, the journal entries."""
+def _check_beyond(source: LogSource, report: Report, journal, promises, verifier) -> None:
+    """The entries past the checkpoint, given a journal source the journal entries, and
+    the promises given."""
     if report.checkpoint is None or report.unreadable:
         return
     from p2pbank.audit.tail import check_tail  # these modules build on this one
     from p2pbank.audit.verify_journal import verify_journal
+    from p2pbank.audit.verify_promises import check_promises
 
     tail, end = check_tail(source, report)
     if journal is not None:
         verify_journal(source, report, journal, tail, end)
+    if promises:
+        check_promises(report, promises, verifier)
 
 
 def run(
@@ -683,11 +736,14 @@ def run(
     proofs: int = DEFAULT_PROOFS,
     fetch_key=None,
     journal=None,
+    promises=(),
+    max_merge_delay: timedelta = DEFAULT_MAX_MERGE_DELAY,
 ) -> tuple[int, list[str]]:
     """Resolve the key, verify, update the state: (exit status, report lines).
 
     `journal`: a p2pbank.audit.verify_journal.JournalSource (an auditor's token) to check
-    every journal entry against its leaf as well."""
+    every journal entry against its leaf as well; `promises`: signed promises of inclusion
+    (p2pbank.audit.promises) to hold the log to."""
     lines: list[str] = []
     try:
         state = load_state(state_path)
@@ -718,8 +774,10 @@ def run(
         previous=state.checkpoint,
         previous_leaves=state.leaves,
         proofs=proofs,
+        max_merge_delay=max_merge_delay,
+        contents=bool(promises),
     )
-    _check_beyond(source, report, journal)
+    _check_beyond(source, report, journal, promises, verifier)
     lines.extend(report.summary())
     if report.ok and state_path is not None and report.checkpoint is not None:
         save_state(state_path, vkey, report)
@@ -735,6 +793,24 @@ def _journal_source(args):
     from p2pbank.audit.verify_journal import JournalSource
 
     return JournalSource(args.url, _read_key(args.token), timeout=args.timeout)
+
+
+def _promises(paths: Sequence[Path]) -> list:
+    from p2pbank.audit.verify_promises import load_promises
+
+    return load_promises(paths)
+
+
+def _merge_delay(source: HttpSource, seconds: int | None) -> timedelta:
+    if seconds is not None:
+        if seconds < 0:
+            raise SourceError("--max-merge-delay is a number of seconds")
+        return timedelta(seconds=seconds)
+    try:
+        published = source.max_merge_delay()
+    except SourceError:
+        published = None
+    return published or DEFAULT_MAX_MERGE_DELAY
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -757,10 +833,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="an auditor's API token (or a file with it): also recompute every journal "
         "entry's hash and prove it against its leaf",
     )
+    parser.add_argument(
+        "--promise",
+        action="append",
+        type=Path,
+        default=[],
+        help="a file with a signed promise of inclusion the log gave (repeatable): "
+        "fail if the log broke it",
+    )
+    parser.add_argument(
+        "--max-merge-delay",
+        type=int,
+        help="seconds within which a queued entry must be in the log "
+        "(default: what the log publishes, else 60)",
+    )
     args = parser.parse_args(argv)
     try:
         source = HttpSource(args.url, timeout=args.timeout)
         journal = _journal_source(args)
+        promises = _promises(args.promise)
+        delay = _merge_delay(source, args.max_merge_delay)
     except SourceError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -771,6 +863,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         proofs=args.proofs,
         fetch_key=source.key,
         journal=journal,
+        promises=promises,
+        max_merge_delay=delay,
     )
     for line in lines:
         print(line)

@@ -130,8 +130,10 @@ def verify_journal(
     if not all(comparison.has_leaf(record.entry_id) for record in records):
         newer, _ = check_tail(source, report, start=end)
         _leaves(comparison, newer)
+    # An entry newer than the maximum merge delay may still wait for the sequencer.
+    pending_since = report.checked_at - report.max_merge_delay
     for record in records:
-        comparison.add_record(record, proven_below=size)
+        comparison.add_record(record, proven_below=size, pending_since=pending_since)
     check = comparison.finish()
     report.journal = check
     _prove_first(source, report, check)

@@ -9,6 +9,8 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from p2pbank import clock
+from p2pbank.audit import sequencer
 from p2pbank.audit import services as audit
 from p2pbank.audit.note import Signer
 from p2pbank.clock import now
@@ -43,8 +45,22 @@ DEMO_TOTP_SECRET = "P2PBANKDEMOTOTPSECRETFORDEMOONLY"  # noqa: S105 (printed on 
 
 
 def seed(session: Session, audit_signer: Signer | None = None) -> Iterator[str]:
-    """Everything, in order; the trust log's checkpoint is signed last so it covers it all."""
-    from p2pbank import clock
+    """Everything, in order; the trust log's checkpoint is signed last so it covers it all.
+
+    The history is replayed with a moving clock; the trust log's sequencer runs before
+    every move, as it would every second, so each leaf is integrated at the time it was
+    queued and within the maximum merge delay."""
+    with clock.watching(lambda moment: _sequence(session, moment)):
+        yield from _seed_all(session, audit_signer)
+    _sequence(session, clock.now())
+
+
+def _sequence(session: Session, moment) -> None:
+    if not session.in_transaction():  # between commands only, never inside one
+        sequencer.integrate_queued(session, moment)
+
+
+def _seed_all(session: Session, audit_signer: Signer | None) -> Iterator[str]:
     from p2pbank.demo import marketplace
 
     # Members joined months ago, so "member since" comes before their loans' history.

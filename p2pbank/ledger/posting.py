@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from p2pbank.audit import services as audit
+from p2pbank.audit import queue as audit
 from p2pbank.clock import now as clock_now
 from p2pbank.errors import (
     Conflict,
@@ -257,11 +257,13 @@ def post_locked(
     make_transient_to_detached(entry)
     session.add(entry)
     # The entry and its postings are in the database now (not yet committed): the place
-    # where every new entry passes exactly once, e.g. for the audit log's Merkle leaf.
-    audit.append(
+    # where every new entry passes exactly once, e.g. for the audit log's Merkle leaf,
+    # queued for the sequencer so that postings never wait for each other's leaves.
+    audit.enqueue(
         session,
         type="ledger.entry",
         subject_user_id=None,
         payload={"entry_id": entry.id, "kind": entry.kind, "hash": entry.content_hash},
+        ref_id=entry.id,
     )
     return entry

@@ -173,3 +173,25 @@ class JournalRecordOut(Schema):
 class JournalPageOut(Schema):
     entries = fields.List(fields.Nested(JournalRecordOut))
     next_after = fields.Integer(allow_none=True)
+
+
+class PromiseOut(Schema):
+    origin = fields.String(metadata={"description": "the log's origin (checkpoint first line)"})
+    key_id = fields.String(metadata={"description": "hex id of the log's note key"})
+    content_hash = fields.String(
+        metadata={
+            "description": "base64 SHA-256 of the leaf's canonical JSON without its sequence "
+            "number (p2pbank.audit.promises)"
+        }
+    )
+    queued_at = fields.String(metadata={"description": "the leaf's time: when it was queued"})
+    integrate_by = fields.String(metadata={"description": "queued_at + maximum merge delay"})
+    signature = fields.String(metadata={"description": "base64 Ed25519 over the statement"})
+
+
+class EntryPromiseOut(Schema):
+    entry_id = fields.Integer()
+    promise = fields.Nested(PromiseOut)
+    log_index = fields.Integer(
+        allow_none=True, metadata={"description": "the leaf's index once integrated, else null"}
+    )

@@ -23,6 +23,19 @@ from p2pbank.web.nav import has_role, nav_item
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
+
+@bp.context_processor
+def _merge_delay() -> dict:
+    """Auditor pages warn when a queued leaf has waited past the maximum merge delay."""
+    from p2pbank import clock
+    from p2pbank.audit.keys import max_merge_delay
+    from p2pbank.audit.queue import oldest_wait
+
+    limit = max_merge_delay(current_app.config)
+    waited = oldest_wait(db_session(), clock.now())
+    late = int(waited.total_seconds()) if waited > limit else None
+    return {"merge_delay_late": late, "merge_delay_limit": int(limit.total_seconds())}
+
 nav_item(
     "Audit log", "audit.explorer", visible=has_role(queries.AUDITOR_ROLE), order=90, group="audit"
 )

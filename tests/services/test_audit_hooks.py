@@ -8,7 +8,8 @@ import json
 import pytest
 from sqlalchemy import select
 
-from p2pbank.audit import queries, services
+from p2pbank import clock
+from p2pbank.audit import queries, sequencer, services
 from p2pbank.audit.models import LogLeaf
 from p2pbank.errors import Forbidden, InsufficientFunds
 from p2pbank.identity import services as identity
@@ -17,6 +18,7 @@ from p2pbank.ledger.models import AccountType, JournalEntry
 
 
 def events(session, event_type: str) -> list[dict]:
+    sequencer.integrate_queued(session, clock.now())  # as it runs every second
     rows = session.scalars(
         select(LogLeaf.data).where(LogLeaf.event_type == event_type).order_by(LogLeaf.sequence)
     )

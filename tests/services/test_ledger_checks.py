@@ -11,6 +11,8 @@ import json
 import pytest
 from sqlalchemy import text
 
+from p2pbank import clock
+from p2pbank.audit import sequencer
 from p2pbank.ledger import holds, services
 from p2pbank.ledger.checks import check_ledger
 from p2pbank.ledger.services import PLATFORM_FEES
@@ -56,7 +58,7 @@ def books(session, make_user):
     holds.capture_hold(
         session, captured.id, to_code=PLATFORM_FEES, idempotency_key="cap:check", kind="fee"
     )
-    session.flush()
+    sequencer.integrate_queued(session, clock.now())  # as it runs every second
     return {"lena": lena, "bo": bo, "deposit": deposit, "pay": pay, "hold": held}
 
 
@@ -182,6 +184,7 @@ def test_a_thoroughly_rewritten_entry_is_named_by_its_trust_log_leaf(
             kind="transfer",
             idempotency_key=f"later:{n}",
         )
+    sequencer.integrate_queued(session, clock.now())  # as it runs every second
     ids = session.scalars(text("SELECT id FROM journal_entries ORDER BY id")).all()
     victim = ids[position]
     assert check_ledger(session).ok
@@ -212,3 +215,24 @@ def test_an_entry_missing_from_the_log_or_the_ledger_is_named(session, books):
     assert f"entry {pay}: is in the log but not in the ledger (log entry {leaves[pay]})" in (
         violations
     )
+
+
+def test_an_entry_whose_leaf_still_waits_in_the_queue_is_not_missing(session, books):
+    # Issue 14: leaves are queued by the posting and integrated by the sequencer; until
+    # then the check compares the entry with its queued leaf.
+    later = services.transfer(
+        session,
+        from_code=services.wallet_code(books["lena"].id),
+        to_code=services.wallet_code(books["bo"].id),
+        amount=Money(1_000),
+        kind="transfer",
+        idempotency_key="queued:1",
+    )
+    report = check_ledger(session)
+    assert report.ok, report.violations
+    raise_entry_amount(session, later.id, 5_000)
+    violations = check_ledger(session).violations
+    assert len(violations) == 1, violations
+    assert violations[0].startswith(f"entry {later.id}: its stored rows hash to ")
+    assert "its queued leaf holds" in violations[0]
+    assert "the entry was changed after it was logged" in violations[0]

@@ -185,3 +185,23 @@ def test_a_damaged_entry_is_shown_as_stored(session, signed_in, auditor, log):
     tamper(session, "UPDATE audit_leaves SET data = :d WHERE sequence = 2", d=b"not json at all")
     response = signed_in(auditor).get("/audit/entries/2")
     assert response.status_code == 200 and "not json at all" in page(response)
+
+
+def test_the_pages_warn_when_a_queued_leaf_waits_past_the_merge_delay(
+    session, signed_in, auditor, log
+):
+    # Issue 14: a leaf queued two minutes ago and still not in the tree breaks the 60 s delay.
+    from datetime import timedelta
+
+    from p2pbank import clock
+    from p2pbank.audit import queue, sequencer
+
+    browser = signed_in(auditor)
+    assert "maximum merge delay" not in page(browser.get("/audit/"))
+    with clock.frozen_at(clock.now() - timedelta(minutes=2)):
+        queue.enqueue(session, type="test.queued", subject_user_id=None, payload={})
+    session.commit()
+    html = page(browser.get("/audit/checkpoints"))
+    assert "longer than its maximum merge delay of 60 s" in html
+    sequencer.integrate_queued(session, clock.now())
+    assert "maximum merge delay" not in page(browser.get("/audit/"))

@@ -219,6 +219,8 @@ def owner_withdrawal(world: World) -> Objects:
 def owner_money(world: World) -> Objects:
     """EUR 43.21 deposited into the owner's wallet, with a private memo; also a leaf in the
     audit log (every journal entry is one)."""
+    from p2pbank import clock
+    from p2pbank.audit import sequencer
     from p2pbank.audit.queries import head_size
     from p2pbank.ledger import services as ledger
 
@@ -234,6 +236,7 @@ def owner_money(world: World) -> Objects:
         memo="owner-private-memo",
     )
     world.session.commit()
+    sequencer.integrate_queued(world.session, clock.now())  # as it runs every second
     return Objects(
         path={"code": wallet, "entry_id": entry.id, "sequence": head_size(world.session) - 1},
         private=["owner-private-memo", "43.21"],
@@ -1280,6 +1283,17 @@ ROWS: list[Row] = [
             "/api/v1/ledger/entries/{entry_id}",
             "/api/v1/ledger/trial-balance",
         )
+    ),
+    # the trust log's signed promise for an entry's leaf: for whom the entry moved money
+    Row(
+        "GET",
+        "/api/v1/ledger/entries/{entry_id}/promise",
+        401,
+        404,
+        200,
+        200,
+        objects=owner_money,
+        auditor=200,
     ),
     # the journal with everything each content hash covers: for auditors' verifiers only
     Row("GET", "/api/v1/ledger/journal", 401, 403, 403, 403, objects=owner_money, auditor=200),
