@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from p2pbank import clock
 from p2pbank.identity import services as identity
-from p2pbank.lending import services as lending
+from p2pbank.lending import due as lending
+from p2pbank.lending import ordering
 from p2pbank.lending.models import Instalment, InstalmentStatus, Loan, LoanPart, LoanRequest
 
 HISTORY_DAYS = 560  # the first loans of the demo's history were issued this long ago
@@ -71,7 +72,7 @@ def _borrow(session: Session, who, amount: int, term: int, rate: int, text: str)
 def _fund(session: Session, request: LoanRequest, shares: list[tuple[object, int, int]]):
     """Lenders fill the listing by hand: (lender, amount, rate)."""
     for lender, amount, rate in shares:
-        lending.commit_to_listing(
+        ordering.commit_to_listing(
             session,
             lender.id,
             request.id,

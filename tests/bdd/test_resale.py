@@ -10,7 +10,7 @@ from pytest_bdd import given, scenarios, then, when
 from sqlalchemy import select
 
 from p2pbank import clock
-from p2pbank.lending import services as lending
+from p2pbank.lending import due as lending
 from p2pbank.lending.models import Instalment, RepaymentShare
 from p2pbank.resale.models import ResaleOffer, ResaleSale
 from tests.services.lending_support import lender, wallet

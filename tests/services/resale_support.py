@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 
 from p2pbank import clock
-from p2pbank.lending import services
+from p2pbank.lending import ordering
 from p2pbank.lending.models import Loan, LoanPart
 from tests.services.lending_support import borrower, lender, listing
 
@@ -25,7 +25,7 @@ def running_loan(session, make_user, *, shares=(20_000, 25_000, 15_000)):
     request = listing(session, bo, amount=sum(shares), rate=1_400)
     lenders = [lender(make_user, session, name) for name in ("Lena", "Lars", "Lou")]
     for who, share, rate in zip(lenders, shares, (1_000, 1_400, 1_200), strict=True):
-        services.commit_to_listing(session, who.id, request.id, amount_minor=share, rate_bps=rate)
+        ordering.commit_to_listing(session, who.id, request.id, amount_minor=share, rate_bps=rate)
     loan = session.scalar(select(Loan).where(Loan.request_id == request.id))
     parts = [
         session.scalar(

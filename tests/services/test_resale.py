@@ -12,7 +12,7 @@ from p2pbank import clock
 from p2pbank.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from p2pbank.identity import services as identity
 from p2pbank.ledger.models import Account, JournalEntry, Posting
-from p2pbank.lending import services as lending
+from p2pbank.lending import due as lending
 from p2pbank.lending.models import Instalment, LoanPart, LoanStatus, RepaymentShare
 from p2pbank.resale import services
 from p2pbank.resale.models import OfferStatus, ResaleSale

@@ -12,6 +12,7 @@ from p2pbank.ledger import queries as ledger_queries
 from p2pbank.ledger import services as ledger
 from p2pbank.ledger.checks import check_ledger
 from p2pbank.ledger.models import JournalEntry
+from p2pbank.lending import ordering
 from p2pbank.lending import services as lending
 from p2pbank.lending.models import LoanPart
 from p2pbank.resale import services
@@ -38,7 +39,7 @@ def test_a_part_is_sold_once_when_buyers_click_together(own_database):
             purpose_category="car",
             purpose_text="A used car to get to work",
         )
-        lending.commit_to_listing(
+        ordering.commit_to_listing(
             session, seller.id, request.id, amount_minor=60_000, rate_bps=1_000
         )
         part = session.scalar(select(LoanPart).where(LoanPart.lender_id == seller.id))

@@ -235,6 +235,6 @@ def test_the_signature_parser_refuses_non_ascii_timestamps(stamp) -> None:
 
 @pytest.mark.parametrize("number", ["42424242424242\u00b242", "\u0664242424242424242"])
 def test_a_test_card_number_with_non_ascii_digits_is_not_a_card(number) -> None:
-    from p2pbank.payments.test_mode import luhn_ok
+    from p2pbank.payments.sandbox_cards import luhn_ok
 
     assert luhn_ok(number) is False
