@@ -56,8 +56,13 @@ def seed(session: Session, audit_signer: Signer | None = None) -> Iterator[str]:
 
 
 def _sequence(session: Session, moment) -> None:
-    if not session.in_transaction():  # between commands only, never inside one
-        sequencer.integrate_queued(session, moment)
+    """Between the demo's commands (each commits its own work), the session may still hold
+    the transaction of a read; end it, so the sequencer sees every committed leaf. Never
+    while objects wait to be written: that would be inside a command."""
+    if session.new or session.dirty or session.deleted:
+        return
+    session.commit()
+    sequencer.integrate_queued(session, moment)
 
 
 def _seed_all(session: Session, audit_signer: Signer | None) -> Iterator[str]:

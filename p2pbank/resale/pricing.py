@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from p2pbank.lending import servicing
+from p2pbank.lending import repayment
 from p2pbank.lending.models import Instalment, Loan, LoanPart
 from p2pbank.resale import rules
 
@@ -44,11 +44,11 @@ def unpaid_interest(
 
 
 def part_state(loan: Loan, part: LoanPart, rows: Sequence[Instalment], today: date) -> PartState:
-    open_rows = servicing.unpaid(rows)
+    open_rows = repayment.unpaid(rows)
     return PartState(
         outstanding_minor=part.outstanding_minor,
         accrued_minor=rules.accrued_interest(unpaid_interest(loan, part.id, rows), today),
-        days_past_due=servicing.loan_days_past_due(rows, today) if loan.is_open else 0,
+        days_past_due=repayment.loan_days_past_due(rows, today) if loan.is_open else 0,
         months_left=len(open_rows),
         next_due_on=open_rows[0].due_on if open_rows else None,
     )
