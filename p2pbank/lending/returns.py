@@ -10,15 +10,24 @@
   sum(amount / (1 + r) ** (days / 365)) == 0, days counted from the first flow (the
   spreadsheet XIRR convention). It counts when money moved, including idle periods.
 
+Both are computed over *holdings*: one lender's time with one loan part, from its issue
+to the lender (or a purchase on the secondary market) to today (or a sale). Periods are
+the loan's payment months, and a period *ends* on its due date: a payment collected on the
+due date is that period's income, not the next one's (counting it in the next period made
+a 10 %/36-month loan paid on time show 4.91 % after its first payment instead of 10.05 %).
+A period counts once it is over, or earlier when money moved in it.
+
 Inputs are integer cents; the results are float ratios (0.05 is 5 %), never money.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date
+
+from p2pbank.months import add_months
 
 _EXP_LIMIT = 700.0  # math.exp(700) ~ 1e304: still a finite float
 
@@ -188,3 +197,134 @@ def _turning_point(value: Callable[[float], float], low: float, high: float) -> 
         else:
             low = left
     return (low + high) / 2
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """One payment to the holder (a repayment share), in cents."""
+
+    on: date
+    principal_minor: int = 0
+    interest_minor: int = 0
+    late_fee_minor: int = 0
+    recovery_minor: int = 0
+    service_fee_minor: int = 0
+
+    @property
+    def net_minor(self) -> int:
+        return (
+            self.principal_minor
+            + self.interest_minor
+            + self.late_fee_minor
+            + self.recovery_minor
+            - self.service_fee_minor
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    """One lender's time with one part: from the issue (paid = principal) or a purchase
+    (paid = price and accrued interest) to a sale (proceeds after the fee) or today."""
+
+    started_on: date
+    paid_minor: int  # cash out when it started
+    principal_minor: int  # principal outstanding taken over
+    receipts: tuple[Receipt, ...] = ()
+    written_off: tuple[date, int] | None = None
+    sold_on: date | None = None
+    proceeds_minor: int = 0  # cash in at the sale, after the fee
+    outstanding_now_minor: int = 0  # for a holding still open
+
+    def outstanding_after(self, day: date) -> int:
+        """Principal still outstanding at the end of `day`."""
+        repaid = sum(r.principal_minor for r in self.receipts if r.on <= day)
+        off = self.written_off[1] if self.written_off and self.written_off[0] <= day else 0
+        return self.principal_minor - repaid - off
+
+    def outstanding_at_end(self) -> int:
+        """Principal outstanding after every receipt of the holding (what a sale gives up)."""
+        repaid = sum(r.principal_minor for r in self.receipts)
+        off = self.written_off[1] if self.written_off else 0
+        return self.principal_minor - repaid - off
+
+
+@dataclass(frozen=True)
+class Figures:
+    months: list[NoteMonth] = field(default_factory=list)
+    flows: list[tuple[date, int]] = field(default_factory=list)
+
+
+def _period(
+    holding: Holding, start: date, end: date, *, first: bool, last: bool, over: bool
+) -> NoteMonth | None:
+    """The period (start, end]; the first also holds its start day. What was paid for a
+    holding against the principal taken over counts in its first period (a discount earned,
+    or a premium and accrued interest paid); what a sale brought against the principal
+    given up counts in the sale's period."""
+
+    def inside(day: date) -> bool:
+        return start < day <= end or (first and day == start)
+
+    receipts = [r for r in holding.receipts if inside(r.on)]
+    off = holding.written_off
+    charged = off[1] if off and inside(off[0]) else 0
+    extra = holding.principal_minor - holding.paid_minor if first else 0
+    if last:
+        extra += holding.proceeds_minor - holding.outstanding_at_end()
+    outstanding = holding.principal_minor if first else holding.outstanding_after(start)
+    moved = bool(receipts or charged or extra)
+    if (outstanding <= 0 or not over) and not moved:
+        return None
+    return NoteMonth(
+        outstanding_principal_minor=max(outstanding, 0),
+        interest_minor=sum(r.interest_minor for r in receipts) + max(extra, 0),
+        late_fees_minor=sum(r.late_fee_minor for r in receipts),
+        service_fees_minor=sum(r.service_fee_minor for r in receipts) + max(-extra, 0),
+        charged_off_minor=charged,
+        recoveries_minor=sum(r.recovery_minor for r in receipts),
+    )
+
+
+def _months(holding: Holding, today: date) -> list[NoteMonth]:
+    """The holding's monthly periods from the day it started, up to today or the sale;
+    a sold holding's last period ends on the sale day and carries the sale."""
+    found: list[NoteMonth] = []
+    until = holding.sold_on if holding.sold_on is not None else today
+    k = 0
+    while True:
+        start = add_months(holding.started_on, k)
+        if k > 0 and start >= until:
+            return found
+        end = add_months(holding.started_on, k + 1)
+        last = holding.sold_on is not None and holding.sold_on <= end
+        if last:
+            end = until
+        month = _period(holding, start, end, first=k == 0, last=last, over=end <= today)
+        if month is not None:
+            found.append(month)
+        k += 1
+
+
+def figures(holdings: Sequence[Holding], today: date) -> Figures:
+    """The NAR months and the XIRR cash flows of a set of holdings."""
+    out = Figures()
+    for holding in holdings:
+        out.flows.append((holding.started_on, -holding.paid_minor))
+        out.flows.extend((r.on, r.net_minor) for r in holding.receipts if r.net_minor)
+        if holding.sold_on is not None:
+            out.flows.append((holding.sold_on, holding.proceeds_minor))
+        elif holding.outstanding_now_minor:
+            out.flows.append((today, holding.outstanding_now_minor))
+        out.months.extend(_months(holding, today))
+    return out
+
+
+def returns_of(holdings: Sequence[Holding], today: date) -> tuple[float | None, float | None]:
+    """(NAR, XIRR) of the holdings; None where there is nothing to measure yet."""
+    found = figures(holdings, today)
+    nar = net_annualized_return(found.months)
+    try:
+        irr = xirr(found.flows) if found.flows else None
+    except ValueError:
+        irr = None
+    return nar, irr

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from p2pbank import clock
 from p2pbank.lending.models import Loan, LoanPart, RepaymentShare, WriteOff
 from p2pbank.lending.read import lender as lending_queries
+from p2pbank.lending.returns import Holding, Receipt, returns_of
 from p2pbank.resale.models import ResaleSale
-from p2pbank.resale.returns import Holding, Receipt, returns_of
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,11 @@ from urllib.parse import unquote_to_bytes
 from flask import Flask, Request, current_app, g, jsonify, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import BadRequest, HTTPException, SecurityError
 
+from p2pbank.db import db_session
 from p2pbank.errors import DomainError
 
 log = logging.getLogger("p2pbank.errors")
@@ -29,6 +30,24 @@ def N_(text: str) -> str:
 NOT_TEXT = N_("The request body is not valid UTF-8 text.")
 TRY_AGAIN = N_("Wait a while and try again.")
 UNAVAILABLE = N_("The service is temporarily unavailable.")
+RACED = N_(
+    "Another request changed the same thing at the same moment, and this one was undone. "
+    "Try again: a request with the same idempotency key will not be done twice."
+)
+# SQLSTATEs of a transaction that lost a race, not of a broken one: unique violation,
+# serialization failure, deadlock detected.
+RACE_STATES = frozenset({"23505", "40001", "40P01"})
+
+
+def lost_a_race(exc: DBAPIError) -> bool:
+    """True when the database undid the transaction because a concurrent one won (the same
+    idempotency key or row written twice, a deadlock, a serialization failure): the
+    request is sound and may be retried, so the answer is 409, not 500 or 503."""
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if state is not None:
+        return state in RACE_STATES
+    return isinstance(exc, IntegrityError) and "UNIQUE constraint failed" in str(orig)
 
 
 def _bad_text(value: str) -> bool:
@@ -224,11 +243,30 @@ def register_error_dispatcher(app: Flask) -> None:
             response.headers["Retry-After"] = str(retry or 60)
         return response
 
+    @app.errorhandler(IntegrityError)
+    def _integrity(exc: IntegrityError):
+        if lost_a_race(exc):
+            return _raced()
+        return _unexpected(exc)
+
+    def _raced():
+        log.info("request lost a race in the database; answered 409")
+        db_session().rollback()  # the error page may read (the signed-in member)
+        if wants_problem_json():
+            response = problem(409, "Conflict", RACED)
+        else:
+            response = app.make_response(page_error(409, N_("Conflict"), RACED))
+        response.headers["Retry-After"] = "1"
+        return response
+
     @app.errorhandler(OperationalError)
     @app.errorhandler(PoolTimeout)
     def _database_unavailable(exc: Exception):
         """The database did not answer in time (connect, statement or lock timeout, no
-        free connection) or refused: 503 with Retry-After, never a 500."""
+        free connection) or refused: 503 with Retry-After, never a 500. A deadlock or a
+        serialization failure is a lost race instead: 409."""
+        if isinstance(exc, DBAPIError) and lost_a_race(exc):
+            return _raced()
         log.warning("database unavailable: %s", str(exc).splitlines()[0][:300])
         # Nothing below may ask the database again (the page's navigation would load the
         # signed-in member): render for an anonymous visitor.

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from p2pbank.lending import returns as base
+from p2pbank.lending.returns import Holding, Receipt, figures, returns_of
 from p2pbank.resale import rules
-from p2pbank.resale.returns import Holding, Receipt, figures, returns_of
 
 
 @pytest.mark.parametrize(
@@ -95,7 +95,8 @@ def _monthly(start: date, months: int, principal: int, interest: int) -> tuple[R
 
 
 def test_without_a_sale_the_holding_is_the_dashboards_note():
-    # A payment on a period's first day counts from the next period, as on the dashboard.
+    # A payment on its due date closes its period; the period in progress (from April 10,
+    # nothing paid yet) does not count until it is over or money moves in it.
     held = Holding(
         started_on=date(2026, 1, 10),
         paid_minor=12_000,
@@ -104,7 +105,7 @@ def test_without_a_sale_the_holding_is_the_dashboards_note():
         outstanding_now_minor=9_000,
     )
     found = figures([held], date(2026, 4, 20))
-    assert [m.outstanding_principal_minor for m in found.months] == [12_000, 12_000, 11_000, 10_000]
+    assert [m.outstanding_principal_minor for m in found.months] == [12_000, 11_000, 10_000]
     assert found.flows[0] == (date(2026, 1, 10), -12_000)
     assert found.flows[-1] == (date(2026, 4, 20), 9_000)
 

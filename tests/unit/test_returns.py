@@ -254,3 +254,65 @@ def test_xirr_finds_a_root_whenever_one_exists(raw: list[tuple[int, int]]) -> No
     rate = xirr(flows)
     if rate > -0.999:
         _assert_is_a_root(flows, rate)
+
+
+# --- the dashboard's periods: a payment on its due date closes its own period ----------
+
+
+def _paid_on_time(instalments: int):
+    """A 1,000.00 part at 10 % over 36 months, paid on every due date up to `instalments`,
+    with the 1 % servicing fee taken from each payment."""
+    schedule = annuity_schedule([LoanPart(100_000, 1_000)], 36, date(2026, 1, 15))
+    rows = list(schedule)[:instalments]
+    receipts = tuple(
+        returns.Receipt(
+            row.due_on,
+            principal_minor=row.principal_minor,
+            interest_minor=row.interest_minor,
+            service_fee_minor=round(row.payment_minor / 100),
+        )
+        for row in rows
+    )
+    ideal = [
+        NoteMonth(
+            row.balance_minor + row.principal_minor,
+            interest_minor=row.interest_minor,
+            service_fees_minor=round(row.payment_minor / 100),
+        )
+        for row in rows
+    ]
+    holding = returns.Holding(
+        started_on=schedule.issued_on,
+        paid_minor=100_000,
+        principal_minor=100_000,
+        receipts=receipts,
+        outstanding_now_minor=rows[-1].balance_minor,
+    )
+    return holding, ideal, rows[-1].due_on
+
+
+@pytest.mark.parametrize(
+    ("instalments", "expected"),
+    [(1, 0.1005), (12, 0.0999), (36, 0.0969)],  # the formula over the schedule
+)
+def test_a_loan_paid_on_time_shows_the_formulas_nar(instalments, expected) -> None:
+    """The review's worked example: 10 %/36 months paid on time is 10.05 % after the first
+    payment and 9.69 % at maturity, on the day of the payment and in the days after it
+    (the next period, in progress with nothing paid yet, does not dilute it)."""
+    holding, ideal, paid_on = _paid_on_time(instalments)
+    for today in (paid_on, paid_on + timedelta(days=20)):
+        nar, irr = returns.returns_of([holding], today)
+        assert nar == pytest.approx(net_annualized_return(ideal))
+        assert nar == pytest.approx(expected, abs=5e-5)
+        assert irr is not None
+
+
+def test_a_period_that_is_over_without_a_payment_counts_with_no_income() -> None:
+    """Late: the second period ended unpaid, so it weighs on the return."""
+    holding, ideal, paid_on = _paid_on_time(1)
+    late = returns.figures([holding], paid_on + timedelta(days=40)).months
+    assert [m.outstanding_principal_minor for m in late] == [
+        100_000,
+        ideal[0].outstanding_principal_minor - holding.receipts[0].principal_minor,
+    ]
+    assert late[1].net_minor == 0

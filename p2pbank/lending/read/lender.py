@@ -33,7 +33,6 @@ from p2pbank.lending.read.views import (
     commitment_view,
     wallet_balances,
 )
-from p2pbank.months import add_months
 
 
 @dataclass(frozen=True)
@@ -103,17 +102,6 @@ RETURNS_EXPLANATION = [
 ]
 
 
-def _month_starts(issued_on: date, until: date) -> list[date]:
-    starts = []
-    k = 0
-    while True:
-        start = add_months(issued_on, k)
-        if start > until:
-            return starts
-        starts.append(start)
-        k += 1
-
-
 def _returns(
     parts: Sequence[LoanPart],
     loans: dict[int, Loan],
@@ -121,49 +109,35 @@ def _returns(
     write_offs: Sequence[WriteOff],
     today: date,
 ) -> Returns:
+    """NAR and XIRR of the parts held today, each from its loan's issue."""
     by_part: dict[int, list[RepaymentShare]] = defaultdict(list)
     for s in shares:
         by_part[s.part_id].append(s)
     written: dict[int, WriteOff] = {w.part_id: w for w in write_offs}
-    months: list[returns.NoteMonth] = []
-    flows: list[tuple[date, int]] = []
+    holdings = []
     for part in parts:
-        loan = loans[part.loan_id]
-        issued_on = loan.issued_on
-        flows.append((issued_on, -part.principal_minor))
-        part_shares = sorted(by_part[part.id], key=lambda s: s.created_at)
-        for s in part_shares:
-            flows.append((s.created_at.date(), s.net_minor))
-        if part.outstanding_minor:
-            flows.append((today, part.outstanding_minor))
-        starts = _month_starts(issued_on, today)
-        for n, start in enumerate(starts):
-            end = add_months(issued_on, n + 1)
-            repaid_before = sum(
-                s.principal_minor for s in part_shares if s.created_at.date() < start
+        off = written.get(part.id)
+        holdings.append(
+            returns.Holding(
+                started_on=loans[part.loan_id].issued_on,
+                paid_minor=part.principal_minor,
+                principal_minor=part.principal_minor,
+                receipts=tuple(
+                    returns.Receipt(
+                        s.created_at.date(),
+                        principal_minor=s.principal_minor,
+                        interest_minor=s.interest_minor,
+                        late_fee_minor=s.late_fee_minor,
+                        recovery_minor=s.recovery_minor,
+                        service_fee_minor=s.servicing_fee_minor,
+                    )
+                    for s in sorted(by_part[part.id], key=lambda s: s.created_at)
+                ),
+                written_off=(off.created_at.date(), off.amount_minor) if off else None,
+                outstanding_now_minor=part.outstanding_minor,
             )
-            w = written.get(part.id)
-            off_before = w.amount_minor if w and w.created_at.date() < start else 0
-            outstanding = part.principal_minor - repaid_before - off_before
-            inside = [s for s in part_shares if start <= s.created_at.date() < end]
-            charged = w.amount_minor if w and start <= w.created_at.date() < end else 0
-            if outstanding <= 0 and not inside and not charged:
-                continue
-            months.append(
-                returns.NoteMonth(
-                    outstanding_principal_minor=max(outstanding, 0),
-                    interest_minor=sum(s.interest_minor for s in inside),
-                    late_fees_minor=sum(s.late_fee_minor for s in inside),
-                    service_fees_minor=sum(s.servicing_fee_minor for s in inside),
-                    charged_off_minor=charged,
-                    recoveries_minor=sum(s.recovery_minor for s in inside),
-                )
-            )
-    nar = returns.net_annualized_return(months)
-    try:
-        irr = returns.xirr(flows) if flows else None
-    except ValueError:
-        irr = None
+        )
+    nar, irr = returns.returns_of(holdings, today)
     return Returns(nar, irr, RETURNS_EXPLANATION)
 
 
