@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from p2pbank import clock  # noqa: E402
 from p2pbank.db import Base, make_engine, make_sessionmaker  # noqa: E402
-from p2pbank.ledger import services  # noqa: E402
+from p2pbank.ledger import posting, services  # noqa: E402
 from p2pbank.ledger.entry_hash import content_hash  # noqa: E402
 from p2pbank.ledger.models import Account  # noqa: E402
 from p2pbank.models import load_all  # noqa: E402
@@ -140,13 +140,13 @@ class _NoAuditLeaf:
 
 def _ledger_worker(url: str, pair: tuple[int, int, str, str], n: int, tag: str):
     load_all()
-    audit_log = services.audit
+    audit_log = posting.audit
     if tag == "core":
-        services.audit = _NoAuditLeaf  # type: ignore[assignment]
+        posting.audit = _NoAuditLeaf  # type: ignore[assignment]
     try:
         return _ledger_run(url, pair, n, tag)
     finally:
-        services.audit = audit_log
+        posting.audit = audit_log
 
 
 def _ledger_run(url: str, pair: tuple[int, int, str, str], n: int, tag: str):

@@ -353,6 +353,7 @@ def lending_order(world: World) -> Objects:
 
 def resale_part(world: World) -> Objects:
     """A loan part of the owner's, all of a third member's loan; both members have money."""
+    from p2pbank.lending import ordering
     from p2pbank.lending import services as lending
     from p2pbank.lending.models import LoanPart
 
@@ -375,7 +376,7 @@ def resale_part(world: World) -> Objects:
         purpose_category="car",
         purpose_text="A used car to get to work",
     )
-    lending.commit_to_listing(
+    ordering.commit_to_listing(
         world.session, world.owner.id, request.id, amount_minor=60_000, rate_bps=1_200
     )
     part = world.session.scalar(select(LoanPart).where(LoanPart.lender_id == world.owner.id))
