@@ -82,7 +82,7 @@ def ratio_filter(value: float | None) -> str:
 @bp.app_context_processor
 def _lending_context():
     def lending_lender_summary(user):
-        return portfolio.lender_dashboard(db_session(), user.id)
+        return portfolio.lender_summary(db_session(), user.id)
 
     def lending_borrower_summary(user):
         return borrower.borrower_dashboard(db_session(), user.id)

@@ -242,3 +242,20 @@ def test_nar_and_xirr_of_both_sides_count_the_sale(session, make_user, frozen_no
     lending.run_due_lending(session, clock.now())
     bought_nar, bought_xirr = lender_returns(session, lars.id)
     assert bought_nar is not None and bought_xirr is not None
+
+
+def test_the_dashboard_panel_shows_the_full_dashboards_figures(session, make_user, frozen_now):
+    """The panel's summary is read with a few statements; its figures are the dashboard's."""
+    from p2pbank.resale.portfolio import lender_dashboard, lender_summary
+
+    _bo, (lena, lars, _), loan, (part, *_) = running_loan(session, make_user)
+    at(first_due(session, loan) + timedelta(days=1))
+    lending.run_due_lending(session, clock.now())
+    offer = services.offer_part(session, lena.id, part.id, premium_bps=-500)
+    total = quote_offer(session, lars, offer.id).quote.total_minor
+    services.buy(session, lars.id, offer.id, expected_total_minor=total, idempotency_key="p")
+    for who in (lena, lars):
+        full, panel = lender_dashboard(session, who.id), lender_summary(session, who.id)
+        assert panel.lent_out_minor == full.lent_out_minor
+        assert panel.income_minor == full.income_minor > 0
+        assert panel.returns == full.returns

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from p2pbank import clock
@@ -252,6 +252,38 @@ def lender_dashboard(session: Session, lender_id: int) -> LenderDashboard:
         expected=[ExpectedPayment(d, a) for d, a in sorted(expected.items())[:6]],
         returns=_returns(parts, loans, shares, write_offs, today),
     )
+
+
+@dataclass(frozen=True)
+class LenderSummary:
+    """What the dashboard's lending panel shows: a few sums, not the whole dashboard."""
+
+    lent_out_minor: int
+    income_minor: int
+    returns: Returns
+
+
+def lent_and_income(session: Session, lender_id: int) -> tuple[int, int]:
+    """Principal lent out now (the ledger's lent account) and income to date (interest,
+    late fees and recoveries less servicing fees), in two statements."""
+    lent_code = accounts.lent_code(lender_id)
+    lent = ledger_queries.balances(session, lent_code).posted if account_exists(
+        session, lent_code
+    ) else 0
+    income = session.scalar(
+        select(
+            func.coalesce(
+                func.sum(
+                    RepaymentShare.interest_minor
+                    + RepaymentShare.late_fee_minor
+                    + RepaymentShare.recovery_minor
+                    - RepaymentShare.servicing_fee_minor
+                ),
+                0,
+            )
+        ).where(RepaymentShare.lender_id == lender_id)
+    )
+    return lent, int(income or 0)
 
 
 def lender_parts(session: Session, lender_id: int) -> list[PartView]:
