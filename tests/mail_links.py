@@ -29,5 +29,5 @@ def mailed_path(session, address: str, prefix: str, base: str = BASE) -> str:
     raise AssertionError(f"no mail to {address} with a link to {prefix}...")
 
 
-def sign_up_path(session, address: str) -> str:
-    return mailed_path(session, address, "/signup/confirm/")
+def sign_up_path(session, address: str, base: str = BASE) -> str:
+    return mailed_path(session, address, "/signup/confirm/", base)
