@@ -176,7 +176,10 @@ def post_locked(
     The hot path of the platform, so it speaks plain SQL (lock, idempotency lookup, entry,
     postings, balances) instead of going through the unit of work, which would cost more
     than the database work itself; any ORM copies of the accounts are then brought in line
-    without further SQL, and the entry is handed back as an ORM object."""
+    without further SQL, and the entry is handed back as an ORM object.
+
+    One piece: every entry passes here in one fixed order (locks, idempotency lookup, checks,
+    write, audit leaf) that the ledger's invariants rest on."""
     if accounts is None:
         accounts = lock_rows(session, [code for code, _ in legs])
     release = release or {}

@@ -206,7 +206,10 @@ def match(
 ) -> list[Loan]:
     """Match the (locked, open) listings in listing order against the (locked, active)
     orders, hold the money of every fill, and issue the loans that are now fully funded.
-    Returns the loans issued."""
+    Returns the loans issued.
+
+    One piece: every step runs in the caller's transaction and the order of locks matters
+    (the accounts are locked in id order between computing the fills and holding them)."""
     listings = sorted(
         (r for r in requests if r.status == RequestStatus.LISTED and r.open_minor > 0),
         key=lambda r: (r.listed_at, r.id),

@@ -56,7 +56,10 @@ def refund_deposit(
 ) -> Refund:
     """An admin gives (part of) a deposit back to the card. The amount is held on the
     person's wallet first (so it must still be there), then captured when the gateway
-    confirms the refund, or released when it refuses."""
+    confirms the refund, or released when it refuses.
+
+    One piece: it commits twice (the hold before asking the gateway, the outcome after),
+    and the order of lock, hold, commit and gateway call is the refund protocol."""
     actor = get_user(session, actor_id)
     if not actor.has_role("admin"):
         raise Forbidden("Only an admin can refund a deposit.")

@@ -124,12 +124,36 @@ def _statement(session: Session, campaign: Campaign) -> Statement:
 
 
 def dashboard(session: Session, actor_id: int, campaign_id: int) -> Dashboard:
+    campaign = _own_campaign(session, actor_id, campaign_id)
+    series = _pledged_by_day(session, campaign)
+    values = [v for _, v in series]
+    tiers = _tier_counts(session, campaign)
+    backers = _backers(session, campaign)
+    return Dashboard(
+        campaign=campaign,
+        progress=progress(session, campaign),
+        series=series,
+        chart_points=rules.chart_points(values, 600, 160),
+        chart_max_minor=max(values or [0]),
+        tiers=tiers,
+        backers=backers,
+        statement=_statement(session, campaign),
+    )
+
+
+def _own_campaign(session: Session, actor_id: int, campaign_id: int) -> Campaign:
+    """The campaign, if the actor is its initiator or an admin (others may not see it)."""
     actor = get_user(session, actor_id)
     campaign = session.get(Campaign, campaign_id)
     if campaign is None or not can_see(campaign, actor):
         raise NotFound("No such campaign.")
     if campaign.initiator_id != actor.id and not actor.has_role(Role.ADMIN):
         raise Forbidden("Only the campaign's initiator sees its dashboard.")
+    return campaign
+
+
+def _pledged_by_day(session: Session, campaign: Campaign) -> list[tuple[date, int]]:
+    """The pledged total per day from launch to now or the deadline, for the chart."""
     moment = now()
     start = (campaign.launched_at or moment).date()
     end_at = min(moment, campaign.deadline_at or moment)
@@ -141,9 +165,11 @@ def dashboard(session: Session, actor_id: int, campaign_id: int) -> Dashboard:
             PledgeChange.campaign_id == campaign.id
         )
     ).all()
-    series = rules.daily_totals(((at.date(), delta) for at, delta in changes), start, end)
-    values = [v for _, v in series]
+    return rules.daily_totals(((at.date(), delta) for at, delta in changes), start, end)
 
+
+def _tier_counts(session: Session, campaign: Campaign) -> list[TierCount]:
+    """Per reward tier: pledges open, collected and let go, and deliveries received or not."""
     tier_rows = session.execute(
         select(
             RewardTier,
@@ -173,7 +199,7 @@ def dashboard(session: Session, actor_id: int, campaign_id: int) -> Dashboard:
         .group_by(RewardTier.id)
         .order_by(RewardTier.min_pledge_minor, RewardTier.id)
     ).all()
-    tiers = [
+    return [
         TierCount(
             id=t.id,
             title=t.title,
@@ -188,6 +214,10 @@ def dashboard(session: Session, actor_id: int, campaign_id: int) -> Dashboard:
         )
         for t, o, c, g, r, p in tier_rows
     ]
+
+
+def _backers(session: Session, campaign: Campaign) -> list[BackerRow]:
+    """Every pledge newest first, refundable while the campaign is collecting."""
     backer_rows = session.execute(
         select(Pledge, User.display_name, RewardTier.title)
         .join(User, User.id == Pledge.backer_id)
@@ -196,7 +226,7 @@ def dashboard(session: Session, actor_id: int, campaign_id: int) -> Dashboard:
         .order_by(Pledge.id.desc())
     ).all()
     refundable = campaign.status == CampaignStatus.COLLECTING
-    backers = [
+    return [
         BackerRow(
             pledge_id=p.id,
             backer_name=name,
@@ -211,13 +241,3 @@ def dashboard(session: Session, actor_id: int, campaign_id: int) -> Dashboard:
         )
         for p, name, title in backer_rows
     ]
-    return Dashboard(
-        campaign=campaign,
-        progress=progress(session, campaign),
-        series=series,
-        chart_points=rules.chart_points(values, 600, 160),
-        chart_max_minor=max(values or [0]),
-        tiers=tiers,
-        backers=backers,
-        statement=_statement(session, campaign),
-    )
