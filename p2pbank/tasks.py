@@ -87,7 +87,7 @@ def unit(kind_name: str, unit_id: int, now_iso: str) -> dict[str, int]:
         counts = scheduling.run_unit(
             kind, session, unit_id, now, context(session), count_problems=False
         )
-    if counts:
+    if any(counts.values()):
         log.info("%s %s: %s", kind_name, unit_id, counts)
     return counts
 
