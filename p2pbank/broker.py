@@ -9,6 +9,7 @@ worker takes one message at a time, so a dead worker strands at most one unit.
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,7 @@ def make_celery(config: Any) -> Celery:
         worker_prefetch_multiplier=1,
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
+        worker_enable_remote_control=False,  # no broadcast: one queue, nothing to control
         task_serializer="json",
         accept_content=["json"],
         timezone="UTC",
@@ -101,10 +103,12 @@ def check_broker(config: Any, timeout: float = 1.5) -> str:
 
 
 def worker_argv(config: Any, *, concurrency: int = 2, pool: str = "prefork") -> list[str]:
-    """The command line of a worker for this configuration (no remote control chatter:
-    the filesystem broker has no broadcast, and nothing here needs it)."""
+    """The command line of a worker for this configuration: a node name of its own (many
+    workers per machine), no remote control chatter (the filesystem broker has no
+    broadcast, and nothing here needs it)."""
     return [
         "-A", "p2pbank.tasks", "worker", "--loglevel", "INFO", "-Q", QUEUE,
+        "-n", f"p2pbank-{secrets.token_hex(3)}@%h",
         "--pool", pool, "--concurrency", str(concurrency),
         "--without-gossip", "--without-mingle", "--without-heartbeat",
     ]  # fmt: skip

@@ -19,6 +19,7 @@ from sqlalchemy import func, make_url, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from p2pbank import clock
+from p2pbank.audit import sequencer
 from p2pbank.audit.keys import derive_pseudonym_key, session_info
 from p2pbank.broker import QUEUE, worker_argv
 from p2pbank.db import Base, make_engine, normalize_url
@@ -172,6 +173,7 @@ def due_loans(session: Session, count: int, *, start: int = 0) -> list[int]:
             ordering.commit_to_listing(session, lena.id, request.id, amount_minor=60_000,
                                        rate_bps=900)  # fmt: skip
             ids.append(session.scalar(select(Loan.id).where(Loan.request_id == request.id)))
+        sequencer.integrate_queued(session, clock.now())  # at the time the leaves were queued
     return ids
 
 
@@ -191,6 +193,7 @@ def due_campaigns(session: Session, count: int, *, start: int = 0) -> list[int]:
             pledging.pledge(session, backer.id, campaign.id, amount_minor=100_000,
                             idempotency_key=f"due-campaign-{n:06d}")  # fmt: skip
             ids.append(campaign.id)
+        sequencer.integrate_queued(session, clock.now())
     return ids
 
 
@@ -219,3 +222,23 @@ def postings_of_repayments(session: Session) -> dict[str, int]:
         select(JournalEntry.kind, func.count(JournalEntry.id)).group_by(JournalEntry.kind)
     ).all()
     return dict(rows)
+
+
+def audit_report(session: Session, instance: Path) -> list[str]:
+    """What `flask audit-verify` says after the sequencer and a checkpoint ran, as the
+    worker would: [] when the trust log and every journal entry verify."""
+    from p2pbank.audit.keys import max_merge_delay, signer_for
+    from p2pbank.audit.queries import verify_database
+    from p2pbank.audit.services import sign_checkpoint
+    from p2pbank.ledger.log_check import compare_with_log
+
+    config = {"INSTANCE_PATH": str(instance)}
+    signer = signer_for(config)
+    sequencer.integrate_queued(session, clock.now())
+    sign_checkpoint(session, signer, signer.name)
+    report = verify_database(
+        session, signer.verifier, proofs=16, max_merge_delay=max_merge_delay(config)
+    )
+    signed = report.checkpoint.size if report.checkpoint is not None else 0
+    report.journal = compare_with_log(session, proven_below=signed)
+    return [] if report.ok else report.summary()
