@@ -109,6 +109,7 @@ def in_process(url: str) -> float:
 
 
 def with_workers(url: str, broker: str, workers: int, loans: int, campaigns: int) -> float:
+    units = loans + campaigns
     support.purge(broker)
     folder = Path(tempfile.mkdtemp(prefix="p2pbank-bench-due-"))
     env = support.worker_env(url, broker, folder / "instance")
@@ -119,7 +120,7 @@ def with_workers(url: str, broker: str, workers: int, loans: int, campaigns: int
         started = time.perf_counter()
         for name in KINDS:
             support.send(broker, "p2pbank.scan", name)
-        support.wait_for(lambda: finished(maker, loans, campaigns), 3600, "the due work")
+        support.wait_for(lambda: finished(maker, loans, campaigns), 60 + units, "the due work")
         return time.perf_counter() - started
     finally:
         for proc in procs:
@@ -175,4 +176,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     main()

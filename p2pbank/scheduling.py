@@ -61,7 +61,9 @@ _LENDING = dict(prefix="lending.", claims="p2pbank.lending.models:LoanRequest")
 _CROWD = dict(frozen_clock=True, problems="crowdfunding.problems")
 
 # In process in this order (the trust scores see the day's events; the checkpoint, last,
-# covers everything above). Mail and notifications add their own line.
+# covers everything above). Another kind is one line, e.g. a batch
+#     Kind("mail.send", "p2pbank.mail.due:run_due", every=30),
+# whose function is run_due(session, now) -> dict[str, int].
 KINDS: tuple[Kind, ...] = (
     Kind(
         "lending.listings",

@@ -10,10 +10,13 @@ number of workers may take them and a message delivered twice does nothing twice
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
+from celery.signals import beat_embedded_init, beat_init, worker_process_init
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from p2pbank import clock, scheduling
@@ -25,6 +28,22 @@ log = logging.getLogger("p2pbank.tasks")
 
 flask_app = create_app()
 celery = make_celery(flask_app.config)
+
+
+@worker_process_init.connect
+def _fresh_pool(**_kwargs) -> None:
+    """A forked pool process never reuses its parent's database connections."""
+    flask_app.extensions["p2pbank.engine"].dispose(close=False)
+
+
+@beat_init.connect
+@beat_embedded_init.connect
+def _one_beat(**_kwargs) -> None:
+    """A beat sends nothing until it holds the beat lock (see p2pbank.beat_lock)."""
+    from p2pbank import beat_lock
+
+    beat_lock.hold(flask_app.extensions["p2pbank.engine"], flask_app.config["INSTANCE_PATH"])
+
 
 TASK_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
 
@@ -77,16 +96,29 @@ def scan(kind_name: str) -> int:
     return done
 
 
-@celery.task(name="p2pbank.unit", **TASK_OPTIONS)
-def unit(kind_name: str, unit_id: int, now_iso: str) -> dict[str, int]:
+# PostgreSQL's "try again" answers: deadlock, serialization failure, lock not available.
+RETRY_SQLSTATES = {"40P01", "40001", "55P03"}
+MAX_RETRIES = 10
+
+
+@celery.task(name="p2pbank.unit", bind=True, max_retries=MAX_RETRIES, **TASK_OPTIONS)
+def unit(self, kind_name: str, unit_id: int, now_iso: str) -> dict[str, int]:
     """Do one unit at the moment its scan saw it due (delivered twice, the second finds the
-    work done, or the row claimed by the worker doing it)."""
+    work done, or the row claimed by the worker doing it). A unit the database chose as a
+    deadlock victim (two campaigns settling at once both append to the trust log) was
+    rolled back whole: it is tried again shortly."""
     kind = scheduling.by_name(kind_name)
     now = datetime.fromisoformat(now_iso)
-    with _session() as session:
-        counts = scheduling.run_unit(
-            kind, session, unit_id, now, context(session), count_problems=False
-        )
+    try:
+        with _session() as session:
+            counts = scheduling.run_unit(
+                kind, session, unit_id, now, context(session), count_problems=False
+            )
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) not in RETRY_SQLSTATES:
+            raise
+        log.info("%s %s: %s, tried again", kind_name, unit_id, type(exc.orig).__name__)
+        raise self.retry(countdown=random.uniform(0.1, 1.0) * (self.request.retries + 1)) from exc
     if any(counts.values()):
         log.info("%s %s: %s", kind_name, unit_id, counts)
     return counts
