@@ -24,7 +24,9 @@ _held: list[Any] = []  # the connection or file that holds the lock, kept for th
 
 def hold(engine: Any, instance_path: str, *, retry: float = RETRY_SECONDS) -> None:
     """Return once this process holds the beat lock (waiting, logging, while another
-    beat holds it)."""
+    beat holds it). Holding it already (an embedded beat hears two start signals): done."""
+    if _held:
+        return
     warned = False
     while not _try(engine, instance_path):
         if not warned:
@@ -59,4 +61,12 @@ def _try(engine: Any, instance_path: str) -> bool:
 def release() -> None:
     """Let go (tests; a beat process simply exits)."""
     while _held:
-        _held.pop().close()
+        let_go(_held.pop())
+
+
+def let_go(held: Any) -> None:
+    """End what holds the lock: a connection is dropped, not returned to the pool (which
+    would keep the server session, and its advisory lock, alive); a file is closed."""
+    if hasattr(held, "invalidate"):
+        held.invalidate()
+    held.close()

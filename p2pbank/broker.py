@@ -16,8 +16,12 @@ from typing import Any
 from celery import Celery
 from kombu import Connection
 
-QUEUE = "p2pbank"
+QUEUE = "p2pbank"  # the default; CELERY_QUEUE names another (platforms sharing a broker)
 HEARTBEAT_EVERY = 15.0  # seconds between two heartbeats of the worker (through beat)
+
+
+def queue_name(config: Any) -> str:
+    return config.get("CELERY_QUEUE") or QUEUE
 
 
 def broker_url(config: Any) -> str:
@@ -75,7 +79,7 @@ def make_celery(config: Any) -> Celery:
         broker_url=broker_url(config),
         broker_transport_options=transport_options(config),
         broker_connection_retry_on_startup=True,
-        task_default_queue=QUEUE,
+        task_default_queue=queue_name(config),
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         task_ignore_result=True,
@@ -107,7 +111,7 @@ def worker_argv(config: Any, *, concurrency: int = 2, pool: str = "prefork") -> 
     workers per machine), no remote control chatter (the filesystem broker has no
     broadcast, and nothing here needs it)."""
     return [
-        "-A", "p2pbank.tasks", "worker", "--loglevel", "INFO", "-Q", QUEUE,
+        "-A", "p2pbank.tasks", "worker", "--loglevel", "INFO", "-Q", queue_name(config),
         "-n", f"p2pbank-{secrets.token_hex(3)}@%h",
         "--pool", pool, "--concurrency", str(concurrency),
         "--without-gossip", "--without-mingle", "--without-heartbeat",

@@ -50,6 +50,7 @@ class Config:
     # The scheduler's broker: amqp://... (RabbitMQ) or redis://...; empty means REDIS_URL
     # when set, else a filesystem broker in the instance folder (one machine, no server).
     CELERY_BROKER_URL: str = ""
+    CELERY_QUEUE: str = "p2pbank"  # one per platform when several share a broker
     # Seconds an unacknowledged task waits before Redis hands it to another worker (a
     # worker that died mid-task); RabbitMQ redelivers as soon as the connection drops.
     CELERY_VISIBILITY_TIMEOUT: int = 300

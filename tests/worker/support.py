@@ -21,12 +21,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from p2pbank import clock
 from p2pbank.audit import sequencer
 from p2pbank.audit.keys import derive_pseudonym_key, session_info
-from p2pbank.broker import QUEUE, worker_argv
+from p2pbank.broker import worker_argv
 from p2pbank.db import Base, make_engine, normalize_url
 from p2pbank.models import load_all
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "test-secret-key-not-for-production-use-0123456789"
+
+# A queue of this test process's own: parallel test processes sharing a broker never take
+# each other's messages (which name rows of another database).
+QUEUE = f"p2pbank-test-{os.getpid()}"
 
 BROKERS = {
     "redis": os.environ.get("CELERY_TEST_REDIS_URL", "redis://127.0.0.1:6379/13"),
@@ -77,6 +81,7 @@ def worker_env(database_url: str, broker_url: str, instance: Path, **extra: str)
         SECRET_KEY=SECRET,
         INSTANCE_PATH=str(instance),
         CELERY_BROKER_URL=broker_url,
+        CELERY_QUEUE=QUEUE,
         ARGON2_COST="test",
         PYTHONPATH=str(ROOT),
         **extra,
@@ -159,11 +164,16 @@ def due_loans(session: Session, count: int, *, start: int = 0) -> list[int]:
     from tests.services.lending_support import deposit
 
     real_now = clock.now()
-    lena = make_person(session, start, ["lender"], prefix="lender")
-    deposit(session, lena.id, 100_000 * count + 1)
+    lenders = [  # one lender per 20 loans: no single wallet every repayment waits for
+        make_person(session, start + i, ["lender"], prefix="lender")
+        for i in range(max(1, count // 20))
+    ]
+    for lender in lenders:
+        deposit(session, lender.id, 60_000 * 21)
     ids = []
     with clock.frozen_at(real_now - timedelta(days=35)):
         for n in range(start, start + count):
+            lena = lenders[(n - start) % len(lenders)]
             bo = make_person(session, n, ["borrower"], prefix="borrower")
             deposit(session, bo.id, 20_000)
             request = services.request_loan(

@@ -16,7 +16,7 @@ def test_a_second_beat_waits_until_the_first_lets_go(worker_db, tmp_path):
         beat_lock._held.clear()
         assert not beat_lock._try(engine, str(tmp_path))  # another beat: refused
         for held in first:
-            held.close()  # the first beat is gone
+            beat_lock.let_go(held)  # the first beat is gone
         assert beat_lock._try(engine, str(tmp_path))
     finally:
         beat_lock.release()
