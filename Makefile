@@ -21,11 +21,14 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.run-installed
 
-## make run: migrate the embedded SQLite database, load demo data once, serve on :5000
+## make run: migrate the embedded SQLite database, load demo data once, add work that falls
+## due in the next minutes, then web (gunicorn, :5000), a Celery worker and beat together;
+## one Ctrl-C stops all three
 run: $(VENV)/.run-installed
 	$(BIN)/flask db-upgrade
 	$(BIN)/flask seed-demo
-	$(BIN)/gunicorn -c python:p2pbank.gunicorn_conf --bind 127.0.0.1:5000 --access-logfile - wsgi:app
+	$(BIN)/flask demo-refresh
+	$(BIN)/flask run-all --bind 127.0.0.1:5000
 
 ## make test: lint, architecture contracts, types of the pure modules, the suite on PostgreSQL and on SQLite, ledger check
 test: $(VENV)/.dev-installed

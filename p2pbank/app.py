@@ -106,6 +106,7 @@ def create_app(config: Config | None = None) -> Flask:
     register_error_dispatcher(app)
     register_security_headers(app)
 
+    import p2pbank.runtime.checks  # noqa: F401 - registers the worker's readiness checks
     from p2pbank.cli import register_cli
 
     register_cli(app)

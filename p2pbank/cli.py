@@ -25,6 +25,10 @@ def register_cli(app: Flask) -> None:
         tick,
     ):
         app.cli.add_command(command)
+    from p2pbank.cli_runtime import demo_refresh, run_all, status
+
+    for command in (run_all, status, demo_refresh):
+        app.cli.add_command(command)
 
 
 @click.command("db-upgrade")

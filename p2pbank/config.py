@@ -47,6 +47,17 @@ class Config:
     # the instance folder shared by this machine's workers (memory in test suites).
     RATELIMIT_STORAGE_URI: str = ""
     INSTANCE_PATH: str = ""
+    # The scheduler's broker: amqp://... (RabbitMQ) or redis://...; empty means REDIS_URL
+    # when set, else a filesystem broker in the instance folder (one machine, no server).
+    CELERY_BROKER_URL: str = ""
+    CELERY_QUEUE: str = "p2pbank"  # one per platform when several share a broker
+    # Seconds an unacknowledged task waits before Redis hands it to another worker (a
+    # worker that died mid-task); RabbitMQ redelivers as soon as the connection drops.
+    CELERY_VISIBILITY_TIMEOUT: int = 300
+    # /readyz checks the broker and the worker's heartbeat (503 after WORKER_SILENT_AFTER
+    # seconds without one). Unset: expected everywhere except test suites.
+    RUNTIME_EXPECTS_WORKER: bool | None = None
+    WORKER_SILENT_AFTER: int = 120
     # Where the site lives, e.g. https://p2pbank.example: every link that leaves the site
     # (mail, gateway return addresses) is built from it, never from the request's Host.
     BASE_URL: str = ""
@@ -98,7 +109,7 @@ class Config:
             if f.name in ("ENV", "extra") or f.name not in env:
                 continue
             raw = env[f.name]
-            if f.type == "bool":
+            if f.type in ("bool", "bool | None"):
                 value: object = raw.lower() in ("1", "true", "yes", "on")
             elif f.type == "int":
                 value = int(raw)
@@ -127,6 +138,8 @@ class Config:
             if self.is_production:
                 raise ConfigError("DATABASE_URL must be set in production")
             self.DATABASE_URL = _default_database_url(Path(self.INSTANCE_PATH))
+        if self.RUNTIME_EXPECTS_WORKER is None:
+            self.RUNTIME_EXPECTS_WORKER = not self.TESTING
         self._check_audit_signing_key()
         if not 1 <= self.AUDIT_MAX_MERGE_DELAY <= 86_400:
             raise ConfigError("AUDIT_MAX_MERGE_DELAY is 1 to 86400 seconds")

@@ -14,6 +14,7 @@ DOMAIN_MODELS = (
     "p2pbank.trust.models",
     "p2pbank.questions.models",
     "p2pbank.resale.models",
+    "p2pbank.runtime.models",
 )
 
 

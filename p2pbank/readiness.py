@@ -27,22 +27,34 @@ class CheckResult:
 
 
 Check = Callable[[Any], CheckResult]
+Condition = Callable[[Any], bool]
 
 _CHECKS: dict[str, Check] = {}
+_CONDITIONS: dict[str, Condition] = {}
 
 
-def register(name: str, check: Check) -> Check:
-    """Add (or replace) the check called `name`; returns it, so it can decorate."""
+def register(name: str, check: Check, *, when: Condition | None = None) -> Check:
+    """Add (or replace) the check called `name`; returns it, so it can decorate. With
+    `when(app)`, the check runs only for apps where that holds (e.g. a worker is expected)."""
     _CHECKS[name] = check
+    _CONDITIONS.pop(name, None)
+    if when is not None:
+        _CONDITIONS[name] = when
     return check
 
 
 def unregister(name: str) -> None:
     _CHECKS.pop(name, None)
+    _CONDITIONS.pop(name, None)
 
 
-def registered() -> dict[str, Check]:
-    return dict(_CHECKS)
+def registered(app: Any = None) -> dict[str, Check]:
+    """The checks (for `app`: those whose condition holds for it)."""
+    return {
+        name: check
+        for name, check in _CHECKS.items()
+        if app is None or name not in _CONDITIONS or _CONDITIONS[name](app)
+    }
 
 
 def run_checks(app: Any, timeout: float) -> dict[str, CheckResult]:
@@ -50,7 +62,7 @@ def run_checks(app: Any, timeout: float) -> dict[str, CheckResult]:
     raises fails with the exception's class name (details go to the log, not the probe)."""
     results: dict[str, CheckResult] = {}
     threads = []
-    for name, check in registered().items():
+    for name, check in registered(app).items():
         thread = threading.Thread(
             target=_run_one, args=(app, name, check, results), name=f"readiness-{name}",
             daemon=True,

@@ -60,63 +60,41 @@ def run_due(
     gateway: PaymentGateway | None,
     loan_issuer: LoanIssuer | None = None,
 ) -> SettlementReport:
-    """The scheduled step (called from p2pbank.jobs.run_due_work): decide campaigns whose
-    deadline came, charge saved cards, drop cards not fixed in 7 days, finish what is
-    complete, detach cards that will not be charged, flag late rewards. Each piece is its
-    own command; a failure in one campaign is reported and does not stop the others."""
+    """The scheduled step (the scheduler runs the same pieces, one task per campaign or
+    card): decide campaigns whose deadline came, charge saved cards, drop cards not fixed
+    in 7 days, finish what is complete, detach cards that will not be charged, flag late
+    rewards. Each piece is its own command; a failure in one campaign is reported and does
+    not stop the others."""
     from p2pbank.crowdfunding.cards import detach_let_go_cards
     from p2pbank.crowdfunding.delivery import flag_overdue_deliveries
 
     report = SettlementReport()
-    moment = now()
     report.expired_setups = expire_card_setups(session)
-    due = session.scalars(
-        select(Campaign.id)
-        .where(Campaign.status == CampaignStatus.LIVE, Campaign.deadline_at <= moment)
-        .order_by(Campaign.deadline_at, Campaign.id)
-    ).all()
-    for campaign_id in due:
+    for campaign_id in deadlines_due(session):
         try:
-            close_campaign(session, campaign_id, loan_issuer=loan_issuer)
+            close_at_deadline(session, campaign_id, loan_issuer=loan_issuer)
             report.closed.append(campaign_id)
         except Exception as exc:  # reported; the other campaigns still settle
             report.problems.append(f"campaign {campaign_id}: {exc}")
     if gateway is not None:
-        to_charge = session.scalars(
-            select(Pledge.id)
-            .join(Campaign, Campaign.id == Pledge.campaign_id)
-            .where(
-                Campaign.status == CampaignStatus.COLLECTING,
-                Pledge.method == rules.PayMethod.CARD,
-                Pledge.status == PledgeStatus.PENDING,
-            )
-            .order_by(Pledge.id)
-        ).all()
-        for pledge_id in to_charge:
+        for pledge_id in cards_to_charge(session):
             try:
-                row = collect_card_pledge(session, pledge_id, gateway=gateway)
+                counts = charge_card(session, pledge_id, gateway=gateway)
             except Exception as exc:  # e.g. the gateway is down: retried next run
                 report.problems.append(f"pledge {pledge_id}: {exc}")
                 continue
-            if row.status == PledgeStatus.COLLECTED:
-                report.charged += 1
-            else:
-                report.declined += 1
+            report.charged += counts.get("charged", 0)
+            report.declined += counts.get("declined", 0)
     report.dropped = drop_unfixed_pledges(session)
-    collecting = session.scalars(
-        select(Campaign.id)
-        .where(Campaign.status == CampaignStatus.COLLECTING)
-        .order_by(Campaign.id)
-    ).all()
-    for campaign_id in collecting:
+    for campaign_id in campaigns_collecting(session):
         try:
-            campaign = finish_collecting(session, campaign_id, loan_issuer=loan_issuer)
+            counts = finish_campaign(session, campaign_id, loan_issuer=loan_issuer)
         except Exception as exc:
             report.problems.append(f"campaign {campaign_id}: {exc}")
             continue
-        if campaign.status != CampaignStatus.COLLECTING:
+        if counts.get("finished"):
             report.finished.append(campaign_id)
-        elif campaign.is_loan and loan_issuer is None:
+        elif counts.get("waits_for_issuer"):
             report.problems.append(f"campaign {campaign_id}: funded; waits for loan issuing")
     if gateway is not None:
         detached, left = detach_let_go_cards(session, gateway=gateway)
@@ -125,6 +103,80 @@ def run_due(
             report.problems.append(f"{left} saved card(s) wait to be detached by the gateway")
     report.overdue = flag_overdue_deliveries(session)
     return report
+
+
+def deadlines_due(session: Session) -> list[int]:
+    """Live campaigns whose deadline has come (one unit each: `close_at_deadline`)."""
+    return list(
+        session.scalars(
+            select(Campaign.id)
+            .where(Campaign.status == CampaignStatus.LIVE, Campaign.deadline_at <= now())
+            .order_by(Campaign.deadline_at, Campaign.id)
+        )
+    )
+
+
+def close_at_deadline(
+    session: Session, campaign_id: int, *, loan_issuer: LoanIssuer | None = None
+) -> dict[str, int]:
+    """Decide one campaign at its deadline; a no-op once decided (the state machine)."""
+    campaign = session.get(Campaign, campaign_id, populate_existing=True)
+    if campaign is None or campaign.status != CampaignStatus.LIVE:
+        return {}
+    close_campaign(session, campaign_id, loan_issuer=loan_issuer)
+    return {"closed": 1}
+
+
+def cards_to_charge(session: Session) -> list[int]:
+    """Pending card pledges of collecting campaigns (one unit each: `charge_card`)."""
+    return list(
+        session.scalars(
+            select(Pledge.id)
+            .join(Campaign, Campaign.id == Pledge.campaign_id)
+            .where(
+                Campaign.status == CampaignStatus.COLLECTING,
+                Pledge.method == rules.PayMethod.CARD,
+                Pledge.status == PledgeStatus.PENDING,
+            )
+            .order_by(Pledge.id)
+        )
+    )
+
+
+def charge_card(session: Session, pledge_id: int, *, gateway: PaymentGateway) -> dict[str, int]:
+    """Charge one pending card pledge; a pledge no longer pending is left alone, and the
+    gateway's idempotency key (per attempt) never charges one attempt twice."""
+    row = session.get(Pledge, pledge_id, populate_existing=True)
+    campaign = session.get(Campaign, row.campaign_id) if row is not None else None
+    if row is None or row.status != PledgeStatus.PENDING or campaign is None:
+        return {}
+    if campaign.status != CampaignStatus.COLLECTING:
+        return {}
+    row = collect_card_pledge(session, pledge_id, gateway=gateway)
+    return {"charged": 1} if row.status == PledgeStatus.COLLECTED else {"declined": 1}
+
+
+def campaigns_collecting(session: Session) -> list[int]:
+    """Campaigns collecting their pledges (one unit each: `finish_campaign`)."""
+    return list(
+        session.scalars(
+            select(Campaign.id)
+            .where(Campaign.status == CampaignStatus.COLLECTING)
+            .order_by(Campaign.id)
+        )
+    )
+
+
+def finish_campaign(
+    session: Session, campaign_id: int, *, loan_issuer: LoanIssuer | None = None
+) -> dict[str, int]:
+    """Pay out (or fail) one collecting campaign when nothing is outstanding."""
+    campaign = finish_collecting(session, campaign_id, loan_issuer=loan_issuer)
+    if campaign.status != CampaignStatus.COLLECTING:
+        return {"finished": 1}
+    if campaign.is_loan and loan_issuer is None:
+        return {"waits_for_issuer": 1}
+    return {}
 
 
 def run_due_work(

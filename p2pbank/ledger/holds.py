@@ -259,3 +259,46 @@ def expire_holds(session: Session, now: datetime) -> int:
         count += 1
     session.flush()
     return count
+
+
+def holds_due(session: Session, now: datetime) -> list[int]:
+    """Pending holds whose deadline is at or before `now` (one unit each: `expire_hold`)."""
+    return list(
+        session.scalars(
+            select(Hold.id)
+            .where(
+                Hold.status == HoldStatus.PENDING.value,
+                Hold.expires_at.is_not(None),
+                Hold.expires_at <= now,
+            )
+            .order_by(Hold.id)
+        )
+    )
+
+
+def expire_hold(session: Session, hold_id: int, now: datetime) -> int:
+    """Release one lapsed hold (account first, then the hold, as every hold command locks);
+    1 when it expired, 0 when it was resolved meanwhile or is not due. Flushes only."""
+    row = session.get(Hold, hold_id)
+    if row is None:
+        return 0
+    account_code = session.scalar(select(Account.code).where(Account.id == row.account_id))
+    account = lock_accounts(session, [account_code]).get(account_code)
+    held = session.scalar(
+        select(Hold)
+        .where(
+            Hold.id == hold_id,
+            Hold.status == HoldStatus.PENDING.value,
+            Hold.expires_at.is_not(None),
+            Hold.expires_at <= now,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if account is None or held is None:
+        return 0
+    held.move_to(HoldStatus.EXPIRED)
+    held.resolved_at = now
+    account.held_minor -= held.amount_minor
+    session.flush()
+    return 1

@@ -24,30 +24,42 @@ log = logging.getLogger("p2pbank.payments")
 RESEND_AFTER = timedelta(minutes=10)
 
 
+def payouts_to_resend(
+    session: Session, gateway: PaymentGateway, now: datetime, *, older_than=RESEND_AFTER
+) -> list[int]:
+    """Withdrawals still `requested` after `older_than` (one unit each: `resend_payout`)."""
+    return list(
+        session.scalars(
+            select(Payout.id)
+            .where(
+                Payout.status == PayoutStatus.REQUESTED,
+                Payout.gateway == gateway.name,
+                Payout.created_at <= now - older_than,
+            )
+            .order_by(Payout.id)
+        )
+    )
+
+
+def resend_payout(session: Session, gateway: PaymentGateway, payout_id: int) -> int:
+    """Send one requested withdrawal again (same idempotency key `payout:<id>`); 1 when it
+    is settled now, 0 when it was already settled or the gateway is still unreachable."""
+    try:
+        payout = payouts.send_payout(session, gateway, payout_id)
+    except DomainError as exc:  # still unreachable: the next run tries again
+        session.rollback()
+        log.warning("payout %s not sent yet: %s", payout_id, exc.detail)
+        return 0
+    return int(payout.status != PayoutStatus.REQUESTED)
+
+
 def resend_requested_payouts(
     session: Session, gateway: PaymentGateway, now: datetime, *, older_than=RESEND_AFTER
 ) -> int:
     """Send every withdrawal still `requested` after `older_than`; returns how many were
     settled (paid, or failed with the hold released). Each send commits on its own."""
-    due = session.scalars(
-        select(Payout.id)
-        .where(
-            Payout.status == PayoutStatus.REQUESTED,
-            Payout.gateway == gateway.name,
-            Payout.created_at <= now - older_than,
-        )
-        .order_by(Payout.id)
-    ).all()
-    settled = 0
-    for payout_id in due:
-        try:
-            payout = payouts.send_payout(session, gateway, payout_id)
-        except DomainError as exc:  # still unreachable: the next run tries again
-            session.rollback()
-            log.warning("payout %s not sent yet: %s", payout_id, exc.detail)
-            continue
-        settled += payout.status != PayoutStatus.REQUESTED
-    return settled
+    due = payouts_to_resend(session, gateway, now, older_than=older_than)
+    return sum(resend_payout(session, gateway, payout_id) for payout_id in due)
 
 
 def run_due_payments(session: Session, gateway: PaymentGateway, now: datetime) -> dict[str, int]:
