@@ -61,6 +61,7 @@ def init_api(app: Flask) -> None:
         identity,
         ledger,
         lending,
+        mail,
         payments,
         questions,
         resale,
@@ -85,6 +86,7 @@ def init_api(app: Flask) -> None:
         trust,
         questions,
         resale,
+        mail,
     ):
         csrf.exempt(module.blp)  # token-authenticated, no cookies: CSRF does not apply
         api.register_blueprint(module.blp)

@@ -16,6 +16,7 @@ def init_web(app: Flask) -> None:
         ledger,
         lending,
         lending_lender,  # noqa: F401 (adds its routes to lending.bp)
+        mail,
         main,
         password_reset,
         payments,
@@ -44,6 +45,7 @@ def init_web(app: Flask) -> None:
         statistics,
         questions,
         resale,
+        mail,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(payments.webhook_bp)

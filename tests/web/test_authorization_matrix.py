@@ -124,6 +124,18 @@ def owner_reset_link(world: World) -> Objects:
     return Objects(path={"token": token}, private=[world.owner.email])
 
 
+def failed_mail_to_owner(world: World) -> Objects:
+    """An undeliverable mail to the owner: admins see who and what, never the body."""
+    from p2pbank.identity.models import OutboxMail
+
+    row = OutboxMail(
+        to_address=world.owner.email, subject="s", body="mail-body-secret", status="failed"
+    )
+    world.session.add(row)
+    world.session.commit()
+    return Objects(path={"mail_id": row.id}, private=["mail-body-secret"])
+
+
 def pending_sign_up_link(world: World) -> Objects:
     """A mailed sign-up link for a new address (the link is the credential)."""
     from p2pbank.identity import signup_services
@@ -1029,6 +1041,22 @@ ROWS: list[Row] = [
         data={"status": "rejected", "reason": "documents expired"},
         admin_sees_private=True,
     ),
+    # outgoing mail: admins only, and even they never see a mail's body; the development
+    # mail folder does not exist outside development
+    Row("GET", "/admin/mail", LOGIN, 403, 403, 200, objects=failed_mail_to_owner),
+    Row("POST", "/admin/mail/{mail_id}/retry", LOGIN, 403, 403, 302, objects=failed_mail_to_owner),
+    Row("GET", "/api/v1/admin/mail", 401, 403, 403, 200, objects=failed_mail_to_owner),
+    Row(
+        "POST",
+        "/api/v1/admin/mail/{mail_id}/retry",
+        401,
+        403,
+        403,
+        200,
+        objects=failed_mail_to_owner,
+    ),
+    Row("GET", "/dev/mail", 404, 404, 404, 404),
+    Row("GET", "/dev/mail/{mail_id}", 404, 404, 404, 404, objects=failed_mail_to_owner),
     # payments: a member's own deposits, withdrawals and payout account
     Row("GET", "/payments", LOGIN, 200, 200, 200, objects=owner_withdrawal),
     Row("GET", "/payments/deposit", LOGIN, 200, 200, 200),

@@ -1,0 +1,1 @@
+"""Placeholder: the catalogue of notification kinds (filled in next)."""
