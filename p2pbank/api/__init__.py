@@ -62,6 +62,7 @@ def init_api(app: Flask) -> None:
         ledger,
         lending,
         mail,
+        notifications,
         payments,
         questions,
         resale,
@@ -87,6 +88,7 @@ def init_api(app: Flask) -> None:
         questions,
         resale,
         mail,
+        notifications,
     ):
         csrf.exempt(module.blp)  # token-authenticated, no cookies: CSRF does not apply
         api.register_blueprint(module.blp)

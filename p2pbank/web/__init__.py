@@ -18,6 +18,7 @@ def init_web(app: Flask) -> None:
         lending_lender,  # noqa: F401 (adds its routes to lending.bp)
         mail,
         main,
+        notifications,
         password_reset,
         payments,
         payments_out,  # noqa: F401 (adds its routes to payments.bp)
@@ -46,6 +47,7 @@ def init_web(app: Flask) -> None:
         questions,
         resale,
         mail,
+        notifications,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(payments.webhook_bp)

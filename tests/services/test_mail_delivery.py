@@ -52,11 +52,8 @@ def test_a_reset_link_arrives_by_smtp_and_works(app, make_user, session, smtp):
     browser.submit("/password/forgot", {"email": user.email})
     assert smtp.inbox.messages == []  # nothing leaves before the scheduled work runs
 
-    assert due.run_due(session, datetime.now(UTC)) == {
-        "mail.sent": 1,
-        "mail.retrying": 0,
-        "mail.failed": 0,
-    }
+    done = due.run_due(session, datetime.now(UTC))
+    assert (done["mail.sent"], done["mail.retrying"], done["mail.failed"]) == (1, 0, 0)
 
     (message,) = smtp.inbox.to(user.email)
     assert message["Subject"] == "Reset your p2pbank password"
@@ -85,11 +82,8 @@ def test_temporary_refusals_back_off_1_4_16_64_256_minutes_then_fail(session, sm
         assert (row.status, row.next_attempt_at) == ("queued", moment + timedelta(minutes=wait))
         assert "451" in row.last_error
         # Not due a second earlier.
-        assert due.run_due(session, row.next_attempt_at - timedelta(seconds=1), settings) == {
-            "mail.sent": 0,
-            "mail.retrying": 0,
-            "mail.failed": 0,
-        }
+        early = due.run_due(session, row.next_attempt_at - timedelta(seconds=1), settings)
+        assert early["mail.sent"] == early["mail.retrying"] == early["mail.failed"] == 0
         moment = row.next_attempt_at
     assert due.run_due(session, moment, settings)["mail.failed"] == 1
     session.refresh(row)
@@ -139,7 +133,7 @@ def test_a_claimed_mail_is_not_claimed_again_until_its_lease_runs_out(session):
 def test_without_a_transport_nothing_leaves(session):
     install(None)
     _mail(session)
-    assert due.run_due(session, T0) == {}
+    assert "mail.sent" not in due.run_due(session, T0)
 
 
 def test_smtp_urls():
