@@ -18,6 +18,7 @@ from p2pbank.audit.note import Signer
 from p2pbank.crowdfunding import due as crowdfunding_due
 from p2pbank.ledger import holds
 from p2pbank.lending import due as lending_due
+from p2pbank.lending import reminders as lending_reminders
 from p2pbank.mail import due as mail_due
 from p2pbank.payments.due import run_due_payments
 from p2pbank.payments.gateway import PaymentGateway
@@ -47,6 +48,7 @@ def run_due_work(
         raise
     if payment_gateway is not None:  # withdrawals to resend, test-mode events to redeliver
         done.update(run_due_payments(session, payment_gateway, now))
+    done.update(lending_reminders.run_due(session, now))  # "instalment due in 3 days"
     done.update(mail_due.run_due(session, now))  # the outbox: mail written by all of the above
     done.update(refresh.recompute_trust(session, now))  # last: scores see the day's events
     done["audit.leaves_integrated"] = sequencer.integrate_queued(session, now)
