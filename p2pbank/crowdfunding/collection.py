@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from p2pbank.clock import now
-from p2pbank.crowdfunding import rules
+from p2pbank.crowdfunding import notices, rules
 from p2pbank.crowdfunding.books import (
     ENTRY_REF,
     card_fees_code,
@@ -141,6 +141,7 @@ def _errored(session: Session, campaign: Campaign, row: Pledge, attempt: int, me
         row.move_to(PledgeStatus.ERRORED)
         row.errored_at = moment
         row.fix_until = moment + rules.CARD_FIX_WINDOW
+        notices.card_declined(session, campaign, row)
         backer = get_user(session, row.backer_id)
         mail(
             session,

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from p2pbank.clock import now
-from p2pbank.crowdfunding import rules
+from p2pbank.crowdfunding import notices, rules
 from p2pbank.crowdfunding.events import emit_event, open_ratings
 from p2pbank.crowdfunding.kernel import get_user, load_campaign, mail, own_campaign, people
 from p2pbank.crowdfunding.models import (
@@ -54,6 +54,7 @@ def mark_tier_shipped(session: Session, actor_id: int, tier_id: int) -> RewardTi
                 )
             )
         )
+        notices.reward_shipped(session, campaign, backer_ids)
         for backer in people(session, backer_ids):
             mail(
                 session,

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from p2pbank.clock import now
-from p2pbank.crowdfunding import rules
+from p2pbank.crowdfunding import notices, rules
 from p2pbank.crowdfunding.books import (
     card_fees_code,
     ensure_card_fees_account,
@@ -104,6 +104,7 @@ def record_collected(session: Session, campaign: Campaign, row: Pledge, *, fee_m
         amount_minor=row.amount_minor,
         dedup_key=str(row.id),
     )
+    notices.pledge_charged(session, campaign, row)
 
 
 def _fail(session: Session, campaign: Campaign, *, reason: str) -> None:
@@ -136,6 +137,7 @@ def _fail(session: Session, campaign: Campaign, *, reason: str) -> None:
         detail=reason,
         dedup_key=str(campaign.id),
     )
+    notices.failed(session, campaign, {p.backer_id for p in backers})
     session.flush()
 
 
@@ -212,6 +214,7 @@ def _succeeded(session: Session, campaign: Campaign) -> None:
             f"{campaign.title} is funded",
             f'"{campaign.title}" reached its goal and your pledge was collected. Thank you!',
         )
+    notices.succeeded(session, campaign, backer_ids)
     rewardless = select(Pledge.backer_id).where(
         Pledge.campaign_id == campaign.id,
         Pledge.status == PledgeStatus.COLLECTED,

@@ -44,9 +44,11 @@ def notify(
     link: str | None = None,
     *,
     key: str | None = None,
+    mail: bool = True,
 ) -> Notification | None:
     """Add a notification to the current transaction (no commit). With `key`, at most one
-    notification per person and key: a second call returns None."""
+    notification per person and key: a second call returns None. `mail=False` for an
+    event whose command writes its own mail already (in-app only, never mailed twice)."""
     params = dict(params or {})
     kinds.check_params(kind, params)
     kinds.check_link(link)
@@ -59,7 +61,7 @@ def notify(
         )
         if seen is not None:
             return None
-    wanted = kinds.wants_email(kind, turned_off(session, user_id))
+    wanted = mail and kinds.wants_email(kind, turned_off(session, user_id))
     row = Notification(
         user_id=user_id,
         kind=kind,
@@ -81,11 +83,12 @@ def notify_each(
     link: str | None = None,
     *,
     key: str | None = None,
+    mail: bool = True,
 ) -> int:
     """The same notification to several people (each once); how many were added."""
     added = 0
     for user_id in sorted(set(user_ids)):
-        added += notify(session, user_id, kind, params, link, key=key) is not None
+        added += notify(session, user_id, kind, params, link, key=key, mail=mail) is not None
     return added
 
 
