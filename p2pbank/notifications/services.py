@@ -9,8 +9,9 @@ settings at the time of the event; the scheduled mail work writes it later.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from p2pbank.clock import now
@@ -131,3 +132,23 @@ def set_email_kinds(session: Session, actor_id: int, wanted: Iterable[str]) -> s
             NotificationSetting(user_id=actor_id, kind=name, email=False) for name in sorted(off)
         )
     return off
+
+
+def settle_history(session: Session, before: datetime) -> int:
+    """Notifications made before `before` become history: read, never mailed. For data
+    replayed in bulk (the demo's past), so a fresh install shows a few recent ones under
+    the bell instead of mailing a year of events at once."""
+    with command(session):
+        result = session.execute(
+            update(Notification)
+            .where(Notification.created_at < before)
+            .values(
+                read_at=func.coalesce(Notification.read_at, Notification.created_at),
+                email_state=case(
+                    (Notification.email_state == EMAIL_PENDING, EMAIL_NONE),
+                    else_=Notification.email_state,
+                ),
+            )
+            .execution_options(synchronize_session=False)
+        )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
