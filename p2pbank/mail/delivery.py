@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from p2pbank.identity.models import OutboxMail
 from p2pbank.mail import rules
+from p2pbank.mail.rules import one_line
 from p2pbank.mail.transport import DeliveryError, MailSettings
 from p2pbank.uow import command
 
@@ -58,7 +59,7 @@ def message_for(row: OutboxMail, settings: MailSettings, now: datetime) -> Email
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = row.to_address
-    message["Subject"] = row.subject
+    message["Subject"] = one_line(row.subject)
     message["Date"] = format_datetime(now)
     domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "p2pbank.invalid"
     # The same id on every attempt: a receiver that got it already can drop the copy.
@@ -91,10 +92,15 @@ def deliver_due(session: Session, settings: MailSettings, now: datetime) -> dict
             break
         last_id = row.id
         try:
-            settings.transport.send(message_for(row, settings, now), row.id)
-            error = None
-        except DeliveryError as exc:
-            error = exc
+            message = message_for(row, settings, now)
+        except ValueError as exc:  # an address or header no mail can carry: never retried
+            error: DeliveryError | None = DeliveryError(f"unsendable: {exc}"[:300], True)
+        else:
+            try:
+                settings.transport.send(message, row.id)
+                error = None
+            except DeliveryError as exc:
+                error = exc
         status = _record(session, row.id, now, error)
         done[
             "sent" if status == rules.SENT else "retrying" if status == rules.QUEUED else "failed"

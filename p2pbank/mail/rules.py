@@ -7,6 +7,7 @@ dies mid-send does not hold it for ever (and the mail is tried again after the l
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -38,3 +39,11 @@ def after_failure(attempts: int, now: datetime, permanent: bool = False) -> Next
 def may_retry(status: str) -> bool:
     """An admin may send a failed mail again, or hurry a queued one; a sent one is done."""
     return status in (QUEUED, FAILED)
+
+
+_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+
+
+def one_line(text: str) -> str:
+    """A header on one line, whatever the caller wrote (a title with a line break)."""
+    return _BREAKS.sub(" ", text).strip()

@@ -162,3 +162,14 @@ def test_production_refuses_to_start_without_a_mail_server():
         Config(**production, SMTP_URL="mail.example:25").finish()
     ready = Config(**production, SMTP_URL="smtps://u:p@mail.example").finish()
     assert ready.MAIL_FROM == "p2pbank <no-reply@p2pbank.example>"
+
+
+def test_a_subject_on_two_lines_leaves_on_one_and_a_bad_address_fails_alone(session, smtp):
+    odd = _mail(session, subject="Street\noven news")
+    bad = _mail(session, to="broken\n@example.test")
+    due.run_due(session, T0, _settings(smtp.url))
+    session.refresh(odd)
+    session.refresh(bad)
+    assert odd.status == "sent" and bad.status == "failed" and "unsendable" in bad.last_error
+    (message,) = smtp.inbox.to("ann@example.test")
+    assert message["Subject"] == "Street oven news"

@@ -4,6 +4,7 @@ unless the person turned that kind off."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -62,9 +63,12 @@ def test_the_dutch_sentences_of_the_catalogue():
     write_mo(buffer, catalog)
     buffer.seek(0)
     dutch = Translations(buffer)
+    placeholders = re.compile(r"%\((\w+)\)s")
     for kind in kinds.KINDS.values():
         assert catalog.get(kind.text) is not None and catalog.get(kind.text).string, kind.name
         assert catalog.get(kind.label) is not None and catalog.get(kind.label).string, kind.name
+        translated = catalog.get(kind.text).string
+        assert set(placeholders.findall(translated)) == set(placeholders.findall(kind.text))
     sentence = render("repayment_received", INCOME, "nl", translations=dutch)
     assert sentence == "Je hebt €\xa0123,45 ontvangen van lening #7."
 
@@ -136,3 +140,15 @@ def test_a_kind_turned_off_stays_in_the_app_only(session, make_user):
         services.set_email_kinds(session, ann.id, ["nonsense"])
     services.set_email_kinds(session, ann.id, kinds.KINDS)  # all back on
     assert _notify(session, ann.id).email_state == "pending"
+
+
+def test_a_kind_turned_off_after_the_event_is_not_mailed_either(session, make_user):
+    ann = make_user()
+    note = _notify(session, ann.id)
+    assert note.email_state == "pending"
+    services.set_email_kinds(session, ann.id, set(kinds.KINDS) - {"repayment_received"})
+    before = len(_mails_to(session, ann.email))
+    notices.queue_notification_mail(session, BASE)
+    session.refresh(note)
+    assert note.email_state == "none"
+    assert len(_mails_to(session, ann.email)) == before
