@@ -9,6 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.exc import SQLAlchemyError
 
 from p2pbank.db import db_session
 from p2pbank.notifications import kinds, queries, services
@@ -22,9 +23,14 @@ PER_PAGE = 20
 @bp.app_context_processor
 def _bell() -> dict:
     def unread_notifications() -> int:
+        """The bell is decoration: a page (an error page too) never fails over it."""
         if not getattr(current_user, "is_authenticated", False):
             return 0
-        return queries.unread_count(db_session(), current_user.id)
+        try:
+            return queries.unread_count(db_session(), current_user.id)
+        except SQLAlchemyError:
+            db_session().rollback()
+            return 0
 
     return {"unread_notifications": unread_notifications}
 
