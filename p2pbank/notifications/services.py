@@ -27,14 +27,16 @@ from p2pbank.uow import command
 
 
 def turned_off(session: Session, user_id: int) -> set[str]:
-    """The kinds this person does not want by e-mail."""
-    return set(
-        session.scalars(
-            select(NotificationSetting.kind).where(
-                NotificationSetting.user_id == user_id, NotificationSetting.email.is_(False)
+    """The kinds this person does not want by e-mail. Reads without flushing: the
+    notifications added so far go to the database together, in one batch."""
+    with session.no_autoflush:
+        return set(
+            session.scalars(
+                select(NotificationSetting.kind).where(
+                    NotificationSetting.user_id == user_id, NotificationSetting.email.is_(False)
+                )
             )
         )
-    )
 
 
 def notify(
