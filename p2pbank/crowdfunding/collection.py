@@ -142,15 +142,17 @@ def _errored(session: Session, campaign: Campaign, row: Pledge, attempt: int, me
         row.errored_at = moment
         row.fix_until = moment + rules.CARD_FIX_WINDOW
         notices.card_declined(session, campaign, row)
-        backer = get_user(session, row.backer_id)
-        mail(
-            session,
-            backer,
-            f"Your card was declined for {campaign.title}",
-            f'"{campaign.title}" reached its goal, but your card was declined '
-            f"({row.error_message}). You have 7 days to add another card from "
-            "'My pledges'; after that the pledge is dropped.",
-        )
+        for backer in notices.wanting_mail(
+            session, [get_user(session, row.backer_id)], "card_declined"
+        ):
+            mail(
+                session,
+                backer,
+                f"Your card was declined for {campaign.title}",
+                f'"{campaign.title}" reached its goal, but your card was declined '
+                f"({row.error_message}). You have 7 days to add another card from "
+                "'My pledges'; after that the pledge is dropped.",
+            )
     session.flush()
 
 

@@ -55,7 +55,7 @@ def mark_tier_shipped(session: Session, actor_id: int, tier_id: int) -> RewardTi
             )
         )
         notices.reward_shipped(session, campaign, backer_ids)
-        for backer in people(session, backer_ids):
+        for backer in notices.wanting_mail(session, people(session, backer_ids), "reward_shipped"):
             mail(
                 session,
                 backer,

@@ -67,7 +67,7 @@ def post_update(
             )
         )
         notices.update_posted(session, campaign, values["title"], backer_ids)
-        for backer in people(session, backer_ids):
+        for backer in notices.wanting_mail(session, people(session, backer_ids), "campaign_update"):
             mail(
                 session,
                 backer,

@@ -1,17 +1,25 @@
 """What crowdfunding tells people, in one place (flush-only, in the command's transaction).
 
-Several of these events already write their own mail (kernel.mail, in English); their
-notifications are in-app only (`mail=False`) so nobody gets the same news twice."""
+Several of these events already write their own, longer mail (kernel.mail, in English);
+their notifications are in-app only (`mail=False`) so nobody gets the same news twice,
+and those mails go only to people who keep the kind on (`wanting_mail`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy.orm import Session
 
 from p2pbank.crowdfunding import rules
 from p2pbank.crowdfunding.models import Campaign, Pledge
-from p2pbank.notifications.services import notify, notify_each
+from p2pbank.identity.models import User
+from p2pbank.notifications.services import notify, notify_each, wants_email
+
+
+def wanting_mail(session: Session, people: Sequence[User], kind: str) -> list[User]:
+    """The people who keep this kind's mail on: the commands' own mails follow the same
+    notification settings as every other mail."""
+    return [person for person in people if wants_email(session, person.id, kind)]
 
 
 def _link(campaign: Campaign) -> str:

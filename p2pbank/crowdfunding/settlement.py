@@ -114,7 +114,8 @@ def _fail(session: Session, campaign: Campaign, *, reason: str) -> None:
     campaign.move_to(CampaignStatus.FAILED)
     campaign.closed_at = campaign.closed_at or moment
     campaign.finished_at = moment
-    for backer in people(session, {p.backer_id for p in backers}):
+    told = people(session, {p.backer_id for p in backers})
+    for backer in notices.wanting_mail(session, told, "campaign_failed"):
         mail(
             session,
             backer,
@@ -122,13 +123,15 @@ def _fail(session: Session, campaign: Campaign, *, reason: str) -> None:
             f'"{campaign.title}" did not reach its goal, so nobody is charged. Money held '
             "in your wallet for it is available again; your saved card will not be used.",
         )
-    initiator = get_user(session, campaign.initiator_id)
-    mail(
-        session,
-        initiator,
-        f"{campaign.title} ended without reaching its goal",
-        "Your campaign did not reach its goal. No backer was charged and no fee is due.",
-    )
+    for initiator in notices.wanting_mail(
+        session, [get_user(session, campaign.initiator_id)], "campaign_failed"
+    ):
+        mail(
+            session,
+            initiator,
+            f"{campaign.title} ended without reaching its goal",
+            "Your campaign did not reach its goal. No backer was charged and no fee is due.",
+        )
     emit_event(
         session,
         campaign_id=campaign.id,
@@ -207,7 +210,7 @@ def _succeeded(session: Session, campaign: Campaign) -> None:
             )
         )
     )
-    for backer in people(session, backer_ids):
+    for backer in notices.wanting_mail(session, people(session, backer_ids), "campaign_succeeded"):
         mail(
             session,
             backer,

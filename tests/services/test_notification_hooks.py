@@ -13,7 +13,10 @@ from p2pbank import clock
 from p2pbank.crowdfunding import delivery, discussion, pledging, settlement
 from p2pbank.crowdfunding import due as crowdfunding_due
 from p2pbank.identity import services as identity
+from p2pbank.identity.models import OutboxMail
 from p2pbank.lending import due as lending_due
+from p2pbank.notifications import kinds
+from p2pbank.notifications import services as notifications
 from p2pbank.notifications.models import Notification
 from p2pbank.payments.sandbox_gateway import SandboxGateway
 from p2pbank.questions import services as questions
@@ -188,3 +191,18 @@ def test_a_grade_that_moves_is_told(session, make_user, frozen_now):
     (moved,) = told(session, bo.id, "grade_changed")
     assert moved.params["new"] == "E" and moved.params["old"] != "E"
     assert moved.link == f"/trust/members/{bo.id}"
+
+
+def test_a_campaigns_own_mail_follows_the_notification_settings(session, make_user, frozen_now):
+    ian = an_initiator(make_user)
+    campaign = live(session, ian)
+    ann, bob = backer_factory(make_user, session)(2)
+    for who in (ann, bob):
+        pledging.pledge(session, who.id, campaign.id, amount_minor=1_000, idempotency_key=key())
+    notifications.set_email_kinds(session, bob.id, set(kinds.KINDS) - {"campaign_update"})
+    discussion.post_update(session, ian.id, campaign.id, title="Bricks arrived", body_md="Yes")
+    mailed = set(
+        session.scalars(select(OutboxMail.to_address).where(OutboxMail.subject.like("%Bricks%")))
+    )
+    assert mailed == {ann.email}  # Bob only sees it under the bell
+    assert len(told(session, bob.id, "campaign_update")) == 1
