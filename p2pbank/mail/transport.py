@@ -9,7 +9,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.message import Message
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
@@ -27,7 +27,7 @@ class DeliveryError(Exception):
 
 
 class Transport(Protocol):
-    def send(self, message: EmailMessage, mail_id: int) -> None: ...
+    def send(self, message: Message, mail_id: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ class SmtpTransport:
             client.starttls(context=ssl.create_default_context())
         return client
 
-    def send(self, message: EmailMessage, mail_id: int) -> None:
+    def send(self, message: Message, mail_id: int) -> None:
         try:
             with self._connect() as client:
                 if self.target.username:
@@ -93,7 +93,7 @@ class FolderTransport:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def send(self, message: EmailMessage, mail_id: int) -> None:
+    def send(self, message: Message, mail_id: int) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"{mail_id}.eml"
         partial = path.with_suffix(".part")

@@ -165,11 +165,11 @@ def test_production_refuses_to_start_without_a_mail_server():
 
 
 def test_a_subject_on_two_lines_leaves_on_one_and_a_bad_address_fails_alone(session, smtp):
-    odd = _mail(session, subject="Street\noven news")
+    odd = _mail(session, subject="Your pledge to “Street oven”\nwas charged: € 60,00 — thank you")
     bad = _mail(session, to="broken\n@example.test")
     due.run_due(session, T0, _settings(smtp.url))
     session.refresh(odd)
     session.refresh(bad)
     assert odd.status == "sent" and bad.status == "failed" and "unsendable" in bad.last_error
     (message,) = smtp.inbox.to("ann@example.test")
-    assert message["Subject"] == "Street oven news"
+    assert message["Subject"] == "Your pledge to “Street oven” was charged: € 60,00 — thank you"
