@@ -101,3 +101,25 @@ def test_the_api(client, session, make_user, api_token):
     assert client.get("/api/v1/notifications").status_code == 401
     bad = client.get("/api/v1/notifications?page=0", headers=headers)
     assert bad.status_code == 422
+
+
+def test_every_page_a_notification_opens_exists(app):
+    """The links the domains put on their notifications name real pages."""
+    links = [
+        "/lending/loans/1",
+        "/lending/listings/1",
+        "/lending/orders/1",
+        "/lending/borrow",
+        "/lending/lend",
+        "/campaigns/1",
+        "/pledges",
+        "/wallet",
+        "/settings",
+        "/settings/roles",
+        "/trust/members/1",
+        "/trust/ratings",
+        "/trust/transactions/1/rate",
+    ]
+    adapter = app.url_map.bind("localhost")
+    for link in links:
+        adapter.match(link, method="GET")  # NotFound if a page moved
