@@ -17,8 +17,8 @@ from p2pbank.audit.journal import LEDGER_ENTRY_EVENT
 from p2pbank.audit.note import Signer
 from p2pbank.audit.queue import promise_for
 from p2pbank.errors import NotFound
-from p2pbank.ledger.auditor_reads import Viewer
 from p2pbank.ledger.models import Account, JournalEntry, Posting
+from p2pbank.ledger.auditor_reads import Viewer
 
 
 def _concerns(session: Session, viewer: Viewer, entry_id: int) -> bool:
