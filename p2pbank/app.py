@@ -88,6 +88,17 @@ def create_app(config: Config | None = None) -> Flask:
     app.before_request(lambda: set_reads_only(request.method in ("GET", "HEAD", "OPTIONS")))
     app.teardown_request(lambda _exc: set_reads_only(False))
 
+    from p2pbank.mail import transport as mail_transport
+
+    mail_transport.install(
+        mail_transport.settings_for(
+            env=config.ENV,
+            smtp_url=config.SMTP_URL,
+            mail_from=config.MAIL_FROM,
+            base_url=app.config["BASE_URL"],
+            instance_path=config.INSTANCE_PATH,
+        )
+    )
     csrf.init_app(app)
     limiter.init_app(app)
     Babel(app, locale_selector=_select_locale)

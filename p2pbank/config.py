@@ -91,6 +91,11 @@ class Config:
     # this many seconds, or /readyz degrades, the auditor pages warn and the verifier fails.
     AUDIT_MAX_MERGE_DELAY: int = 60
     BABEL_DEFAULT_LOCALE: str = "en"
+    # Where mail leaves: smtp://host:25, smtp+starttls://user:pass@host:587 or
+    # smtps://user:pass@host:465. Required in production; development without it writes
+    # each mail as an .eml file in the instance folder (shown on /dev/mail).
+    SMTP_URL: str = ""
+    MAIL_FROM: str = ""  # e.g. "p2pbank <no-reply@p2pbank.example>"; else from BASE_URL
     # "test": the cheapest argon2id, for test suites only (refused in production); empty:
     # the RFC 9106 low-memory profile.
     ARGON2_COST: str = ""
@@ -144,7 +149,24 @@ class Config:
         if not 1 <= self.AUDIT_MAX_MERGE_DELAY <= 86_400:
             raise ConfigError("AUDIT_MAX_MERGE_DELAY is 1 to 86400 seconds")
         self._check_base_url()
+        self._check_mail()
         return self
+
+    def _check_mail(self) -> None:
+        """Production sends real mail: without a server, password resets would vanish."""
+        if not self.SMTP_URL:
+            if self.is_production:
+                raise ConfigError("SMTP_URL must be set in production (smtps://user:pass@host)")
+        else:
+            from p2pbank.mail.transport import parse_smtp_url
+
+            try:
+                parse_smtp_url(self.SMTP_URL)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
+        if not self.MAIL_FROM:
+            host = urlsplit(self.BASE_URL or DEVELOPMENT_BASE_URL).hostname or "localhost"
+            self.MAIL_FROM = f"p2pbank <no-reply@{host}>"
 
     def _check_base_url(self) -> None:
         """Production names its address; a development server lives on 127.0.0.1:5000."""

@@ -6,6 +6,7 @@ import importlib
 
 DOMAIN_MODELS = (
     "p2pbank.identity.models",
+    "p2pbank.notifications.models",
     "p2pbank.ledger.models",
     "p2pbank.audit.models",
     "p2pbank.payments.models",

@@ -61,8 +61,7 @@ _LENDING = dict(prefix="lending.", claims="p2pbank.lending.models:LoanRequest")
 _CROWD = dict(frozen_clock=True, problems="crowdfunding.problems")
 
 # In process in this order (the trust scores see the day's events; the checkpoint, last,
-# covers everything above). Another kind is one line, e.g. a batch
-#     Kind("mail.send", "p2pbank.mail.due:run_due", every=30),
+# covers everything above). Another kind is one line: a batch such as "mail.send" below,
 # whose function is run_due(session, now) -> dict[str, int].
 KINDS: tuple[Kind, ...] = (
     Kind(
@@ -188,6 +187,9 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         "payments.events", f"{_U}:gateway_events", every=30, context=True, needs="payment_gateway"
     ),
+    Kind("lending.reminders", "p2pbank.lending.reminders:run_due", every=3600),
+    # The outbox: notifications become mail, then mail is delivered (retries with back-off).
+    Kind("mail.send", "p2pbank.mail.due:run_due", every=30),
     Kind("trust.recompute", "p2pbank.trust.refresh:recompute_trust", every=600),
     Kind("audit.sequencer", f"{_U}:integrate_leaves", every=2, context=True),
     Kind(

@@ -61,6 +61,8 @@ def init_api(app: Flask) -> None:
         identity,
         ledger,
         lending,
+        mail,
+        notifications,
         payments,
         questions,
         resale,
@@ -85,6 +87,8 @@ def init_api(app: Flask) -> None:
         trust,
         questions,
         resale,
+        mail,
+        notifications,
     ):
         csrf.exempt(module.blp)  # token-authenticated, no cookies: CSRF does not apply
         api.register_blueprint(module.blp)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from p2pbank.clock import now
-from p2pbank.crowdfunding import rules
+from p2pbank.crowdfunding import notices, rules
 from p2pbank.crowdfunding.books import (
     ENTRY_REF,
     card_fees_code,
@@ -141,15 +141,18 @@ def _errored(session: Session, campaign: Campaign, row: Pledge, attempt: int, me
         row.move_to(PledgeStatus.ERRORED)
         row.errored_at = moment
         row.fix_until = moment + rules.CARD_FIX_WINDOW
-        backer = get_user(session, row.backer_id)
-        mail(
-            session,
-            backer,
-            f"Your card was declined for {campaign.title}",
-            f'"{campaign.title}" reached its goal, but your card was declined '
-            f"({row.error_message}). You have 7 days to add another card from "
-            "'My pledges'; after that the pledge is dropped.",
-        )
+        notices.card_declined(session, campaign, row)
+        for backer in notices.wanting_mail(
+            session, [get_user(session, row.backer_id)], "card_declined"
+        ):
+            mail(
+                session,
+                backer,
+                f"Your card was declined for {campaign.title}",
+                f'"{campaign.title}" reached its goal, but your card was declined '
+                f"({row.error_message}). You have 7 days to add another card from "
+                "'My pledges'; after that the pledge is dropped.",
+            )
     session.flush()
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from p2pbank.clock import now
-from p2pbank.crowdfunding import rules
+from p2pbank.crowdfunding import notices, rules
 from p2pbank.crowdfunding.events import emit_event, open_ratings
 from p2pbank.crowdfunding.kernel import get_user, load_campaign, mail, own_campaign, people
 from p2pbank.crowdfunding.models import (
@@ -54,7 +54,8 @@ def mark_tier_shipped(session: Session, actor_id: int, tier_id: int) -> RewardTi
                 )
             )
         )
-        for backer in people(session, backer_ids):
+        notices.reward_shipped(session, campaign, backer_ids)
+        for backer in notices.wanting_mail(session, people(session, backer_ids), "reward_shipped"):
             mail(
                 session,
                 backer,

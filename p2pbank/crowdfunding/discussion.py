@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from p2pbank.crowdfunding import content
+from p2pbank.crowdfunding import content, notices
 from p2pbank.crowdfunding.kernel import (
     can_see,
     check_text,
@@ -66,7 +66,8 @@ def post_update(
                 )
             )
         )
-        for backer in people(session, backer_ids):
+        notices.update_posted(session, campaign, values["title"], backer_ids)
+        for backer in notices.wanting_mail(session, people(session, backer_ids), "campaign_update"):
             mail(
                 session,
                 backer,

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from p2pbank.clock import now
-from p2pbank.crowdfunding import rules
+from p2pbank.crowdfunding import notices, rules
 from p2pbank.crowdfunding.books import (
     card_fees_code,
     ensure_card_fees_account,
@@ -104,6 +104,7 @@ def record_collected(session: Session, campaign: Campaign, row: Pledge, *, fee_m
         amount_minor=row.amount_minor,
         dedup_key=str(row.id),
     )
+    notices.pledge_charged(session, campaign, row)
 
 
 def _fail(session: Session, campaign: Campaign, *, reason: str) -> None:
@@ -113,7 +114,8 @@ def _fail(session: Session, campaign: Campaign, *, reason: str) -> None:
     campaign.move_to(CampaignStatus.FAILED)
     campaign.closed_at = campaign.closed_at or moment
     campaign.finished_at = moment
-    for backer in people(session, {p.backer_id for p in backers}):
+    told = people(session, {p.backer_id for p in backers})
+    for backer in notices.wanting_mail(session, told, "campaign_failed"):
         mail(
             session,
             backer,
@@ -121,13 +123,15 @@ def _fail(session: Session, campaign: Campaign, *, reason: str) -> None:
             f'"{campaign.title}" did not reach its goal, so nobody is charged. Money held '
             "in your wallet for it is available again; your saved card will not be used.",
         )
-    initiator = get_user(session, campaign.initiator_id)
-    mail(
-        session,
-        initiator,
-        f"{campaign.title} ended without reaching its goal",
-        "Your campaign did not reach its goal. No backer was charged and no fee is due.",
-    )
+    for initiator in notices.wanting_mail(
+        session, [get_user(session, campaign.initiator_id)], "campaign_failed"
+    ):
+        mail(
+            session,
+            initiator,
+            f"{campaign.title} ended without reaching its goal",
+            "Your campaign did not reach its goal. No backer was charged and no fee is due.",
+        )
     emit_event(
         session,
         campaign_id=campaign.id,
@@ -136,6 +140,7 @@ def _fail(session: Session, campaign: Campaign, *, reason: str) -> None:
         detail=reason,
         dedup_key=str(campaign.id),
     )
+    notices.failed(session, campaign, {p.backer_id for p in backers})
     session.flush()
 
 
@@ -205,13 +210,14 @@ def _succeeded(session: Session, campaign: Campaign) -> None:
             )
         )
     )
-    for backer in people(session, backer_ids):
+    for backer in notices.wanting_mail(session, people(session, backer_ids), "campaign_succeeded"):
         mail(
             session,
             backer,
             f"{campaign.title} is funded",
             f'"{campaign.title}" reached its goal and your pledge was collected. Thank you!',
         )
+    notices.succeeded(session, campaign, backer_ids)
     rewardless = select(Pledge.backer_id).where(
         Pledge.campaign_id == campaign.id,
         Pledge.status == PledgeStatus.COLLECTED,

@@ -19,6 +19,7 @@ from p2pbank.identity import twofactor
 from p2pbank.identity import twofactor_services as two_factor
 from p2pbank.ledger import services as ledger
 from p2pbank.money import Money
+from p2pbank.notifications import services as notifications
 
 # Demo passwords are printed once by `make run`; they exist only in development data.
 DEMO_PEOPLE = [
@@ -78,6 +79,7 @@ def _seed_all(session: Session, audit_signer: Signer | None) -> Iterator[str]:
     yield from seed_crowdfunding(session)
     yield from seed_payments(session)
     yield from seed_trust(session)
+    yield from seed_notifications(session)
     if audit_signer is not None:
         yield from seed_audit_checkpoint(session, audit_signer)  # keep last
 
@@ -91,6 +93,13 @@ DEMO_WALLETS = {
     "bea@demo.p2pbank.test": 120_000,
     "ian@demo.p2pbank.test": 30_000,
 }
+
+
+def seed_notifications(session: Session) -> Iterator[str]:
+    """The replayed past told everyone about everything as it happened; the last week's
+    notifications stay unread (the bell shows them), older ones are read and not mailed."""
+    settled = notifications.settle_history(session, now() - timedelta(days=7))
+    yield f"notifications: {settled} from the replayed past marked read"
 
 
 def seed_wallets(session: Session) -> Iterator[str]:

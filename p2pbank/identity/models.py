@@ -235,10 +235,19 @@ class SignUpRequest(Base):
 
 
 class OutboxMail(Base):
-    """Mail to send, written in the same transaction as the change that causes it."""
+    """Mail to send, written in the same transaction as the change that causes it.
+
+    The scheduled mail work (p2pbank.mail) delivers it: `queued` until sent, retried with
+    back-off at `next_attempt_at` (empty: due now), `failed` after the last attempt (an
+    admin can queue it again)."""
 
     __tablename__ = "outbox_mail"
-    __table_args__ = (Index("ix_outbox_mail_unsent", "sent_at"),)
+    __table_args__ = (
+        Index("ix_outbox_mail_unsent", "sent_at"),
+        Index("ix_outbox_mail_due", "status", "next_attempt_at"),
+        CheckConstraint("status IN ('queued','sent','failed')", name="status"),
+        CheckConstraint("attempts >= 0", name="attempts"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     to_address: Mapped[str] = mapped_column(String(254))
@@ -246,3 +255,7 @@ class OutboxMail(Base):
     body: Mapped[str] = mapped_column(String(5000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(8), default="queued", server_default="queued")
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(300))

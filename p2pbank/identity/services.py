@@ -32,6 +32,7 @@ from p2pbank.identity.models import (
     User,
     UserRole,
 )
+from p2pbank.notifications.services import notify
 
 
 def normalize_email(email: str) -> str:
@@ -228,6 +229,7 @@ def grant_role(
     if not reason.strip() and (wanted in PRIVILEGED_ROLES or actor is not None):
         raise ValidationFailed("Give a reason.", field_errors={"reason": ["Give a reason."]})
     _grant(session, user, wanted, by=actor, reason=reason.strip() or "granted")
+    notify(session, user.id, "role_granted", {"role": str(wanted)}, "/settings/roles")
     session.commit()
     return user
 
@@ -350,6 +352,8 @@ def set_kyc_status(
         audit.append(
             session, type="kyc.verified", subject_user_id=user.id, payload={"from": before}
         )
+    if status in (KycStatus.VERIFIED, KycStatus.REJECTED):
+        notify(session, user.id, f"kyc_{status}", {}, "/settings")
     session.commit()
     return user
 

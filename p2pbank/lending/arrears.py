@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from p2pbank.lending import accounts
+from p2pbank.lending import accounts, notices
 from p2pbank.lending.models import (
     EventKind,
     Instalment,
@@ -85,6 +85,9 @@ def refresh_status(
     if is_late(days, POLICY) and loan.status == LoanStatus.ACTIVE:
         loan.move_to(LoanStatus.LATE)
         loan.ever_late = True
+        oldest = min(unpaid(rows), key=lambda r: r.due_on, default=None)
+        lenders = {p.lender_id for p in parts_of(session, loan)}
+        notices.loan_late(session, loan, oldest, days, lenders)
         return LoanStatus.LATE
     if not is_late(days, POLICY) and loan.status == LoanStatus.LATE:
         loan.move_to(LoanStatus.ACTIVE)
@@ -152,6 +155,7 @@ def default_loan(
     record_repayment_event(
         session, loan=loan, kind=EventKind.DEFAULT, occurred_at=now, days_late=days
     )
+    notices.loan_defaulted(session, loan, {p.lender_id for p in parts})
     open_ratings(session, loan, parts, now=now)
     session.flush()
 

@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from p2pbank.ledger import holds
-from p2pbank.lending import accounts, matching, offers
+from p2pbank.lending import accounts, matching, notices, offers
 from p2pbank.lending.models import (
     Commitment,
     CommitmentStatus,
@@ -273,8 +273,12 @@ def match(
             )
             order.remaining_minor -= fill.amount_minor
         request.funded_minor = res.funded_minor
+        if res.fills and not res.is_fully_funded:
+            notices.partly_funded(session, request)
     for order in touched.values():
         hold_order_remaining(session, order)
+        if order.remaining_minor == 0:
+            notices.order_filled(session, order)
     session.flush()
     # issuing builds on this module's locks and holds, so it is imported when first needed
     from p2pbank.lending.issuing import issue_loan

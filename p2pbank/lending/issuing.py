@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from p2pbank.ledger import holds
-from p2pbank.lending import accounts
+from p2pbank.lending import accounts, notices
 from p2pbank.lending import schedule as sched
 from p2pbank.lending.funding import add_to_order, lock_orders, prepare_accounts
 from p2pbank.lending.models import (
@@ -146,6 +146,7 @@ def issue_loan(session: Session, request: LoanRequest, *, now: datetime) -> Loan
     session.flush()
     write_instalments(session, loan, parts, schedule.instalments)
     session.flush()
+    notices.loan_funded(session, request, loan)
     return loan
 
 
@@ -190,6 +191,8 @@ def release_request(
     request.move_to(target)
     request.closed_at = now
     request.close_reason = reason
+    if target == RequestStatus.EXPIRED:
+        notices.listing_expired(session, request)
     commitments = held_commitments(session, request)
     orders = {
         o.id: o

@@ -17,7 +17,7 @@ from p2pbank.errors import (
     ValidationFailed,
 )
 from p2pbank.ledger import holds
-from p2pbank.lending import funding, issuing, matching, offers
+from p2pbank.lending import funding, issuing, matching, notices, offers
 from p2pbank.lending.access import checked_key, load_user, need_funds, refuse_fields, require_lender
 from p2pbank.lending.models import (
     Commitment,
@@ -254,4 +254,6 @@ def commit_to_listing(
         session.flush()
         if completes:
             issuing.issue_loan(session, request, now=now)
+        else:
+            notices.partly_funded(session, request)
     return commitment

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from p2pbank.ledger import queries as ledger_queries
-from p2pbank.lending import accounts, funding
+from p2pbank.lending import accounts, funding, notices
 from p2pbank.lending.models import (
     EventKind,
     Instalment,
@@ -196,6 +196,7 @@ def pay_instalments(
         if row.owed_minor == 0:
             row.status = InstalmentStatus.PAID
             row.paid_at = now
+            notices.instalment_paid(session, loan, row)
             lateness = max((now.date() - row.due_on).days, 0)
             if lateness:
                 late_paid.append((row, lateness))
@@ -282,6 +283,8 @@ def post_to_lenders(
         totals[2] += gross_n
     rows = []
     for lender_id, (net, principal, gross_sum) in sorted(by_lender.items()):
+        if net > 0:
+            notices.repayment_received(session, loan, lender_id, net)
         rows.append(
             accounts.LenderLegs(
                 lender_id=lender_id,

@@ -24,6 +24,7 @@ from p2pbank.identity.twofactor_services import verify_second_factor
 from p2pbank.ledger import holds
 from p2pbank.ledger import services as ledger
 from p2pbank.money import Money
+from p2pbank.notifications.services import notify
 from p2pbank.payments import rules
 from p2pbank.payments.gateway import (
     GatewayError,
@@ -256,6 +257,11 @@ def withdraw(
     return send_payout(session, gateway, payout.id)
 
 
+def _tell(session: Session, payout: Payout, kind: str) -> None:
+    params = {"amount_minor": payout.amount_minor, "currency": payout.currency}
+    notify(session, payout.user_id, kind, params, "/wallet")
+
+
 def fail_payout(session: Session, payout: Payout, reason: str) -> None:
     """The gateway refused: release the hold and keep the reason to tell the person."""
     if payout.status != PayoutStatus.REQUESTED:
@@ -264,6 +270,7 @@ def fail_payout(session: Session, payout: Payout, reason: str) -> None:
         holds.release_hold(session, payout.hold_id, idempotency_key=f"payout-release:{payout.id}")
     payout.move_to(PayoutStatus.FAILED)
     payout.failure_message = (reason or "The payment gateway refused the payout.")[:500]
+    _tell(session, payout, "withdrawal_failed")
     session.flush()
 
 
@@ -294,6 +301,7 @@ def apply_transfer_state(session: Session, payout: Payout, transfer: GatewayTran
         payout.ledger_entry_id = entry.id
         payout.move_to(PayoutStatus.PAID)
         payout.paid_at = now()
+        _tell(session, payout, "withdrawal_paid")
         changed = True
     if transfer.reversed and payout.status == PayoutStatus.PAID:
         assert payout.ledger_entry_id is not None
@@ -306,6 +314,7 @@ def apply_transfer_state(session: Session, payout: Payout, transfer: GatewayTran
         payout.reversal_entry_id = entry.id
         payout.move_to(PayoutStatus.REVERSED)
         payout.failure_message = "The payment gateway reversed this payout."
+        _tell(session, payout, "withdrawal_failed")
         changed = True
     session.flush()
     return changed

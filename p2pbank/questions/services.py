@@ -10,6 +10,7 @@ from p2pbank.crowdfunding.models import Campaign, CampaignStatus
 from p2pbank.errors import Forbidden, InvalidState, NotFound, ValidationFailed
 from p2pbank.identity.models import Role, User
 from p2pbank.lending.models import LoanRequest, RequestStatus
+from p2pbank.notifications.services import notify
 from p2pbank.questions import rules
 from p2pbank.questions.models import Question
 from p2pbank.trust.services import clean_text
@@ -30,6 +31,17 @@ def subject_owner(session: Session, subject_type: str, subject_id: int) -> tuple
             raise NotFound("No such campaign.")
         return campaign.initiator_id, campaign.status == CampaignStatus.LIVE
     raise NotFound("Questions are asked on listings and campaigns.")
+
+
+def _subject_title(session: Session, subject_type: str, subject_id: int) -> tuple[str, str]:
+    """How a notification names the listing or campaign, and the page it opens."""
+    if subject_type == "listing":
+        request = session.get(LoanRequest, subject_id)
+        text = " ".join(request.purpose_text.split()) if request else ""
+        title = text if len(text) <= 60 else text[:59] + "…"
+        return title, f"/lending/listings/{subject_id}"
+    campaign = session.get(Campaign, subject_id)
+    return (campaign.title if campaign else ""), f"/campaigns/{subject_id}"
 
 
 def ask(
@@ -53,6 +65,8 @@ def ask(
         )
         session.add(question)
         session.flush()
+        title, link = _subject_title(session, subject_type, subject_id)
+        notify(session, owner_id, "question_asked", {"title": title}, link)
     return question
 
 
@@ -78,6 +92,8 @@ def answer(session: Session, actor_id: int, question_id: int, *, body: str) -> Q
             raise InvalidState("This question is answered already.")
         question.answer = clean_text(body, "body", maximum=rules.ANSWER_MAX, minimum=1)
         question.answered_at = clock.now()
+        title, link = _subject_title(session, question.subject_type, question.subject_id)
+        notify(session, question.asker_id, "question_answered", {"title": title}, link)
     return question
 
 

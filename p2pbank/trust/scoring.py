@@ -20,6 +20,7 @@ from p2pbank import reputation as score_rules
 from p2pbank.audit import replay as log_rules
 from p2pbank.audit import services as audit
 from p2pbank.bulk_insert import insert_rows
+from p2pbank.notifications.services import notify
 from p2pbank.trust import queries
 from p2pbank.trust.models import ScoreRun, ScoreSnapshot
 
@@ -91,6 +92,14 @@ def _publish(
         publication.events.append(("grade.changed", user_id, change))
 
 
+def _tell_grade_changes(session: Session, publication: Publication) -> None:
+    """A member whose published grade moved hears it (not a first grade: nothing moved)."""
+    for kind, user_id, change in publication.events:
+        if kind == "grade.changed" and user_id is not None and change["from"] is not None:
+            params = {"old": change["from"], "new": change["to"]}
+            notify(session, user_id, "grade_changed", params, f"/trust/members/{user_id}")
+
+
 def score_members(
     session: Session, moment: datetime, revealed: int, inputs_through: int
 ) -> dict[str, int]:
@@ -133,6 +142,7 @@ def score_members(
     run.members_scored = len(inputs.members)
     run.snapshots_written = len(rows)
     run.grades_changed = publication.grades_changed
+    _tell_grade_changes(session, publication)
     session.flush()
     return {
         "trust.ratings_revealed": revealed,

@@ -33,6 +33,7 @@ from p2pbank.audit import replay as log_rules
 from p2pbank.audit import services as audit
 from p2pbank.errors import Conflict, InvalidState, NotFound, ValidationFailed
 from p2pbank.identity.models import User
+from p2pbank.notifications.services import notify
 from p2pbank.trust import queries
 from p2pbank.trust.models import (
     BLIND_PERIOD,
@@ -158,7 +159,20 @@ def record_completed_transaction(
             },
         )
         made.append(row)
+        _tell_rating_open(session, row)
     return made
+
+
+def _tell_rating_open(session: Session, row: RatedTransaction) -> None:
+    """Both sides of a finished transaction may now rate each other."""
+    link = f"/trust/transactions/{row.id}/rate"
+    for who, other in (
+        (row.principal_id, row.counterparty_id),
+        (row.counterparty_id, row.principal_id),
+    ):
+        person = session.get(User, other)
+        name = person.display_name if person is not None else ""
+        notify(session, who, "rating_open", {"name": name}, link)
 
 
 def record_repayment_event(
@@ -226,6 +240,9 @@ def reveal(session: Session, rating: Rating, moment: datetime) -> None:
     rating.move_to(RatingStatus.REVEALED)
     rating.revealed_at = moment
     session.flush()
+    rater = session.get(User, rating.rater_id)
+    name = rater.display_name if rater is not None else ""
+    notify(session, rating.ratee_id, "rating_revealed", {"name": name}, "/trust/ratings")
     audit.append(
         session,
         type="rating.revealed",

@@ -16,7 +16,9 @@ def init_web(app: Flask) -> None:
         ledger,
         lending,
         lending_lender,  # noqa: F401 (adds its routes to lending.bp)
+        mail,
         main,
+        notifications,
         password_reset,
         payments,
         payments_out,  # noqa: F401 (adds its routes to payments.bp)
@@ -44,6 +46,8 @@ def init_web(app: Flask) -> None:
         statistics,
         questions,
         resale,
+        mail,
+        notifications,
     ):
         app.register_blueprint(module.bp)
     app.register_blueprint(payments.webhook_bp)

@@ -70,6 +70,7 @@ def test_production_does_not_start_without_a_signing_key():
         DATABASE_URL="sqlite://",
         AUDIT_SIGNING_KEY=signer.skey,
         BASE_URL="https://p2pbank.example",
+        SMTP_URL="smtps://mailer:secret@mail.p2pbank.example",
     ).finish()
     assert signer.skey == config.AUDIT_SIGNING_KEY
 

@@ -124,6 +124,29 @@ def owner_reset_link(world: World) -> Objects:
     return Objects(path={"token": token}, private=[world.owner.email])
 
 
+def failed_mail_to_owner(world: World) -> Objects:
+    """An undeliverable mail to the owner: admins see who and what, never the body."""
+    from p2pbank.identity.models import OutboxMail
+
+    row = OutboxMail(
+        to_address=world.owner.email, subject="s", body="mail-body-secret", status="failed"
+    )
+    world.session.add(row)
+    world.session.commit()
+    return Objects(path={"mail_id": row.id}, private=["mail-body-secret"])
+
+
+def owner_notification(world: World) -> Objects:
+    """A notification of the owner's: only they read it or mark it read."""
+    from p2pbank.notifications import services as notifications
+
+    note = notifications.notify(
+        world.session, world.owner.id, "question_answered", {"title": "owner-private-note"}, "/"
+    )
+    world.session.commit()
+    return Objects(path={"notification_id": note.id}, private=["owner-private-note"])
+
+
 def pending_sign_up_link(world: World) -> Objects:
     """A mailed sign-up link for a new address (the link is the credential)."""
     from p2pbank.identity import signup_services
@@ -1030,6 +1053,47 @@ ROWS: list[Row] = [
         data={"status": "rejected", "reason": "documents expired"},
         admin_sees_private=True,
     ),
+    # notifications: each person's own; another's is not found
+    Row("GET", "/notifications", LOGIN, 200, 200, 200, objects=owner_notification),
+    Row("POST", "/notifications/read-all", LOGIN, 302, 302, 302, objects=owner_notification),
+    Row(
+        "POST",
+        "/notifications/{notification_id}/read",
+        LOGIN,
+        404,
+        302,
+        404,
+        objects=owner_notification,
+    ),
+    Row("GET", "/settings/notifications", LOGIN, 200, 200, 200, objects=owner_notification),
+    Row("POST", "/settings/notifications", LOGIN, 302, 302, 302, data={"email": "order_filled"}),
+    Row("GET", "/api/v1/notifications", 401, 200, 200, 200, objects=owner_notification),
+    Row("POST", "/api/v1/notifications/read-all", 401, 200, 200, 200, objects=owner_notification),
+    Row(
+        "POST",
+        "/api/v1/notifications/{notification_id}/read",
+        401,
+        404,
+        200,
+        404,
+        objects=owner_notification,
+    ),
+    # outgoing mail: admins only, and even they never see a mail's body; the development
+    # mail folder does not exist outside development
+    Row("GET", "/admin/mail", LOGIN, 403, 403, 200, objects=failed_mail_to_owner),
+    Row("POST", "/admin/mail/{mail_id}/retry", LOGIN, 403, 403, 302, objects=failed_mail_to_owner),
+    Row("GET", "/api/v1/admin/mail", 401, 403, 403, 200, objects=failed_mail_to_owner),
+    Row(
+        "POST",
+        "/api/v1/admin/mail/{mail_id}/retry",
+        401,
+        403,
+        403,
+        200,
+        objects=failed_mail_to_owner,
+    ),
+    Row("GET", "/dev/mail", 404, 404, 404, 404),
+    Row("GET", "/dev/mail/{mail_id}", 404, 404, 404, 404, objects=failed_mail_to_owner),
     # payments: a member's own deposits, withdrawals and payout account
     Row("GET", "/payments", LOGIN, 200, 200, 200, objects=owner_withdrawal),
     Row("GET", "/payments/deposit", LOGIN, 200, 200, 200),

@@ -100,6 +100,7 @@ def test_base_url_defaults_outside_production_and_is_required_in_production():
         "SECRET_KEY": "s" * 40,
         "DATABASE_URL": "sqlite://",
         "AUDIT_SIGNING_KEY": "",
+        "SMTP_URL": "smtps://mailer:secret@mail.p2pbank.example",
     }
     from p2pbank.audit.note import generate_signer
 
