@@ -63,9 +63,9 @@ def _advance(session: Session, until: datetime) -> None:
 
 
 def _borrow(session: Session, who, amount: int, term: int, rate: int, text: str):
-    from p2pbank.demo import _demo_request
+    from p2pbank.demo.lending import demo_request
 
-    request = _demo_request(session, who.id, amount, term, rate, text)
+    request = demo_request(session, who.id, amount, term, rate, text)
     return request
 
 
@@ -84,7 +84,7 @@ def _fund(session: Session, request: LoanRequest, shares: list[tuple[object, int
 
 def _people(session: Session, *, create: bool = True) -> dict[str, object]:
     """The history's borrowers (joined months ago) and the two first demo lenders."""
-    from p2pbank.demo import demo_password
+    from p2pbank.demo.people import demo_password
 
     found = {}
     for email, name in BORROWERS if create else ():
@@ -107,12 +107,12 @@ def _people(session: Session, *, create: bool = True) -> dict[str, object]:
 
 
 def _cash(session: Session, who, minor: int, key: str) -> None:
-    from p2pbank.demo import _demo_deposit, _demo_withdraw
+    from p2pbank.demo.lending import demo_deposit, demo_withdraw
 
     if minor > 0:
-        _demo_deposit(session, who.id, minor, f"history:{key}")
+        demo_deposit(session, who.id, minor, f"history:{key}")
     elif minor < 0:
-        _demo_withdraw(session, who.id, -minor, f"history:{key}")
+        demo_withdraw(session, who.id, -minor, f"history:{key}")
 
 
 def _spend_all(session: Session, who, key: str) -> None:
