@@ -53,8 +53,11 @@ def test_a_notification_is_kind_and_parameters_rendered_in_the_readers_language(
 
 
 def test_the_dutch_sentences_of_the_catalogue():
-    """Every kind has a Dutch sentence with the same placeholders (i18n/notify.po)."""
-    po = Path(__file__).resolve().parents[2] / "i18n" / "notify.po"
+    """Every kind has a Dutch sentence with the same placeholders in the catalog."""
+    po = (
+        Path(__file__).resolve().parents[2]
+        / "p2pbank/translations/nl/LC_MESSAGES/messages.po"
+    )
     with po.open("rb") as f:
         catalog = read_po(f, locale="nl")
     import io
@@ -116,9 +119,10 @@ def test_the_mail_is_written_in_the_recipients_language(session, make_user):
     identity.set_locale(session, ann.id, "nl")
     _notify(session, ann.id)
     assert notices.queue_notification_mail(session, BASE) >= 1
-    # Dutch from the compiled catalog once i18n/notify.po is folded in; Dutch money now.
+    # Dutch from the compiled catalog, Dutch money.
     (mail,) = [m for m in _mails_to(session, ann.email) if "#7" in m.subject]
     assert "€\xa0123,45" in mail.subject
+    assert "ontvangen" in mail.subject + mail.body
     assert f"{BASE}/lending/lend" in mail.body
     assert f"{BASE}/settings/notifications" in mail.body
     assert notices.queue_notification_mail(session, BASE) == 0  # written once
