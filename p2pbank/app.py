@@ -39,6 +39,26 @@ def create_app(config: Config | None = None) -> Flask:
         static_folder="web/static",
     )
     url_ids.install(app)  # before any route: ids past their column's range are 404
+    _configure(app, config)
+    _init_database(app, config)
+    _init_mail(app, config)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    Babel(app, locale_selector=_select_locale)
+    app.jinja_env.globals["get_locale"] = get_locale  # base.html: <html lang=...>
+    _init_login(app)
+    _init_request_logging(app)
+    _init_routes(app)
+
+    import p2pbank.runtime.checks  # noqa: F401 - registers the worker's readiness checks
+    from p2pbank.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _configure(app: Flask, config: Config) -> None:
+    """Settings, the host check that runs first, the hash cost, the trusted proxies."""
     app.config.from_mapping(config.as_flask())
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
@@ -76,6 +96,8 @@ def create_app(config: Config | None = None) -> Flask:
         count = config.TRUSTED_PROXY_COUNT
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
 
+
+def _init_database(app: Flask, config: Config) -> None:
     engine = make_engine(config.DATABASE_URL, _timeouts(config))
     app.extensions["p2pbank.engine"] = engine
     app.extensions["p2pbank.sessionmaker"] = make_sessionmaker(engine)
@@ -88,6 +110,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.before_request(lambda: set_reads_only(request.method in ("GET", "HEAD", "OPTIONS")))
     app.teardown_request(lambda _exc: set_reads_only(False))
 
+
+def _init_mail(app: Flask, config: Config) -> None:
     from p2pbank.mail import transport as mail_transport
 
     mail_transport.install(
@@ -99,13 +123,9 @@ def create_app(config: Config | None = None) -> Flask:
             instance_path=config.INSTANCE_PATH,
         )
     )
-    csrf.init_app(app)
-    limiter.init_app(app)
-    Babel(app, locale_selector=_select_locale)
-    app.jinja_env.globals["get_locale"] = get_locale  # base.html: <html lang=...>
-    _init_login(app)
-    _init_request_logging(app)
 
+
+def _init_routes(app: Flask) -> None:
     from p2pbank.api import init_api
     from p2pbank.web import init_web
     from p2pbank.web.errors import register_error_dispatcher
@@ -116,12 +136,6 @@ def create_app(config: Config | None = None) -> Flask:
     # After the API: flask-smorest registers an app-wide HTTPException handler; ours wins.
     register_error_dispatcher(app)
     register_security_headers(app)
-
-    import p2pbank.runtime.checks  # noqa: F401 - registers the worker's readiness checks
-    from p2pbank.cli import register_cli
-
-    register_cli(app)
-    return app
 
 
 def _timeouts(config: Config) -> Timeouts:

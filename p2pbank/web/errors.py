@@ -195,94 +195,99 @@ def _field_errors(exc: HTTPException) -> dict | None:
     return messages
 
 
+def _domain_error(exc: DomainError):
+    if wants_problem_json():
+        return problem(exc.status, exc.title, exc.detail, exc.field_errors or None)
+    return page_error(exc.status, exc.title, exc.detail)
+
+
+def _csrf_error(exc: CSRFError):
+    detail = N_("The form expired or was not sent from this site. Reload the page and try again.")
+    if wants_problem_json():
+        return problem(400, "Bad request", detail)
+    return page_error(400, N_("Bad request"), detail)
+
+
+def _http_error(exc: HTTPException):
+    status = exc.code or 500
+    title = exc.name
+    detail = exc.description or title
+    sentences = [detail]
+    if status == 429:
+        # A limit with its own message (e.g. sign-in) says which limit was hit.
+        limit = getattr(exc, "limit", None)
+        own = getattr(limit, "error_message", None)
+        first = own if isinstance(own, str) and own else N_("Too many attempts.")
+        sentences = [first, TRY_AGAIN]
+    if status == 413:
+        sentences = [N_("The request is too large.")]
+    detail = " ".join(sentences)
+    if wants_problem_json():
+        response = problem(status, title, detail, _field_errors(exc))
+    else:
+        shown = " ".join(gettext(sentence) for sentence in sentences)
+        response = current_app.make_response(page_error(status, title, shown))
+    for key, value in exc.get_headers() if hasattr(exc, "get_headers") else []:
+        if key.lower() in ("retry-after", "allow", "www-authenticate"):
+            response.headers[key] = value
+    retry = getattr(exc, "retry_after", None)
+    if status == 429 and "Retry-After" not in response.headers:
+        response.headers["Retry-After"] = str(retry or 60)
+    return response
+
+
+def _integrity_error(exc: IntegrityError):
+    if lost_a_race(exc):
+        return _raced()
+    return _unexpected(exc)
+
+
+def _raced():
+    log.info("request lost a race in the database; answered 409")
+    db_session().rollback()  # the error page may read (the signed-in member)
+    if wants_problem_json():
+        response = problem(409, "Conflict", RACED)
+    else:
+        response = current_app.make_response(page_error(409, N_("Conflict"), RACED))
+    response.headers["Retry-After"] = "1"
+    return response
+
+
+def _database_unavailable(exc: Exception):
+    """The database did not answer in time (connect, statement or lock timeout, no
+    free connection) or refused: 503 with Retry-After, never a 500. A deadlock or a
+    serialization failure is a lost race instead: 409."""
+    if isinstance(exc, DBAPIError) and lost_a_race(exc):
+        return _raced()
+    log.warning("database unavailable: %s", str(exc).splitlines()[0][:300])
+    # Nothing below may ask the database again (the page's navigation would load the
+    # signed-in member): render for an anonymous visitor.
+    g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
+    if wants_problem_json():
+        response = problem(503, "Service Unavailable", f"{UNAVAILABLE} {TRY_AGAIN}")
+    else:
+        shown = f"{gettext(UNAVAILABLE)} {gettext(TRY_AGAIN)}"
+        response = current_app.make_response(page_error(503, N_("Service Unavailable"), shown))
+    response.headers["Retry-After"] = "30"
+    return response
+
+
+def _unexpected(exc: Exception):
+    log.exception("unhandled error")
+    detail = N_("Something went wrong on our side. Quote the request id when you contact us.")
+    if wants_problem_json():
+        return problem(500, "Internal server error", detail)
+    return page_error(500, N_("Internal server error"), detail)
+
+
 def register_error_dispatcher(app: Flask) -> None:
     app.request_class = CheckedRequest
     app.before_request(refuse_unusable_json)
     app.before_request(refuse_unusable_query)
-
-    @app.errorhandler(DomainError)
-    def _domain(exc: DomainError):
-        if wants_problem_json():
-            return problem(exc.status, exc.title, exc.detail, exc.field_errors or None)
-        return page_error(exc.status, exc.title, exc.detail)
-
-    @app.errorhandler(CSRFError)
-    def _csrf(exc: CSRFError):
-        detail = N_(
-            "The form expired or was not sent from this site. Reload the page and try again."
-        )
-        if wants_problem_json():
-            return problem(400, "Bad request", detail)
-        return page_error(400, N_("Bad request"), detail)
-
-    @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException):
-        status = exc.code or 500
-        title = exc.name
-        detail = exc.description or title
-        sentences = [detail]
-        if status == 429:
-            # A limit with its own message (e.g. sign-in) says which limit was hit.
-            limit = getattr(exc, "limit", None)
-            own = getattr(limit, "error_message", None)
-            first = own if isinstance(own, str) and own else N_("Too many attempts.")
-            sentences = [first, TRY_AGAIN]
-        if status == 413:
-            sentences = [N_("The request is too large.")]
-        detail = " ".join(sentences)
-        if wants_problem_json():
-            response = problem(status, title, detail, _field_errors(exc))
-        else:
-            shown = " ".join(gettext(sentence) for sentence in sentences)
-            response = app.make_response(page_error(status, title, shown))
-        for key, value in exc.get_headers() if hasattr(exc, "get_headers") else []:
-            if key.lower() in ("retry-after", "allow", "www-authenticate"):
-                response.headers[key] = value
-        retry = getattr(exc, "retry_after", None)
-        if status == 429 and "Retry-After" not in response.headers:
-            response.headers["Retry-After"] = str(retry or 60)
-        return response
-
-    @app.errorhandler(IntegrityError)
-    def _integrity(exc: IntegrityError):
-        if lost_a_race(exc):
-            return _raced()
-        return _unexpected(exc)
-
-    def _raced():
-        log.info("request lost a race in the database; answered 409")
-        db_session().rollback()  # the error page may read (the signed-in member)
-        if wants_problem_json():
-            response = problem(409, "Conflict", RACED)
-        else:
-            response = app.make_response(page_error(409, N_("Conflict"), RACED))
-        response.headers["Retry-After"] = "1"
-        return response
-
-    @app.errorhandler(OperationalError)
-    @app.errorhandler(PoolTimeout)
-    def _database_unavailable(exc: Exception):
-        """The database did not answer in time (connect, statement or lock timeout, no
-        free connection) or refused: 503 with Retry-After, never a 500. A deadlock or a
-        serialization failure is a lost race instead: 409."""
-        if isinstance(exc, DBAPIError) and lost_a_race(exc):
-            return _raced()
-        log.warning("database unavailable: %s", str(exc).splitlines()[0][:300])
-        # Nothing below may ask the database again (the page's navigation would load the
-        # signed-in member): render for an anonymous visitor.
-        g._login_user = app.login_manager.anonymous_user()  # type: ignore[attr-defined]
-        if wants_problem_json():
-            response = problem(503, "Service Unavailable", f"{UNAVAILABLE} {TRY_AGAIN}")
-        else:
-            shown = f"{gettext(UNAVAILABLE)} {gettext(TRY_AGAIN)}"
-            response = app.make_response(page_error(503, N_("Service Unavailable"), shown))
-        response.headers["Retry-After"] = "30"
-        return response
-
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):
-        log.exception("unhandled error")
-        detail = N_("Something went wrong on our side. Quote the request id when you contact us.")
-        if wants_problem_json():
-            return problem(500, "Internal server error", detail)
-        return page_error(500, N_("Internal server error"), detail)
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(IntegrityError, _integrity_error)
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(PoolTimeout, _database_unavailable)
+    app.register_error_handler(Exception, _unexpected)
