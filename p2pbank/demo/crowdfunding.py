@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from p2pbank import clock
 from p2pbank.clock import now
+from p2pbank.crowdfunding import (
+    cards,
+    delivery,
+    discussion,
+    investors,
+    pledging,
+    rewards,
+    services,
+)
+from p2pbank.crowdfunding import due as crowdfunding_due
+from p2pbank.crowdfunding.rules import KNOWLEDGE_TEST
 from p2pbank.identity import services as identity
+from p2pbank.identity.models import User
+from p2pbank.payments.sandbox_gateway import SandboxGateway
+from p2pbank.payments.settings import PaymentSettings
 
 
 def seed_crowdfunding(session: Session) -> Iterator[str]:
@@ -17,39 +32,37 @@ def seed_crowdfunding(session: Session) -> Iterator[str]:
     job: one funded and paid out (a reward shipped and confirmed), one that missed its goal
     and released every hold, and live ones with wallet and card pledges, rewards, stretch
     goals, an update and comments, plus a crowdlending campaign with the EU safeguards."""
-    from datetime import date
-
-    from p2pbank.crowdfunding import (
-        cards,
-        delivery,
-        discussion,
-        investors,
-        pledging,
-        rewards,
-        services,
-    )
-    from p2pbank.crowdfunding import due as crowdfunding_due
-    from p2pbank.crowdfunding.rules import KNOWLEDGE_TEST
-    from p2pbank.payments.sandbox_gateway import SandboxGateway
-    from p2pbank.payments.settings import PaymentSettings
-
     people = {
         key: identity.find_user_by_email(session, f"{key}@demo.p2pbank.test")
         for key in ("ian", "lena", "lars", "bea")
     }
     if any(person is None for person in people.values()):
         return
-    ian, lena, lars, bea = people["ian"], people["lena"], people["lars"], people["bea"]
     gateway = SandboxGateway(
         session, webhook_secret=PaymentSettings.from_mapping({}).test_webhook_secret
     )
-    today = now()
+    demo = _Demo(session, now(), gateway, **people)
     yield "crowdfunding campaigns:"
+    for seed_one in (_oven, _studio, _cafe, _garden, _bakery):
+        yield from seed_one(demo)
 
-    def campaign(title, summary, category, goal, days, story, **extra):
-        made = services.create_campaign(
-            session,
-            ian.id,
+
+@dataclass
+class _Demo:
+    """The people and the test-mode gateway every demo campaign uses."""
+
+    session: Session
+    today: datetime
+    gateway: SandboxGateway
+    ian: User
+    lena: User
+    lars: User
+    bea: User
+
+    def campaign(self, title, summary, category, goal, days, story, **extra):
+        return services.create_campaign(
+            self.session,
+            self.ian.id,
             title=title,
             summary=summary,
             category=category,
@@ -58,11 +71,10 @@ def seed_crowdfunding(session: Session) -> Iterator[str]:
             story_md=story,
             **extra,
         )
-        return made
 
-    def pledge(person, made, amount, n, **extra):
+    def pledge(self, person, made, amount, n, **extra):
         return pledging.pledge(
-            session,
+            self.session,
             person.id,
             made.id,
             amount_minor=amount,
@@ -70,14 +82,19 @@ def seed_crowdfunding(session: Session) -> Iterator[str]:
             **extra,
         )
 
-    def card_pledge(person, made, amount, n, card="4242424242424242", **extra):
-        row = pledge(person, made, amount, n, method="card", **extra)
-        cards.start_card_setup(session, person.id, row.id, gateway=gateway)
+    def card_pledge(self, person, made, amount, n, card="4242424242424242", **extra):
+        row = self.pledge(person, made, amount, n, method="card", **extra)
+        cards.start_card_setup(self.session, person.id, row.id, gateway=self.gateway)
         return cards.complete_test_card_setup(
-            session, person.id, row.id, gateway=gateway, card_number=card
+            self.session, person.id, row.id, gateway=self.gateway, card_number=card
         )
 
-    # Funded and paid out, 30 days ago; the bread was delivered and confirmed.
+
+def _oven(d: _Demo) -> Iterator[str]:
+    """Funded and paid out 30 days ago; the bread was delivered and confirmed."""
+    session, today, gateway = d.session, d.today, d.gateway
+    ian, lena, lars, bea = d.ian, d.lena, d.lars, d.bea
+    campaign, pledge, card_pledge = d.campaign, d.pledge, d.card_pledge
     shipped = today - timedelta(days=25)
     shipped_month = date(shipped.year, shipped.month, 1)
     with clock.frozen_at(today - timedelta(days=40)):
@@ -117,7 +134,12 @@ def seed_crowdfunding(session: Session) -> Iterator[str]:
                 delivery.confirm_receipt(session, lena.id, row.id)
     yield f"  {oven.title}: {oven.status} (paid out, a reward confirmed received)"
 
-    # Missed its goal 20 days ago: every hold released, nobody charged.
+
+def _studio(d: _Demo) -> Iterator[str]:
+    """Missed its goal 20 days ago: every hold released, nobody charged."""
+    session, today, gateway = d.session, d.today, d.gateway
+    ian, lena, lars = d.ian, d.lena, d.lars
+    campaign, pledge = d.campaign, d.pledge
     with clock.frozen_at(today - timedelta(days=35)):
         studio = campaign(
             "Recording studio in the old church",
@@ -134,7 +156,12 @@ def seed_crowdfunding(session: Session) -> Iterator[str]:
         crowdfunding_due.run_due(session, gateway=gateway)
     yield f"  {studio.title}: {studio.status} (every hold released)"
 
-    # Live: rewards with a limit, a stretch goal, wallet and card pledges, talk.
+
+def _cafe(d: _Demo) -> Iterator[str]:
+    """Live: rewards with a limit, a stretch goal, wallet and card pledges, talk."""
+    session, today = d.session, d.today
+    ian, lena, lars, bea = d.ian, d.lena, d.lars, d.bea
+    campaign, pledge, card_pledge = d.campaign, d.pledge, d.card_pledge
     with clock.frozen_at(today - timedelta(days=6)):
         cafe = campaign(
             "Repair café toolkit",
@@ -187,6 +214,12 @@ def seed_crowdfunding(session: Session) -> Iterator[str]:
         )
     yield f"  {cafe.title}: live, ends {cafe.deadline_at:%Y-%m-%d}"
 
+
+def _garden(d: _Demo) -> Iterator[str]:
+    """Live and keep-it-all: whatever it raises is paid out."""
+    session = d.session
+    ian, lars = d.ian, d.lars
+    campaign, pledge = d.campaign, d.pledge
     garden = campaign(
         "Community garden beds",
         "Raised beds and a rain barrel for the empty lot behind the school.",
@@ -200,7 +233,12 @@ def seed_crowdfunding(session: Session) -> Iterator[str]:
     pledge(lars, garden, 12_500, 1)
     yield f"  {garden.title}: live, keep-it-all"
 
-    # Crowdlending: a business borrows from the crowd, with the EU investor checks.
+
+def _bakery(d: _Demo) -> Iterator[str]:
+    """Crowdlending: a business borrows from the crowd, with the EU investor checks."""
+    session = d.session
+    ian, lena = d.ian, d.lena
+    campaign, pledge = d.campaign, d.pledge
     bakery = campaign(
         "Bakery expansion loan",
         "Ian's Bakery B.V. borrows to open a second shop; lenders earn 6.5 % a year.",
