@@ -4,14 +4,17 @@ repaid, late and open, orders and listings."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from p2pbank import clock
 from p2pbank.demo.people import DEMO_PEOPLE, demo_password
 from p2pbank.identity import services as identity
+from p2pbank.identity.models import User
 from p2pbank.ledger import services as ledger
+from p2pbank.lending import due as lending_due
+from p2pbank.lending import ordering
 from p2pbank.money import Money
 
 DEMO_LENDING_PEOPLE = [
@@ -71,55 +74,12 @@ def demo_request(session: Session, user_id: int, amount: int, term: int, rate: i
 def seed_lending(session: Session) -> Iterator[str]:
     """Lending with a past: funded loans with instalments repaid (one borrower late),
     listings open on the marketplace, auto-invest orders still active."""
-    from p2pbank.lending import due as lending_due
-    from p2pbank.lending import ordering
-
     today = clock.now()
     start = today - timedelta(days=LENDING_HISTORY_DAYS)
-    people: dict[str, object] = {}
     with clock.frozen_at(start):
-        for email, name, roles, money in DEMO_LENDING_PEOPLE:
-            user = identity.sign_up(
-                session, email=email, display_name=name, password=demo_password(email), roles=roles
-            )
-            identity.set_kyc_status(session, None, user.id, "pending", "demo data")
-            identity.set_kyc_status(session, None, user.id, "verified", "demo data")
-            if money:
-                demo_deposit(session, user.id, money, email)
-            people[name.split()[0]] = user
-        # Auto-invest orders placed first; the listings that follow are matched at once.
-        for name, amount, rates, reinvest in (
-            ("Liv", 600_000, {"C": 800, "D": 900}, True),
-            ("Max", 400_000, {"C": 700, "D": 1_000, "E": 1_500}, False),
-            ("Nia", 300_000, {"D": 1_100}, True),
-        ):
-            ordering.place_order(
-                session,
-                people[name].id,
-                amount_minor=amount,
-                min_rate_bps=rates,
-                max_per_borrower_minor=80_000,
-                slice_minor=5_000,
-                reinvest=reinvest,
-                idempotency_key=f"demo:order:{name}",
-            )
-        loans = (
-            ("Cleo", 150_000, 12, 1_300, "A second-hand van for my flower stall", 150_000),
-            ("Dan", 200_000, 24, 1_400, "New windows before the winter", 20_000),
-            ("Eve", 100_000, 6, 1_200, "An evening course in bookkeeping", 120_000),
-        )
-        for name, amount, term, rate, text, savings in loans:
-            request = demo_request(session, people[name].id, amount, term, rate, text)
-            # The borrower spends the loan, and sets money aside for the instalments (Dan
-            # too little: he falls behind).
-            paid_out = amount - amount * request.origination_fee_bps // 10_000
-            demo_withdraw(session, people[name].id, paid_out, f"{name}:spends-the-loan")
-            demo_deposit(session, people[name].id, savings, f"{name}:savings")
-        day = start
-        while day < today - timedelta(days=5):
-            day += timedelta(days=1)
-            clock.set_now(day)
-            lending_due.run_due_lending(session, day)
+        people = _lending_people(session)
+        _orders_then_loans(session, people)
+        day = _run_days(session, start, today - timedelta(days=5))
         # Cheaper than any order takes: open on the marketplace, funded in part by hand.
         finn = demo_request(
             session,
@@ -137,38 +97,92 @@ def seed_lending(session: Session) -> Iterator[str]:
             rate_bps=850,
             idempotency_key="demo:commit:Max",
         )
-        while day < today:
-            day = min(day + timedelta(days=1), today)
-            clock.set_now(day)
-            lending_due.run_due_lending(session, day)
-    # Today: more listings and an active order from the first demo people.
+        _run_days(session, day, today)
+    _todays_market(session)
+    yield "lending: loans with history (Cleo and Eve on time, Dan late), open listings,"
+    yield "  active auto-invest orders (Liv, Max, Nia, Lena); lenders' returns on /lending/lend"
+
+
+def _lending_people(session: Session) -> dict[str, User]:
+    people: dict[str, User] = {}
+    for email, name, roles, money in DEMO_LENDING_PEOPLE:
+        user = identity.sign_up(
+            session, email=email, display_name=name, password=demo_password(email), roles=roles
+        )
+        identity.set_kyc_status(session, None, user.id, "pending", "demo data")
+        identity.set_kyc_status(session, None, user.id, "verified", "demo data")
+        if money:
+            demo_deposit(session, user.id, money, email)
+        people[name.split()[0]] = user
+    return people
+
+
+def _orders_then_loans(session: Session, people: dict[str, User]) -> None:
+    """Auto-invest orders placed first; the listings that follow are matched at once."""
+    for name, amount, rates, reinvest in (
+        ("Liv", 600_000, {"C": 800, "D": 900}, True),
+        ("Max", 400_000, {"C": 700, "D": 1_000, "E": 1_500}, False),
+        ("Nia", 300_000, {"D": 1_100}, True),
+    ):
+        ordering.place_order(
+            session,
+            people[name].id,
+            amount_minor=amount,
+            min_rate_bps=rates,
+            max_per_borrower_minor=80_000,
+            slice_minor=5_000,
+            reinvest=reinvest,
+            idempotency_key=f"demo:order:{name}",
+        )
+    loans = (
+        ("Cleo", 150_000, 12, 1_300, "A second-hand van for my flower stall", 150_000),
+        ("Dan", 200_000, 24, 1_400, "New windows before the winter", 20_000),
+        ("Eve", 100_000, 6, 1_200, "An evening course in bookkeeping", 120_000),
+    )
+    for name, amount, term, rate, text, savings in loans:
+        request = demo_request(session, people[name].id, amount, term, rate, text)
+        # The borrower spends the loan, and sets money aside for the instalments (Dan
+        # too little: he falls behind).
+        paid_out = amount - amount * request.origination_fee_bps // 10_000
+        demo_withdraw(session, people[name].id, paid_out, f"{name}:spends-the-loan")
+        demo_deposit(session, people[name].id, savings, f"{name}:savings")
+
+
+def _run_days(session: Session, day: datetime, until: datetime) -> datetime:
+    """The daily job, day by day up to `until`; returns the last day run."""
+    while day < until:
+        day = min(day + timedelta(days=1), until)
+        clock.set_now(day)
+        lending_due.run_due_lending(session, day)
+    return day
+
+
+def _todays_market(session: Session) -> None:
+    """Today: more listings and an active order from the first demo people."""
     by_email = {email: identity.find_user_by_email(session, email) for email, *_ in DEMO_PEOPLE}
     bo = by_email["bo@demo.p2pbank.test"]
     bea = by_email["bea@demo.p2pbank.test"]
     lena = by_email["lena@demo.p2pbank.test"]
     lars = by_email["lars@demo.p2pbank.test"]
-    if bo and bea and lena and lars:
-        listed = demo_request(
-            session, bo.id, 120_000, 12, 800, "Repairing the roof of my workshop"
-        )
-        demo_request(session, bea.id, 80_000, 6, 880, "A laptop for my design studies")
-        ordering.place_order(
-            session,
-            lena.id,
-            amount_minor=200_000,
-            min_rate_bps={"C": 800, "D": 850},
-            max_per_borrower_minor=20_000,
-            slice_minor=2_500,
-            reinvest=True,
-            idempotency_key="demo:order:Lena",
-        )
-        ordering.commit_to_listing(
-            session,
-            lars.id,
-            listed.id,
-            amount_minor=15_000,
-            rate_bps=750,
-            idempotency_key="demo:commit:Lars",
-        )
-    yield "lending: loans with history (Cleo and Eve on time, Dan late), open listings,"
-    yield "  active auto-invest orders (Liv, Max, Nia, Lena); lenders' returns on /lending/lend"
+    if not (bo and bea and lena and lars):
+        return
+    listed = demo_request(session, bo.id, 120_000, 12, 800, "Repairing the roof of my workshop")
+    demo_request(session, bea.id, 80_000, 6, 880, "A laptop for my design studies")
+    ordering.place_order(
+        session,
+        lena.id,
+        amount_minor=200_000,
+        min_rate_bps={"C": 800, "D": 850},
+        max_per_borrower_minor=20_000,
+        slice_minor=2_500,
+        reinvest=True,
+        idempotency_key="demo:order:Lena",
+    )
+    ordering.commit_to_listing(
+        session,
+        lars.id,
+        listed.id,
+        amount_minor=15_000,
+        rate_bps=750,
+        idempotency_key="demo:commit:Lars",
+    )
