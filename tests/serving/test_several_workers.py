@@ -5,6 +5,7 @@ same place. One test process never shows this; a real server with three workers 
 from __future__ import annotations
 
 import stat
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -67,6 +68,19 @@ def test_sign_in_and_browse_twenty_times_across_workers(served):
         if saved.status_code != 302 or not saved.headers["Location"].endswith("/language"):
             failures.append((round_, "POST", saved.status_code, saved.headers.get("Location")))
     assert failures == []
+    # Sequential requests may all land on one idle worker; requests at the same moment
+    # cannot (a sync worker serves one at a time), so the session must hold on the others.
+    cookies = browser.cookies.get_dict()
+
+    def signed_in_page(_n: int) -> int:
+        with requests.Session() as other:
+            other.cookies.update(cookies)
+            return other.get(f"{server.url}/settings/language", headers=CLOSE,
+                             allow_redirects=False, timeout=20).status_code
+
+    with ThreadPoolExecutor(max_workers=9) as pool:
+        statuses = list(pool.map(signed_in_page, range(27)))
+    assert statuses == [200] * 27
     assert len(worker_pids(server)) >= 2, "every request went to one worker"
 
 
