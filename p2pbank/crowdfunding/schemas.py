@@ -13,7 +13,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 from p2pbank.crowdfunding import rules
 from p2pbank.crowdfunding.content import STORY_MAX_CHARS, UPDATE_MAX_CHARS
 from p2pbank.digits import is_ascii_digits
-from p2pbank.payments.rules import parse_amount
+from p2pbank.money_text import parse_amount
 
 KEY = validate.Length(min=8, max=100)
 MONEY_MAX = rules.GOAL_MAX_MINOR * 10

@@ -12,7 +12,7 @@ import re
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from p2pbank.lending.rules import GRADES, POLICY, euros, percent
-from p2pbank.payments.rules import parse_amount
+from p2pbank.money_text import parse_amount
 
 P = POLICY
 TERMS = list(P.terms_months)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 
-from p2pbank.money import exponent, percent_of
+from p2pbank.money import percent_of
+from p2pbank.money_text import format_minor
 
 # Per-deposit limits in minor units (EUR): €10 to €25,000, configurable per installation.
 DEFAULT_MIN_DEPOSIT_MINOR = 10_00
@@ -38,34 +39,6 @@ def deposit_limit_errors(amount_minor: int, *, min_minor: int, max_minor: int) -
     if amount_minor > max_minor:
         return [f"The largest deposit is {format_minor(max_minor)}."]
     return []
-
-
-def format_minor(amount_minor: int, currency: str = "EUR") -> str:
-    """'€10.00'-style text for messages (EUR) or '10.00 USD' for other currencies."""
-    places = exponent(currency)
-    sign = "-" if amount_minor < 0 else ""
-    whole, fraction = divmod(abs(amount_minor), 10**places)
-    grouped = f"{whole:,}"
-    number = f"{grouped}.{fraction:0{places}d}" if places else grouped
-    return f"{sign}€{number}" if currency == "EUR" else f"{sign}{number} {currency}"
-
-
-_AMOUNT = re.compile(r"^(?P<whole>\d{1,3}(?:,\d{3})+|\d+)(?:[.](?P<fraction>\d+))?$")
-
-
-def parse_amount(text: str, currency: str = "EUR") -> int:
-    """'1,234.5' -> 123450 for EUR. Exact: digits only, never through a float. Raises
-    ValueError for signs, letters, too many decimals or an empty string."""
-    cleaned = text.strip().replace("€", "").replace(" ", "").replace("\u00a0", "")
-    match = _AMOUNT.match(cleaned)
-    if not match:
-        raise ValueError("not an amount")
-    places = exponent(currency)
-    fraction = match.group("fraction") or ""
-    if len(fraction) > places:
-        raise ValueError(f"at most {places} decimals")
-    whole = int(match.group("whole").replace(",", ""))
-    return int(whole * 10**places + int(fraction.ljust(places, "0") or "0"))
 
 
 def normalize_iban(text: str) -> str:

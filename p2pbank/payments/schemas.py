@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from p2pbank.payments.rules import DEFAULT_MAX_DEPOSIT_MINOR, parse_amount
+from p2pbank.money_text import parse_amount
+from p2pbank.payments.rules import DEFAULT_MAX_DEPOSIT_MINOR
 
 MAX_MINOR = 10**12
 KEY = validate.Length(min=1, max=200)

@@ -9,7 +9,7 @@ they happened (they carry the owner of the day). The figures are in returns.py.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select
@@ -150,10 +150,10 @@ def lender_summary(session: Session, lender_id: int) -> lending_queries.LenderSu
 def lender_dashboard(session: Session, lender_id: int) -> lending_queries.LenderDashboard:
     """The lending dashboard with NAR and XIRR over everything the lender held, bought and
     sold (the lending figures alone see only the parts held today, from their issue)."""
-    dash = lending_queries.lender_dashboard(session, lender_id)
     nar, irr = lender_returns(session, lender_id)
-    returns = replace(dash.returns, net_annualized_return=nar, xirr=irr)
-    return replace(dash, returns=replace(returns, explanation=[*returns.explanation, SALES]))
+    explanation = [*lending_queries.RETURNS_EXPLANATION, SALES]
+    shown = lending_queries.Returns(nar, irr, explanation)
+    return lending_queries.lender_dashboard(session, lender_id, returns_shown=shown)
 
 
 SALES = (

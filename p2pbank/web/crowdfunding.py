@@ -187,7 +187,7 @@ def _pledge_page(view, errors: dict, form, status: int = 200):
     amount = 0
     if form.get("amount"):
         try:
-            from p2pbank.payments.rules import parse_amount
+            from p2pbank.money_text import parse_amount
 
             amount = parse_amount(form.get("amount"))
         except ValueError:

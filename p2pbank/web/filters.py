@@ -5,19 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask
-from flask_babel import format_currency, format_datetime, gettext
+from flask_babel import format_datetime, get_locale, gettext
 
-EXPONENTS = {"JPY": 0}
+from p2pbank.money_text import format_money
 
 
 def money(minor: int | None, currency: str = "EUR") -> str:
+    """An amount in the reader's language; the currency's own number of decimals."""
     if minor is None:
         return ""
-    exponent = EXPONENTS.get(currency, 2)
-    # Decimal-free exact formatting: the integer is split, never divided as a float.
-    from decimal import Decimal
-
-    return format_currency(Decimal(minor).scaleb(-exponent), currency)
+    return format_money(minor, currency, str(get_locale() or "en"))
 
 
 def when(value: datetime | None, fmt: str = "medium") -> str:

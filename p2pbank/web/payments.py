@@ -24,10 +24,10 @@ from flask_login import current_user, login_required
 from p2pbank.db import db_session
 from p2pbank.errors import DomainError, ValidationFailed
 from p2pbank.extensions import csrf
+from p2pbank.money_text import format_minor
 from p2pbank.payments import queries, services, webhooks
 from p2pbank.payments.gateway import PaymentGateway
 from p2pbank.payments.models import PaymentStatus
-from p2pbank.payments.rules import format_minor
 from p2pbank.payments.schemas import (
     AuthenticationForm,
     DepositForm,

@@ -20,10 +20,10 @@ from flask_login import current_user, login_required
 from p2pbank.db import db_session
 from p2pbank.errors import DomainError, Forbidden, ValidationFailed
 from p2pbank.links import absolute_url
+from p2pbank.money_text import format_minor
 from p2pbank.payments import payouts, queries, refunds
 from p2pbank.payments.gateway import GatewayError
 from p2pbank.payments.reconcile import reconcile
-from p2pbank.payments.rules import format_minor
 from p2pbank.payments.schemas import (
     RefundForm,
     TestBankIn,

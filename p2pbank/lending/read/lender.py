@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from p2pbank import clock
 from p2pbank.ledger import queries as ledger_queries
@@ -190,7 +190,11 @@ def _part_view(
     )
 
 
-def lender_dashboard(session: Session, lender_id: int) -> LenderDashboard:
+def lender_dashboard(
+    session: Session, lender_id: int, returns_shown: Returns | None = None
+) -> LenderDashboard:
+    """Everything the lending dashboard shows. `returns_shown` replaces the returns of the
+    parts held today when the caller measured them over more (sales and purchases)."""
     today = clock.now().date()
     _posted, held, available = wallet_balances(session, lender_id)
     lent_code = accounts.lent_code(lender_id)
@@ -210,7 +214,15 @@ def lender_dashboard(session: Session, lender_id: int) -> LenderDashboard:
     ).all()
     loan_ids = {p.loan_id for p in parts}
     loans = (
-        {loan.id: loan for loan in session.scalars(select(Loan).where(Loan.id.in_(loan_ids)))}
+        {
+            loan.id: loan
+            for loan in session.scalars(
+                # Instalments come in their own query below; other lenders' parts are not needed.
+                select(Loan)
+                .where(Loan.id.in_(loan_ids))
+                .options(lazyload(Loan.parts), lazyload(Loan.instalments))
+            )
+        }
         if loan_ids
         else {}
     )
@@ -250,7 +262,7 @@ def lender_dashboard(session: Session, lender_id: int) -> LenderDashboard:
         commitments=[commitment_view(c) for c in commitments],
         parts=views,
         expected=[ExpectedPayment(d, a) for d, a in sorted(expected.items())[:6]],
-        returns=_returns(parts, loans, shares, write_offs, today),
+        returns=returns_shown or _returns(parts, loans, shares, write_offs, today),
     )
 
 
