@@ -11,14 +11,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, union_all
+from sqlalchemy import Select, and_, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from p2pbank import clock
 from p2pbank import reputation as scores
 from p2pbank.audit import replay as log_rules
 from p2pbank.audit import services as audit
-from p2pbank.audit.models import LogLeaf
+from p2pbank.audit.models import LogLeaf, QueuedLeaf
 from p2pbank.errors import NotFound, ValidationFailed
 from p2pbank.identity.models import KycStatus, User
 from p2pbank.trust.models import (
@@ -183,6 +183,18 @@ class ScoreInputs:
     repayments: dict[str, list[scores.RepaymentEvent]]
 
 
+def _queued_repayments() -> Select:
+    """Repayment facts whose trust-log leaf is still queued: the scores count a fact only
+    once the log holds it, so a replay of the log computes the same published scores.
+    (The scores job holds the log's head, so nothing is integrated while it reads.)"""
+    leaf = select(LogLeaf.queue_id).where(LogLeaf.queue_id == QueuedLeaf.id).exists()
+    return select(QueuedLeaf.ref_id).where(
+        QueuedLeaf.event_type.in_(sorted(set(log_rules.LOG_TYPE_OF_REPAYMENT.values()))),
+        QueuedLeaf.ref_id.is_not(None),
+        ~leaf,
+    )
+
+
 def score_inputs(session: Session) -> ScoreInputs:
     """Revealed, unhidden ratings with their current values; completed transactions;
     repayment facts; the KYC-verified members. A few queries, whatever the member count."""
@@ -204,7 +216,9 @@ def score_inputs(session: Session) -> ScoreInputs:
             RepaymentRecord.kind,
             RepaymentRecord.days_late,
             RepaymentRecord.occurred_at,
-        ).order_by(RepaymentRecord.id)
+        )
+        .where(RepaymentRecord.id.not_in(_queued_repayments()))
+        .order_by(RepaymentRecord.id)
     ).all()
     verified = set(session.scalars(select(User.id).where(User.kyc_status == KycStatus.VERIFIED)))
     scored = set(session.scalars(select(ScoreSnapshot.user_id).distinct()))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from p2pbank import clock
 from p2pbank import reputation as score_rules
+from p2pbank.audit import sequencer
 from p2pbank.audit import services as audit
 from p2pbank.trust import queries, scoring
 from p2pbank.trust.services import iso_moment, reveal_due
@@ -37,6 +38,10 @@ def recompute_trust(session: Session, now: datetime | None = None) -> dict[str, 
     as of `now`; store and publish a snapshot where something shown changed, and log grade
     changes. Skipped (nothing logged) when no trust event came since the last run, within
     REFRESH_AFTER of it. Returns counts for the job report."""
+    # Repayment facts reach the log through its queue; integrate what is queued first so
+    # this run counts them (a fact still queued, e.g. while another sequencer runs, is
+    # left for the next run: the scores count only what the log holds).
+    sequencer.integrate_queued(session, clock.now())
     with command(session):
         moment = now or clock.now()
         revealed = reveal_due(session, moment)

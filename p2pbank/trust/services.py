@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from p2pbank import clock
 from p2pbank import reputation as score_rules
+from p2pbank.audit import queue as trust_log_queue
 from p2pbank.audit import replay as log_rules
 from p2pbank.audit import services as audit
 from p2pbank.errors import Conflict, InvalidState, NotFound, ValidationFailed
@@ -209,7 +210,9 @@ def record_repayment_event(
     )
     session.add(row)
     session.flush()
-    audit.append(
+    # Queued, not appended: a repayment run posts many of these at once, side by side
+    # (no lock on the log's head); the scores read a fact once its leaf is integrated.
+    trust_log_queue.enqueue(
         session,
         type=log_rules.LOG_TYPE_OF_REPAYMENT[score_rules.EventKind(kind)],
         subject_user_id=user_id,
@@ -220,6 +223,7 @@ def record_repayment_event(
             "loan": loan_id,
             "instalment": instalment_number,
         },
+        ref_id=row.id,
     )
     return row
 

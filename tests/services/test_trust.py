@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import itertools
 import json
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from p2pbank import clock
+from p2pbank.audit import sequencer
+from p2pbank.audit.models import LogLeaf, QueuedLeaf
 from p2pbank.audit.queries import entries, get_entry, head_size
 from p2pbank.audit.replay import replay
 from p2pbank.audit.services import pseudonym
@@ -504,3 +507,55 @@ def test_lending_lists_with_the_published_grade_once_there_is_one(session, pair)
     assert graded.grade == "D"
     assert session.scalar(select(func.count(ScoreSnapshot.id))) == 2
     assert session.scalar(select(func.count(RatedTransaction.id))) == 1
+
+
+@contextmanager
+def another_sequencer_running(session):
+    """Hold the sequencer's single-writer lock as a second sequencer would."""
+    if session.get_bind().dialect.name != "postgresql":
+        with sequencer._PROCESS_LOCK:
+            yield
+        return
+    with session.get_bind().engine.connect() as other:
+        other.execute(text("SELECT pg_advisory_lock(:k)"), {"k": sequencer.ADVISORY_KEY})
+        try:
+            yield
+        finally:
+            other.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": sequencer.ADVISORY_KEY})
+            other.commit()
+
+
+def test_a_repayment_fact_counts_once_the_log_holds_it(session, pair, frozen_now):
+    """Repayment facts reach the log through its queue. A run that cannot integrate them
+    (another sequencer holds the lock) scores without them, and the log still replays to
+    exactly the published scores; the next run integrates and counts them."""
+    bo, _lena = pair
+    for month in range(1, 13):
+        services.record_repayment_event(
+            session,
+            user_id=bo.id,
+            kind="on_time",
+            occurred_at=frozen_now + timedelta(days=30 * month),
+            loan_id=7,
+            instalment_number=month,
+            event_key=f"loan:7:instalment:{month}:on_time",
+        )
+    session.commit()
+    clock.set_now(frozen_now + timedelta(days=361))
+    with another_sequencer_running(session):
+        refresh.recompute_trust(session)
+    assert session.scalar(select(func.count(QueuedLeaf.id))) == 12
+    assert (
+        session.scalar(select(func.count(LogLeaf.sequence)).where(LogLeaf.queue_id.is_not(None)))
+        == 0
+    )
+    first = services.published_grade(session, bo.id)
+    assert first is None or "12 instalments repaid on time" not in " ".join(first.reasons)
+    assert replay_log(session).differences == []
+
+    clock.set_now(frozen_now + timedelta(days=362))
+    refresh.recompute_trust(session)
+    grade = services.published_grade(session, bo.id)
+    assert grade.grade == "C"
+    assert "12 instalments repaid on time" in " ".join(grade.reasons)
+    assert replay_log(session).differences == []
