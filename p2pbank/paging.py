@@ -3,6 +3,7 @@ with ten rows or a million (never load everything to show fifty)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -12,6 +13,28 @@ from sqlalchemy.orm import Session
 def pages_for(total: int, per_page: int) -> int:
     """How many pages `total` rows fill (at least one, so "page 1 of 1" when empty)."""
     return max(1, -(-total // per_page))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Paged:
+    """What every page of a list knows about its place: which page, how many per page and
+    in all. A screen's page type adds its rows (`class MarketPage(Paged): listings: ...`)."""
+
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return pages_for(self.total, self.per_page)
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
 
 
 def paginate(

@@ -12,20 +12,14 @@ from sqlalchemy.orm import Session, aliased
 from p2pbank.errors import Forbidden
 from p2pbank.identity.models import KycChange, Role, RoleGrant, User
 from p2pbank.identity.services import get_user
+from p2pbank.paging import Paged
 
 MAX_PER_PAGE = 100
 
 
 @dataclass(frozen=True)
-class PeoplePage:
+class PeoplePage(Paged):
     people: list[User]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from p2pbank.errors import NotFound, ValidationFailed
 from p2pbank.ledger.models import Account, Hold, HoldStatus, JournalEntry, Posting
 from p2pbank.ledger.services import wallet_code
+from p2pbank.paging import Paged
 
 MAX_PER_PAGE = 200
 
@@ -51,21 +52,10 @@ class StatementLine:
 
 
 @dataclass(frozen=True)
-class StatementPage:
+class StatementPage(Paged):
     account_code: str
     currency: str
     lines: list[StatementLine]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
     @property
     def has_prev(self) -> bool:
@@ -112,19 +102,8 @@ class AccountView:
 
 
 @dataclass(frozen=True)
-class AccountPage:
+class AccountPage(Paged):
     accounts: list[AccountView]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
     @property
     def has_prev(self) -> bool:
@@ -284,7 +263,7 @@ def wallet_statement(
     page, per_page = checked_paging(page, per_page)
     code = wallet_code(user_id, currency)
     if session.scalar(select(Account.id).where(Account.code == code)) is None:
-        return StatementPage(code, currency, [], page, per_page, 0)
+        return StatementPage(code, currency, [], page=page, per_page=per_page, total=0)
     return statement(session, code, page=page, per_page=per_page)
 
 
@@ -313,4 +292,5 @@ def list_accounts(
         .limit(per_page)
         .offset((page - 1) * per_page)
     )
-    return AccountPage([account_view(a) for a in accounts], page, per_page, total)
+    views = [account_view(a) for a in accounts]
+    return AccountPage(views, page=page, per_page=per_page, total=total)

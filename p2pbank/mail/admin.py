@@ -12,7 +12,7 @@ from p2pbank.errors import InvalidState, NotFound, ValidationFailed
 from p2pbank.identity.models import OutboxMail
 from p2pbank.identity.queries import require_admin
 from p2pbank.mail import rules
-from p2pbank.paging import pages_for, paginate
+from p2pbank.paging import Paged, paginate
 from p2pbank.uow import command
 
 MAX_PER_PAGE = 100
@@ -20,16 +20,9 @@ LISTED = ("unsent", rules.QUEUED, rules.FAILED, rules.SENT)  # "unsent": queued 
 
 
 @dataclass(frozen=True)
-class MailPage:
+class MailPage(Paged):
     mails: list[OutboxMail]
     status: str
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return pages_for(self.total, self.per_page)
 
 
 def mail_page(
@@ -50,7 +43,7 @@ def mail_page(
     else:
         stmt = stmt.where(OutboxMail.status == status).order_by(OutboxMail.id.desc())
     rows, total = paginate(session, stmt, page, per_page)
-    return MailPage([r[0] for r in rows], status, page, per_page, total)
+    return MailPage([r[0] for r in rows], status, page=page, per_page=per_page, total=total)
 
 
 def retry(session: Session, actor_id: int, mail_id: int) -> OutboxMail:

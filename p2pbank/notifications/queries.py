@@ -11,7 +11,7 @@ from p2pbank.errors import ValidationFailed
 from p2pbank.notifications import kinds
 from p2pbank.notifications.models import Notification
 from p2pbank.notifications.services import turned_off
-from p2pbank.paging import pages_for, paginate
+from p2pbank.paging import Paged, paginate
 
 MAX_PER_PAGE = 100
 
@@ -28,16 +28,9 @@ def unread_count(session: Session, user_id: int) -> int:
 
 
 @dataclass(frozen=True)
-class NotificationPage:
+class NotificationPage(Paged):
     notifications: list[Notification]
     unread: int
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return pages_for(self.total, self.per_page)
 
 
 def page_for(
@@ -51,9 +44,8 @@ def page_for(
     if unread_only:
         stmt = stmt.where(Notification.read_at.is_(None))
     rows, total = paginate(session, stmt.order_by(Notification.id.desc()), page, per_page)
-    return NotificationPage(
-        [r[0] for r in rows], unread_count(session, user_id), page, per_page, total
-    )
+    unread = unread_count(session, user_id)
+    return NotificationPage([r[0] for r in rows], unread, page=page, per_page=per_page, total=total)
 
 
 def email_settings(session: Session, user_id: int) -> dict[str, bool]:

@@ -16,7 +16,7 @@ from p2pbank import clock
 from p2pbank.errors import NotFound, ValidationFailed
 from p2pbank.identity.models import Role, User
 from p2pbank.lending.models import Loan, LoanPart, LoanStatus
-from p2pbank.paging import pages_for, paginate
+from p2pbank.paging import Paged, paginate
 from p2pbank.resale import pricing, rules
 from p2pbank.resale.models import OfferStatus, ResaleOffer, ResaleSale
 from p2pbank.trust.badges import Badge, badges
@@ -76,15 +76,8 @@ def _view(offer: ResaleOffer, part: LoanPart, loan: Loan, viewer_id: int | None,
 
 
 @dataclass(frozen=True)
-class OfferPage:
+class OfferPage(Paged):
     offers: list[OfferView]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return pages_for(self.total, self.per_page)
 
 
 def _filtered(
@@ -143,7 +136,7 @@ def market(
     views = [_view(offer, part, loan, viewer_id, today) for offer, part, loan in rows]
     found = badges(session, [v.borrower_id for v in views])
     views = [_with_badge(v, found) for v in views]
-    return OfferPage(views, page, per_page, total)
+    return OfferPage(views, page=page, per_page=per_page, total=total)
 
 
 def _with_badge(view: OfferView, found: dict[int, Badge]) -> OfferView:
@@ -236,15 +229,8 @@ class TradeView:
 
 
 @dataclass(frozen=True)
-class TradePage:
+class TradePage(Paged):
     trades: list[TradeView]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return pages_for(self.total, self.per_page)
 
 
 def my_trades(session: Session, lender_id: int, *, page: int = 1, per_page: int = 25) -> TradePage:
@@ -278,4 +264,4 @@ def my_trades(session: Session, lender_id: int, *, page: int = 1, per_page: int 
                 sold_at=sale.sold_at if sale else None,
             )
         )
-    return TradePage(views, page, per_page, total)
+    return TradePage(views, page=page, per_page=per_page, total=total)

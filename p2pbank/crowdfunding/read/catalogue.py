@@ -20,7 +20,7 @@ from p2pbank.crowdfunding.models import (
 )
 from p2pbank.crowdfunding.read.progress import initiator_ratings, pledged_subquery
 from p2pbank.identity.models import User
-from p2pbank.paging import pages_for, paginate
+from p2pbank.paging import Paged, paginate
 from p2pbank.reputation import rank_by_wilson
 from p2pbank.trust.badges import Badge, badges
 
@@ -55,15 +55,8 @@ class CampaignCard:
 
 
 @dataclass(frozen=True)
-class ExplorePage:
+class ExplorePage(Paged):
     items: list[CampaignCard]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return pages_for(self.total, self.per_page)
 
 
 def _filtered(

@@ -33,22 +33,15 @@ from p2pbank.lending.read.views import (
     is_admin,
     listing_view,
 )
-from p2pbank.paging import pages_for, paginate
+from p2pbank.paging import Paged, paginate
 from p2pbank.trust.badges import badges
 
 MAX_PER_PAGE = 100
 
 
 @dataclass(frozen=True)
-class MarketPage:
+class MarketPage(Paged):
     listings: list[ListingView]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return pages_for(self.total, self.per_page)
 
 
 def marketplace(
@@ -92,7 +85,7 @@ def marketplace(
         replace(listing_view(r, name, viewer_id), borrower_badge=found.get(r.borrower_id))
         for r, name in rows
     ]
-    return MarketPage(views, page, per_page, total)
+    return MarketPage(views, page=page, per_page=per_page, total=total)
 
 
 @dataclass(frozen=True)
