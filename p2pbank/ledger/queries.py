@@ -57,10 +57,6 @@ class StatementPage(Paged):
     currency: str
     lines: list[StatementLine]
 
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
 
 @dataclass(frozen=True)
 class HoldView:
@@ -104,10 +100,6 @@ class AccountView:
 @dataclass(frozen=True)
 class AccountPage(Paged):
     accounts: list[AccountView]
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
 
 
 # --- paging ---------------------------------------------------------------------------------

@@ -154,26 +154,12 @@ def explore(
     scored = dict(rank_by_wilson((i, *ratings[i]) for i in ratings))
     found = badges(session, [row[0].initiator_id for row in window])
     items = [
-        CampaignCard(
-            id=c.id,
-            title=c.title,
-            summary=c.summary,
-            category=c.category,
-            kind=c.kind,
-            funding_model=c.funding_model,
-            status=c.status,
-            currency=c.currency,
-            goal_minor=c.goal_minor,
-            pledged_minor=int(amount),
-            percent=rules.percent_funded(int(amount), c.goal_minor),
-            backers=int(count),
-            days_left=rules.days_left(moment, c.deadline_at)
-            if c.status == CampaignStatus.LIVE
-            else 0,
-            deadline_at=c.deadline_at,
-            cover_filename=c.cover_filename,
-            initiator_name=name,
-            initiator_id=c.initiator_id,
+        _card(
+            c,
+            int(amount),
+            int(count),
+            name,
+            moment,
             initiator_badge=found.get(c.initiator_id),
             rating=scored.get(c.initiator_id),
             rewards_confirmed=ratings[c.initiator_id][0],
@@ -198,27 +184,30 @@ def my_campaigns(session: Session, user_id: int) -> list[CampaignCard]:
     ).all()
     name = get_user(session, user_id).display_name
     moment = now()
-    return [
-        CampaignCard(
-            id=c.id,
-            title=c.title,
-            summary=c.summary,
-            category=c.category,
-            kind=c.kind,
-            funding_model=c.funding_model,
-            status=c.status,
-            currency=c.currency,
-            goal_minor=c.goal_minor,
-            pledged_minor=int(amount),
-            percent=rules.percent_funded(int(amount), c.goal_minor),
-            backers=int(count),
-            days_left=rules.days_left(moment, c.deadline_at)
-            if c.status == CampaignStatus.LIVE
-            else 0,
-            deadline_at=c.deadline_at,
-            cover_filename=c.cover_filename,
-            initiator_name=name,
-            initiator_id=user_id,
-        )
-        for c, amount, count in rows
-    ]
+    return [_card(c, int(amount), int(count), name, moment) for c, amount, count in rows]
+
+
+def _card(
+    c: Campaign, pledged_minor: int, backers: int, name: str, moment: datetime, **more: Any
+) -> CampaignCard:
+    """A campaign as the lists show it; `more` carries what only the catalogue adds."""
+    return CampaignCard(
+        id=c.id,
+        title=c.title,
+        summary=c.summary,
+        category=c.category,
+        kind=c.kind,
+        funding_model=c.funding_model,
+        status=c.status,
+        currency=c.currency,
+        goal_minor=c.goal_minor,
+        pledged_minor=pledged_minor,
+        percent=rules.percent_funded(pledged_minor, c.goal_minor),
+        backers=backers,
+        days_left=rules.days_left(moment, c.deadline_at) if c.status == CampaignStatus.LIVE else 0,
+        deadline_at=c.deadline_at,
+        cover_filename=c.cover_filename,
+        initiator_name=name,
+        initiator_id=c.initiator_id,
+        **more,
+    )

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from p2pbank import clock
 from p2pbank import reputation as scores
+from p2pbank.paging import Paged
 from p2pbank.trust.queries import display_names
 from p2pbank.trust.read.shown import rating_counts
 
@@ -27,15 +28,8 @@ class RankedMember:
 
 
 @dataclass(frozen=True)
-class Ranking:
+class Ranking(Paged):
     members: list[RankedMember]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def has_next(self) -> bool:
-        return self.page * self.per_page < self.total
 
 
 def ranking(session: Session, *, page: int = 1, moment: datetime | None = None) -> Ranking:
