@@ -277,7 +277,7 @@ def _two_factor_note() -> Iterator[str]:
     )
 
 
-# --- lending (issue 5) ---------------------------------------------------------------------
+# --- lending ------------------------------------------------------------------------------
 
 # People whose loans started months ago: the lending demo moves the clock back, lets them
 # borrow and lend, and runs the daily job up to today, so repayments, a late loan and
