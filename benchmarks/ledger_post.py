@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from p2pbank import clock  # noqa: E402
 from p2pbank.db import Base, make_engine, make_sessionmaker  # noqa: E402
-from p2pbank.ledger import posting, services  # noqa: E402
+from p2pbank.ledger import batch, posting, services  # noqa: E402
 from p2pbank.ledger.entry_hash import content_hash  # noqa: E402
 from p2pbank.ledger.models import Account  # noqa: E402
 from p2pbank.models import load_all  # noqa: E402
@@ -171,6 +171,36 @@ def _ledger_run(url: str, pair: tuple[int, int, str, str], n: int, tag: str):
     start, end = _timed(one, n)
     engine.dispose()
     return start, end
+
+
+BATCH = 100
+
+
+def _batch_worker(url: str, pair: tuple[int, int, str, str], n: int, tag: str):
+    """The same transfers through the batch path, BATCH entries per transaction."""
+    load_all()
+    _a_id, _b_id, a_code, b_code = pair
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+
+    def one(i: int) -> None:
+        with sessions() as session:
+            batch.post_entries(
+                session,
+                [
+                    batch.NewEntry(
+                        postings=[(a_code, -AMOUNT), (b_code, AMOUNT)],
+                        kind="transfer",
+                        idempotency_key=f"{tag}:{a_code}:{i}:{j}",
+                    )
+                    for j in range(BATCH)
+                ],
+            )
+            session.commit()
+
+    start, end = _timed(one, max(1, n // BATCH))
+    engine.dispose()
+    return start, end - start
 
 
 ENTRY_SQL = (
@@ -345,6 +375,21 @@ def main() -> int:
                 f"{backend:<11}{clients:>8}{ledger:>9.0f}{core:>9.0f}{raw:>10.0f}"
                 f"{ledger / raw:>13.2f}{core / raw:>11.2f}"
             )
+    print(f"batch path: {BATCH} transfers per transaction, 1 client; entries per second")
+    for backend, new_url in backends:
+        url, cleanup = new_url()
+        try:
+            pairs = _prepare(url, 1)
+            single = _rate(_ledger_worker, url, pairs, args.transfers, 1, "single")
+            _start, span = _batch_worker(url, pairs[0], args.transfers * 4, "batch")
+            batched = (args.transfers * 4 // BATCH) * BATCH / (span / 1e9)
+            _check(url, "batch")
+        finally:
+            cleanup()
+        print(
+            f"  {backend:<11} one per transaction {single:>7.0f}   batch {batched:>7.0f}"
+            f"   batch/single {batched / single:.1f}x"
+        )
     if admin is not None:
         admin.close()
     print(

@@ -87,7 +87,7 @@ _ENTRY_BY_KEY = select(ENTRIES.c.id, ENTRIES.c.content_hash, ENTRIES.c.created_a
 )
 _INSERT_ENTRY = insert(ENTRIES).returning(ENTRIES.c.id)
 _INSERT_POSTINGS = insert(POSTINGS)
-_UPDATE_BALANCES = (
+UPDATE_BALANCES = (
     update(ACCOUNTS)
     .where(ACCOUNTS.c.id == bindparam("account_id"))
     .values(posted_minor=bindparam("posted"), held_minor=bindparam("held"))
@@ -243,7 +243,7 @@ def post_locked(
             ],
         )
         connection.execute(
-            _UPDATE_BALANCES,
+            UPDATE_BALANCES,
             [
                 {"account_id": account_id, "posted": posted, "held": held}
                 for account_id, (posted, held) in balances.items()
