@@ -1,8 +1,10 @@
 """Servicing a loan: load and lock it, pay instalments (each lender's share, minus the
 servicing fee), reinvest, and record the repayment events the trust engine reads.
 Flush-only; the command in services.py or due.py that calls these commits once. The pure
-arithmetic (what is due, allocation, early quote) is in repayment.py, late fees, default
-and recoveries in arrears.py, early repayment in early_repayment.py.
+arithmetic (what is due, allocation, the plan of one payment, early quote) is in
+repayment.py, late fees, default and recoveries in arrears.py, early repayment in
+early_repayment.py. A payment is planned first, then applied: lock once, write the
+instalments, post once, record the trust events once.
 
 Each component of a payment is shared among the lenders' parts in proportion to what
 each part is still owed for it (largest remainder), so the parts always add up to what
