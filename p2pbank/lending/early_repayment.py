@@ -25,9 +25,8 @@ from p2pbank.lending.rules import (
     servicing_fees,
 )
 from p2pbank.lending.servicing import (
-    lock_for_payment,
+    lock_for_repayment,
     open_ratings,
-    orders_to_reinvest,
     parts_of,
     post_to_lenders,
     reinvest_repayment,
@@ -50,8 +49,7 @@ def repay_early(
         for prepaid, interest in zip(quote.prepaid_parts, quote.interest_parts, strict=True)
     ]
     fees = servicing_fees([g.fee_bearing_minor for g in got], POLICY)
-    reinvest = orders_to_reinvest(session, parts)
-    lock_for_payment(session, loan, parts)
+    reinvest = lock_for_repayment(session, loan, parts)
     repayment = Repayment(
         loan_id=loan.id,
         kind=RepaymentKind.EARLY,

@@ -158,6 +158,16 @@ def lock_for_payment(session: Session, loan: Loan, parts: Sequence[LoanPart]) ->
     accounts.lock_accounts(session, codes)
 
 
+def lock_for_repayment(
+    session: Session, loan: Loan, parts: Sequence[LoanPart]
+) -> dict[int, LenderOrder]:
+    """Everything a repayment writes to, locked in one place: the reinvesting orders of
+    the parts, then the accounts. Returns the orders that take their repayments back."""
+    reinvest = orders_to_reinvest(session, parts)
+    lock_for_payment(session, loan, parts)
+    return reinvest
+
+
 def pay_instalments(
     session: Session,
     loan: Loan,
@@ -172,8 +182,7 @@ def pay_instalments(
     pay reinvesting orders, and record the repayment events once."""
     parts = parts_of(session, loan)
     planned = repay.plan([p.id for p in parts], portions, now.date())
-    reinvest = orders_to_reinvest(session, parts)
-    lock_for_payment(session, loan, parts)
+    reinvest = lock_for_repayment(session, loan, parts)
     _apply_to_instalments(session, loan, planned, now=now)
     paid = planned.paid
     repayment = Repayment(
