@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from p2pbank.lending import repayment as repay
 from p2pbank.lending.repayment import ZERO, Components
-from p2pbank.lending.rules import servicing_fees
+from p2pbank.lending.rules import servicing_fees, split_by_remaining
 
 
 @dataclass
@@ -205,3 +205,40 @@ def test_the_plans_parts_add_up_exactly_to_the_amount_paid(schedule, data):
     totals = repay.lender_totals(part_ids, planned.parts, planned.fees)
     assert sum(t.gross_minor for t in totals) == budget
     assert sum(t.net_minor for t in totals) + planned.servicing_fee_minor == budget
+
+
+def pay_in_place(part_ids, portions):
+    """The plan's meaning, spelt out the long way: pay each component of each portion into
+    the instalment's parts, one after the other, adding up what each loan part gets."""
+    got = {part_id: ZERO for part_id in part_ids}
+    for portion in portions:
+        parts = portion.instalment.parts
+        fee_shares = split_or_zero(
+            portion.paid.late_fee_minor, [p.late_fee_minor - p.late_fee_paid_minor for p in parts]
+        )
+        interest_shares = split_or_zero(
+            portion.paid.interest_minor, [p.interest_minor - p.interest_paid_minor for p in parts]
+        )
+        principal_shares = split_or_zero(
+            portion.paid.principal_minor,
+            [p.principal_minor - p.principal_paid_minor for p in parts],
+        )
+        for ip, fee, interest, principal in zip(
+            parts, fee_shares, interest_shares, principal_shares, strict=True
+        ):
+            got[ip.part_id] += Components(fee, interest, principal)
+    return tuple(got[part_id] for part_id in part_ids)
+
+
+def split_or_zero(amount, owed):
+    return split_by_remaining(amount, owed) if amount else [0] * len(owed)
+
+
+@given(schedule=schedules(), data=st.data())
+def test_the_plan_gives_each_part_what_paying_component_by_component_gives(schedule, data):
+    part_ids, rows = schedule
+    owed = sum(Components.owed_on(r).total_minor for r in rows)
+    budget = data.draw(st.integers(min_value=0, max_value=owed))
+    portions = repay.allocate_payment(rows, budget)
+    planned = repay.plan(part_ids, portions, date(2026, 6, 1))
+    assert planned.parts == pay_in_place(part_ids, portions)
