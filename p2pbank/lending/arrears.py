@@ -22,7 +22,7 @@ from p2pbank.lending.models import (
     RepaymentKind,
     WriteOff,
 )
-from p2pbank.lending.repayment import loan_days_past_due, unpaid
+from p2pbank.lending.repayment import ZERO, loan_days_past_due, unpaid
 from p2pbank.lending.rules import (
     POLICY,
     days_past_due,
@@ -181,8 +181,8 @@ def recover(
         idempotency_key=key,
         created_at=now,
     )
-    got = [[0, 0, 0] for _ in parts]
-    post_to_lenders(session, loan, repayment, parts, got, fees, now=now, recovery=shares)
+    nothing = [ZERO] * len(parts)  # no instalment component: all of it is recovery
+    post_to_lenders(session, loan, repayment, parts, nothing, fees, now=now, recovery=shares)
     for part, share in zip(parts, shares, strict=True):
         part.recovered_minor += share
     loan.recovered_minor += amount

@@ -19,15 +19,14 @@ from p2pbank.lending.models import (
     Repayment,
     RepaymentKind,
 )
-from p2pbank.lending.repayment import EarlyQuote, unpaid
+from p2pbank.lending.repayment import Components, EarlyQuote, unpaid
 from p2pbank.lending.rules import (
     POLICY,
     servicing_fees,
 )
 from p2pbank.lending.servicing import (
-    lock_for_payment,
+    lock_for_repayment,
     open_ratings,
-    orders_to_reinvest,
     parts_of,
     post_to_lenders,
     reinvest_repayment,
@@ -46,12 +45,11 @@ def repay_early(
     """Post an early repayment and replace the unpaid instalments by the new schedule."""
     parts = parts_of(session, loan)
     got = [
-        [prepaid, interest, 0]
+        Components(interest_minor=interest, principal_minor=prepaid)
         for prepaid, interest in zip(quote.prepaid_parts, quote.interest_parts, strict=True)
     ]
-    fees = servicing_fees([g[0] + g[1] for g in got], POLICY)
-    reinvest = orders_to_reinvest(session, parts)
-    lock_for_payment(session, loan, parts)
+    fees = servicing_fees([g.fee_bearing_minor for g in got], POLICY)
+    reinvest = lock_for_repayment(session, loan, parts)
     repayment = Repayment(
         loan_id=loan.id,
         kind=RepaymentKind.EARLY,
@@ -64,7 +62,7 @@ def repay_early(
     )
     post_to_lenders(session, loan, repayment, parts, got, fees, now=now)
     for part, g in zip(parts, got, strict=True):
-        part.outstanding_minor -= g[0]
+        part.outstanding_minor -= g.principal_minor
     loan.outstanding_minor -= quote.principal_minor
     _replace_schedule(session, parts, unpaid(rows), quote.rest)
     reinvest_repayment(session, repayment, parts, reinvest)

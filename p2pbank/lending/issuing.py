@@ -64,29 +64,67 @@ def issue_loan(session: Session, request: LoanRequest, *, now: datetime) -> Loan
     commitments = held_commitments(session, request)
     principal = sum(c.amount_minor for c in commitments)
     assert principal == request.funded_minor > 0
-    issued_on = now.date()
-    schedule = quote_schedule(request, commitments, issued_on)
-    fee = schedule.fee_minor
+    schedule = quote_schedule(request, commitments, now.date())
+    prepare_accounts(session, {c.lender_id for c in commitments}, [request])
+    _release_commitments(session, commitments, CommitmentStatus.ISSUED, now=now)
+    legs = _funding_legs(request, commitments, schedule.fee_minor)
+    request.move_to(RequestStatus.FUNDED)
+    request.closed_at = now
+    loan = _new_loan(request, commitments, schedule, now=now)
+    session.add(loan)
+    session.flush()
+    entries = accounts.post_with_lenders(
+        session,
+        lenders=legs,
+        kind="loan_funding",
+        idempotency_key=f"lending:loan:{loan.id}:funding",
+        ref_type="loan",
+        ref_id=loan.id,
+        memo=f"Loan {loan.id} paid out to the borrower; fee {loan.fee_minor} to the platform",
+    )
+    loan.funding_entry_id = entries[0].id
+    parts = _add_parts(session, loan, commitments)
+    write_instalments(session, loan, parts, schedule.instalments)
+    session.flush()
+    notices.loan_funded(session, request, loan)
+    return loan
 
-    lender_ids = {c.lender_id for c in commitments}
-    prepare_accounts(session, lender_ids, [request])
+
+def _release_commitments(
+    session: Session,
+    commitments: Sequence[Commitment],
+    target: CommitmentStatus,
+    *,
+    now: datetime,
+) -> None:
+    """Release each commitment's hold (its money is lent or goes back) and resolve it."""
     for commitment in commitments:
         holds.release_hold(
             session,
             commitment.hold_id,
             idempotency_key=f"lending:hold:{commitment.hold_id}:release",
         )
-        commitment.move_to(CommitmentStatus.ISSUED)
+        commitment.move_to(target)
         commitment.resolved_at = now
 
+
+def _funding_legs(
+    request: LoanRequest, commitments: Sequence[Commitment], fee_minor: int
+) -> list[accounts.LenderLegs]:
+    """Each lender's legs of the funding entry: what they lend leaves their wallet for the
+    borrower's, minus their share of the fee (by what they lend) for the platform."""
     by_lender: dict[int, int] = defaultdict(int)
     for c in commitments:
         by_lender[c.lender_id] += c.amount_minor
     order = sorted(by_lender)
-    fees = allocate(fee, [by_lender[lender] for lender in order]) if fee else [0] * len(order)
+    fees = (
+        allocate(fee_minor, [by_lender[lender] for lender in order])
+        if fee_minor
+        else [0] * len(order)
+    )
     borrower_wallet = accounts.wallet(request.borrower_id)
     owed = accounts.owed_code(request.borrower_id)
-    rows = [
+    return [
         accounts.LenderLegs(
             lender_id=lender,
             wallet_minor=-by_lender[lender],
@@ -99,14 +137,22 @@ def issue_loan(session: Session, request: LoanRequest, *, now: datetime) -> Loan
         )
         for lender, share in zip(order, fees, strict=True)
     ]
-    request.move_to(RequestStatus.FUNDED)
-    request.closed_at = now
-    loan = Loan(
+
+
+def _new_loan(
+    request: LoanRequest,
+    commitments: Sequence[Commitment],
+    schedule: sched.Schedule,
+    *,
+    now: datetime,
+) -> Loan:
+    principal = sum(c.amount_minor for c in commitments)
+    return Loan(
         request_id=request.id,
         borrower_id=request.borrower_id,
         currency=request.currency,
         principal_minor=principal,
-        fee_minor=fee,
+        fee_minor=schedule.fee_minor,
         outstanding_minor=principal,
         term_months=request.term_months,
         method=request.method,
@@ -116,23 +162,14 @@ def issue_loan(session: Session, request: LoanRequest, *, now: datetime) -> Loan
         instalment_minor=schedule.instalments[0].payment_minor,
         status=LoanStatus.ACTIVE,
         issued_at=now,
-        issued_on=issued_on,
+        issued_on=now.date(),
     )
-    session.add(loan)
-    session.flush()
-    entries = accounts.post_with_lenders(
-        session,
-        lenders=rows,
-        kind="loan_funding",
-        idempotency_key=f"lending:loan:{loan.id}:funding",
-        ref_type="loan",
-        ref_id=loan.id,
-        memo=f"Loan {loan.id} paid out to the borrower; fee {fee} to the platform",
-    )
-    loan.funding_entry_id = entries[0].id
-    parts = []
-    for c in commitments:
-        part = LoanPart(
+
+
+def _add_parts(session: Session, loan: Loan, commitments: Sequence[Commitment]) -> list[LoanPart]:
+    """One part per commitment: what its lender lent at its rate."""
+    parts = [
+        LoanPart(
             loan_id=loan.id,
             lender_id=c.lender_id,
             commitment_id=c.id,
@@ -141,13 +178,11 @@ def issue_loan(session: Session, request: LoanRequest, *, now: datetime) -> Loan
             rate_bps=c.rate_bps,
             outstanding_minor=c.amount_minor,
         )
-        session.add(part)
-        parts.append(part)
+        for c in commitments
+    ]
+    session.add_all(parts)
     session.flush()
-    write_instalments(session, loan, parts, schedule.instalments)
-    session.flush()
-    notices.loan_funded(session, request, loan)
-    return loan
+    return parts
 
 
 def _weighted_rate(commitments: Sequence[Commitment]) -> int:
@@ -200,14 +235,7 @@ def release_request(
     }
     lenders = {c.lender_id for c in commitments}
     prepare_accounts(session, lenders, [])
-    for commitment in commitments:
-        holds.release_hold(
-            session,
-            commitment.hold_id,
-            idempotency_key=f"lending:hold:{commitment.hold_id}:release",
-        )
-        commitment.move_to(CommitmentStatus.RELEASED)
-        commitment.resolved_at = now
+    _release_commitments(session, commitments, CommitmentStatus.RELEASED, now=now)
     returned: dict[int, int] = defaultdict(int)
     for commitment in commitments:
         order = orders.get(commitment.order_id) if commitment.order_id else None

@@ -5,6 +5,7 @@ a listing by hand. Each is idempotent and atomic (p2pbank/uow.py).
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +23,7 @@ from p2pbank.lending.access import checked_key, load_user, need_funds, refuse_fi
 from p2pbank.lending.models import (
     Commitment,
     LenderOrder,
+    LoanRequest,
     MatchRecord,
     OrderStatus,
     RequestStatus,
@@ -167,48 +169,8 @@ def commit_to_listing(
         )
         if existing is not None:
             return existing
-        if request.borrower_id == lender_id:
-            raise ValidationFailed(
-                "You cannot lend to yourself.",
-                field_errors={"_": ["You cannot lend to yourself."]},
-            )
-        if request.status != RequestStatus.LISTED or now >= request.expires_at:
-            raise InvalidState("This listing is no longer open for funding.")
-        errors: dict[str, list[str]] = {}
-        if type(rate_bps) is not int or not 0 <= rate_bps <= POLICY.rate_cap_bps:
-            errors["rate_bps"] = [
-                f"The rate must be from 0 to the platform cap of {percent(POLICY.rate_cap_bps)}."
-            ]
-        elif rate_bps > request.max_rate_bps:
-            errors["rate_bps"] = [
-                f"The rate is above this listing's maximum of {percent(request.max_rate_bps)}."
-            ]
-        if type(amount_minor) is not int or amount_minor <= 0:
-            errors["amount_minor"] = ["Give an amount in cents."]
-        elif amount_minor < POLICY.min_slice_minor and amount_minor != request.open_minor:
-            errors["amount_minor"] = [
-                f"Commit at least {euros(POLICY.min_slice_minor)} "
-                "(or exactly what is left of the listing)."
-            ]
-        refuse_fields(errors)
-        if amount_minor > request.open_minor:
-            if request.open_minor == 0:
-                raise Conflict("This listing is fully funded.")
-            raise Conflict(f"Only {euros(request.open_minor)} of this listing is still open.")
-        offer = offers.Offer(
-            id=0,
-            lender_id=lender_id,
-            placed_at=now,
-            remaining_minor=amount_minor,
-            slice_minor=amount_minor,
-            max_per_borrower_minor=amount_minor,
-            min_rate_bps={request.grade: rate_bps},
-            min_term_months=request.term_months,
-            max_term_months=request.term_months,
-        )
-        result = matching.match_listing(funding.as_listing(request), [offer], explain=True)
-        if not result.fills:  # pragma: no cover - the checks above refuse every such case
-            raise ValidationFailed(result.skipped[0].text)
+        _check_commit(request, lender_id, amount_minor, rate_bps, now=now)
+        result = _match_by_hand(request, lender_id, amount_minor, rate_bps, now=now)
         completes = result.is_fully_funded
         funding.accounts.ensure_lender_accounts(session, lender_id)
         need_funds(session, lender_id, amount_minor)
@@ -218,42 +180,117 @@ def commit_to_listing(
             {lender_id} | (earlier if completes else set()),
             [request] if completes else [],
         )
-        record = MatchRecord(
-            request_id=request.id,
-            trigger="manual_commit",
-            filled_minor=result.filled_minor,
-            funded_after_minor=result.funded_minor,
-            explanation_json=json.dumps(
-                funding.explanation_of(result, "manual_commit"), sort_keys=True
-            ),
+        commitment = _hold_commitment(
+            session, request, lender_id, result, amount_minor, rate_bps, key=key, now=now
         )
-        session.add(record)
-        session.flush()
-        held = holds.hold(
-            session,
-            account_code=funding.accounts.wallet(lender_id),
-            amount=Money(amount_minor, request.currency),
-            idempotency_key=f"lending:commit:{lender_id}:{key}",
-            ref_type="loan_request",
-            ref_id=request.id,
-            memo=f"Committed by hand to listing {request.id}",
-        )
-        commitment = Commitment(
-            request_id=request.id,
-            lender_id=lender_id,
-            order_id=None,
-            match_id=record.id,
-            amount_minor=amount_minor,
-            rate_bps=rate_bps,
-            hold_id=held.id,
-            idempotency_key=key,
-            created_at=now,
-        )
-        session.add(commitment)
-        request.funded_minor += amount_minor
-        session.flush()
         if completes:
             issuing.issue_loan(session, request, now=now)
         else:
             notices.partly_funded(session, request)
+    return commitment
+
+
+def _check_commit(
+    request: LoanRequest, lender_id: int, amount_minor: int, rate_bps: int, *, now: datetime
+) -> None:
+    """Refuse a commitment to oneself, to a closed listing, at a rate or of an amount the
+    listing does not take, or of more than is still open."""
+    if request.borrower_id == lender_id:
+        raise ValidationFailed(
+            "You cannot lend to yourself.",
+            field_errors={"_": ["You cannot lend to yourself."]},
+        )
+    if request.status != RequestStatus.LISTED or now >= request.expires_at:
+        raise InvalidState("This listing is no longer open for funding.")
+    errors: dict[str, list[str]] = {}
+    if type(rate_bps) is not int or not 0 <= rate_bps <= POLICY.rate_cap_bps:
+        errors["rate_bps"] = [
+            f"The rate must be from 0 to the platform cap of {percent(POLICY.rate_cap_bps)}."
+        ]
+    elif rate_bps > request.max_rate_bps:
+        errors["rate_bps"] = [
+            f"The rate is above this listing's maximum of {percent(request.max_rate_bps)}."
+        ]
+    if type(amount_minor) is not int or amount_minor <= 0:
+        errors["amount_minor"] = ["Give an amount in cents."]
+    elif amount_minor < POLICY.min_slice_minor and amount_minor != request.open_minor:
+        errors["amount_minor"] = [
+            f"Commit at least {euros(POLICY.min_slice_minor)} "
+            "(or exactly what is left of the listing)."
+        ]
+    refuse_fields(errors)
+    if amount_minor > request.open_minor:
+        if request.open_minor == 0:
+            raise Conflict("This listing is fully funded.")
+        raise Conflict(f"Only {euros(request.open_minor)} of this listing is still open.")
+
+
+def _match_by_hand(
+    request: LoanRequest, lender_id: int, amount_minor: int, rate_bps: int, *, now: datetime
+) -> offers.MatchResult:
+    """The commitment as a one-off offer through the same matching rules as the orders."""
+    offer = offers.Offer(
+        id=0,
+        lender_id=lender_id,
+        placed_at=now,
+        remaining_minor=amount_minor,
+        slice_minor=amount_minor,
+        max_per_borrower_minor=amount_minor,
+        min_rate_bps={request.grade: rate_bps},
+        min_term_months=request.term_months,
+        max_term_months=request.term_months,
+    )
+    result = matching.match_listing(funding.as_listing(request), [offer], explain=True)
+    if not result.fills:  # pragma: no cover - the checks above refuse every such case
+        raise ValidationFailed(result.skipped[0].text)
+    return result
+
+
+def _hold_commitment(
+    session: Session,
+    request: LoanRequest,
+    lender_id: int,
+    result: offers.MatchResult,
+    amount_minor: int,
+    rate_bps: int,
+    *,
+    key: str,
+    now: datetime,
+) -> Commitment:
+    """Record the match, hold the money in the lender's wallet and add the commitment to
+    the listing's funding."""
+    record = MatchRecord(
+        request_id=request.id,
+        trigger="manual_commit",
+        filled_minor=result.filled_minor,
+        funded_after_minor=result.funded_minor,
+        explanation_json=json.dumps(
+            funding.explanation_of(result, "manual_commit"), sort_keys=True
+        ),
+    )
+    session.add(record)
+    session.flush()
+    held = holds.hold(
+        session,
+        account_code=funding.accounts.wallet(lender_id),
+        amount=Money(amount_minor, request.currency),
+        idempotency_key=f"lending:commit:{lender_id}:{key}",
+        ref_type="loan_request",
+        ref_id=request.id,
+        memo=f"Committed by hand to listing {request.id}",
+    )
+    commitment = Commitment(
+        request_id=request.id,
+        lender_id=lender_id,
+        order_id=None,
+        match_id=record.id,
+        amount_minor=amount_minor,
+        rate_bps=rate_bps,
+        hold_id=held.id,
+        idempotency_key=key,
+        created_at=now,
+    )
+    session.add(commitment)
+    request.funded_minor += amount_minor
+    session.flush()
     return commitment

@@ -1,8 +1,10 @@
 """Servicing a loan: load and lock it, pay instalments (each lender's share, minus the
 servicing fee), reinvest, and record the repayment events the trust engine reads.
 Flush-only; the command in services.py or due.py that calls these commits once. The pure
-arithmetic (what is due, allocation, early quote) is in repayment.py, late fees, default
-and recoveries in arrears.py, early repayment in early_repayment.py.
+arithmetic (what is due, allocation, the plan of one payment, early quote) is in
+repayment.py, late fees, default and recoveries in arrears.py, early repayment in
+early_repayment.py. A payment is planned first, then applied: lock once, write the
+instalments, post once, record the trust events once.
 
 Each component of a payment is shared among the lenders' parts in proportion to what
 each part is still owed for it (largest remainder), so the parts always add up to what
@@ -25,9 +27,11 @@ from sqlalchemy.orm import Session
 
 from p2pbank.ledger import queries as ledger_queries
 from p2pbank.lending import accounts, funding, notices
+from p2pbank.lending import repayment as repay
 from p2pbank.lending.models import (
     EventKind,
     Instalment,
+    InstalmentPart,
     InstalmentStatus,
     LenderOrder,
     Loan,
@@ -38,13 +42,8 @@ from p2pbank.lending.models import (
     RepaymentKind,
     RepaymentShare,
 )
-from p2pbank.lending.repayment import Portion
-from p2pbank.lending.rules import (
-    POLICY,
-    is_late,
-    servicing_fees,
-    split_by_remaining,
-)
+from p2pbank.lending.repayment import Components, Portion
+from p2pbank.lending.rules import is_late
 from p2pbank.trust import services as trust_services
 
 
@@ -159,88 +158,91 @@ def lock_for_payment(session: Session, loan: Loan, parts: Sequence[LoanPart]) ->
     accounts.lock_accounts(session, codes)
 
 
+def lock_for_repayment(
+    session: Session, loan: Loan, parts: Sequence[LoanPart]
+) -> dict[int, LenderOrder]:
+    """Everything a repayment writes to, locked in one place: the reinvesting orders of
+    the parts, then the accounts. Returns the orders that take their repayments back."""
+    reinvest = orders_to_reinvest(session, parts)
+    lock_for_payment(session, loan, parts)
+    return reinvest
+
+
 def pay_instalments(
     session: Session,
     loan: Loan,
-    portions: Sequence[Portion],
+    portions: Sequence[Portion[Instalment]],
     *,
     kind: RepaymentKind,
     key: str,
     now: datetime,
 ) -> Repayment:
-    """Apply the portions to the instalments and their parts, post the one repayment
-    entry, record the shares, pay reinvesting orders, and emit the repayment events."""
+    """Plan the payment (pure: what every instalment, part and lender receives), then lock
+    once, apply the plan to the instalments, post the one repayment entry with its shares,
+    pay reinvesting orders, and record the repayment events once."""
     parts = parts_of(session, loan)
-    index = {p.id: n for n, p in enumerate(parts)}
-    got = [[0, 0, 0] for _ in parts]  # principal, interest, late fee per part
-    late_paid: list[tuple[Instalment, int]] = []
-    for portion in portions:
-        row = portion.instalment
-        ips = row.parts
-        for component, slot in (("late_fee", 2), ("interest", 1), ("principal", 0)):
-            amount = getattr(portion, f"{component}_minor")
-            if not amount:
-                continue
-            owed = [
-                getattr(ip, f"{component}_minor") - getattr(ip, f"{component}_paid_minor")
-                for ip in ips
-            ]
-            for ip, share in zip(ips, split_by_remaining(amount, owed), strict=True):
-                setattr(
-                    ip, f"{component}_paid_minor", getattr(ip, f"{component}_paid_minor") + share
-                )
-                got[index[ip.part_id]][slot] += share
-            setattr(
-                row, f"{component}_paid_minor", getattr(row, f"{component}_paid_minor") + amount
-            )
-        if row.owed_minor == 0:
-            row.status = InstalmentStatus.PAID
-            row.paid_at = now
-            notices.instalment_paid(session, loan, row)
-            lateness = max((now.date() - row.due_on).days, 0)
-            if lateness:
-                late_paid.append((row, lateness))
-                record_repayment_event(
-                    session,
-                    loan=loan,
-                    kind=EventKind.LATE,
-                    occurred_at=now,
-                    days_late=lateness,
-                    instalment_number=row.number,
-                )
-            else:
-                record_repayment_event(
-                    session,
-                    loan=loan,
-                    kind=EventKind.ON_TIME,
-                    occurred_at=now,
-                    instalment_number=row.number,
-                )
-    gross = [g[0] + g[1] for g in got]
-    fees = servicing_fees(gross, POLICY)
-    reinvest = orders_to_reinvest(session, parts)
-    lock_for_payment(session, loan, parts)
-
-    principal = sum(g[0] for g in got)
+    planned = repay.plan([p.id for p in parts], portions, now.date())
+    reinvest = lock_for_repayment(session, loan, parts)
+    _apply_to_instalments(session, loan, planned, now=now)
+    paid = planned.paid
     repayment = Repayment(
         loan_id=loan.id,
         kind=kind,
-        amount_minor=sum(p.total_minor for p in portions),
-        principal_minor=principal,
-        interest_minor=sum(g[1] for g in got),
-        late_fee_minor=sum(g[2] for g in got),
-        servicing_fee_minor=sum(fees),
+        amount_minor=paid.total_minor,
+        principal_minor=paid.principal_minor,
+        interest_minor=paid.interest_minor,
+        late_fee_minor=paid.late_fee_minor,
+        servicing_fee_minor=planned.servicing_fee_minor,
         idempotency_key=key,
         created_at=now,
     )
-    post_to_lenders(session, loan, repayment, parts, got, fees, now=now)
-    for part, g in zip(parts, got, strict=True):
-        part.outstanding_minor -= g[0]
-    loan.outstanding_minor -= principal
+    post_to_lenders(session, loan, repayment, parts, planned.parts, planned.fees, now=now)
+    for part, got in zip(parts, planned.parts, strict=True):
+        part.outstanding_minor -= got.principal_minor
+    loan.outstanding_minor -= paid.principal_minor
     reinvest_repayment(session, repayment, parts, reinvest)
-    if late_paid:
-        loan.ever_late = loan.ever_late or any(is_late(days) for _row, days in late_paid)
+    late = [step.days_late for step in planned.settled if step.days_late]
+    if late:
+        loan.ever_late = loan.ever_late or any(is_late(days) for days in late)
+    _record_settled(session, loan, planned, now=now)
     return repayment
+
+
+def _add_paid(row: Instalment | InstalmentPart, paid: Components) -> None:
+    row.late_fee_paid_minor += paid.late_fee_minor
+    row.interest_paid_minor += paid.interest_minor
+    row.principal_paid_minor += paid.principal_minor
+
+
+def _apply_to_instalments(
+    session: Session, loan: Loan, planned: repay.Plan[Instalment], *, now: datetime
+) -> None:
+    """Write what the plan pays into each instalment and its parts; mark the settled ones
+    paid and tell the borrower."""
+    for step in planned.instalments:
+        row = step.instalment
+        for ip, share in zip(row.parts, step.to_parts, strict=True):
+            _add_paid(ip, share)
+        _add_paid(row, step.paid)
+        if step.settled:
+            row.status = InstalmentStatus.PAID
+            row.paid_at = now
+            notices.instalment_paid(session, loan, row)
+
+
+def _record_settled(
+    session: Session, loan: Loan, planned: repay.Plan[Instalment], *, now: datetime
+) -> None:
+    """One repayment event per instalment the payment settled: late or on time."""
+    for step in planned.settled:
+        record_repayment_event(
+            session,
+            loan=loan,
+            kind=EventKind.LATE if step.days_late else EventKind.ON_TIME,
+            occurred_at=now,
+            days_late=step.days_late,
+            instalment_number=step.instalment.number,
+        )
 
 
 def post_to_lenders(
@@ -248,58 +250,34 @@ def post_to_lenders(
     loan: Loan,
     repayment: Repayment,
     parts: Sequence[LoanPart],
-    got: Sequence[Sequence[int]],
+    received: Sequence[Components],
     fees: Sequence[int],
     *,
     now: datetime,
     recovery: Sequence[int] | None = None,
 ) -> None:
     """Post the repayment entry and write the repayment's shares (one per paid part)."""
-    borrower_wallet = accounts.wallet(loan.borrower_id)
-    owed = accounts.owed_code(loan.borrower_id)
-    by_lender: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])  # net, principal, gross
-    shares = []
-    for n, part in enumerate(parts):
-        principal, interest, fee_late = got[n]
-        recovered = recovery[n] if recovery else 0
-        gross_n = principal + interest + fee_late + recovered
-        if gross_n == 0:
-            continue
-        shares.append(
-            RepaymentShare(
-                part_id=part.id,
-                lender_id=part.lender_id,
-                principal_minor=principal,
-                interest_minor=interest,
-                late_fee_minor=fee_late,
-                recovery_minor=recovered,
-                servicing_fee_minor=fees[n],
-                created_at=now,
-            )
+    shares = [
+        RepaymentShare(
+            part_id=part.id,
+            lender_id=part.lender_id,
+            principal_minor=got.principal_minor,
+            interest_minor=got.interest_minor,
+            late_fee_minor=got.late_fee_minor,
+            recovery_minor=recovery[n] if recovery else 0,
+            servicing_fee_minor=fees[n],
+            created_at=now,
         )
-        totals = by_lender[part.lender_id]
-        totals[0] += gross_n - fees[n]
-        totals[1] += principal
-        totals[2] += gross_n
-    rows = []
-    for lender_id, (net, principal, gross_sum) in sorted(by_lender.items()):
-        if net > 0:
-            notices.repayment_received(session, loan, lender_id, net)
-        rows.append(
-            accounts.LenderLegs(
-                lender_id=lender_id,
-                wallet_minor=net,
-                lent_minor=-principal,
-                common={
-                    borrower_wallet: -gross_sum,
-                    owed: principal,
-                    accounts.FEES: gross_sum - net,
-                },
-            )
-        )
+        for n, (part, got) in enumerate(zip(parts, received, strict=True))
+        if got.total_minor + (recovery[n] if recovery else 0)
+    ]
+    totals = repay.lender_totals([p.lender_id for p in parts], received, fees, recovery)
+    for lender in totals:
+        if lender.net_minor > 0:
+            notices.repayment_received(session, loan, lender.lender_id, lender.net_minor)
     entries = accounts.post_with_lenders(
         session,
-        lenders=rows,
+        lenders=_lender_legs(loan, totals),
         kind="loan_recovery" if recovery else "repayment",
         idempotency_key=repayment.idempotency_key,
         ref_type="loan",
@@ -313,6 +291,26 @@ def post_to_lenders(
         share.repayment_id = repayment.id
         session.add(share)
     session.flush()
+
+
+def _lender_legs(loan: Loan, totals: Sequence[repay.LenderTotal]) -> list[accounts.LenderLegs]:
+    """Each lender's legs: the net into their wallet, the principal off what they lent;
+    the borrower pays the gross, the fees go to the platform."""
+    borrower_wallet = accounts.wallet(loan.borrower_id)
+    owed = accounts.owed_code(loan.borrower_id)
+    return [
+        accounts.LenderLegs(
+            lender_id=lender.lender_id,
+            wallet_minor=lender.net_minor,
+            lent_minor=-lender.principal_minor,
+            common={
+                borrower_wallet: -lender.gross_minor,
+                owed: lender.principal_minor,
+                accounts.FEES: lender.fee_minor,
+            },
+        )
+        for lender in totals
+    ]
 
 
 def reinvest_repayment(

@@ -300,59 +300,12 @@ class MoneyIn(SandboxStore):
         params = {"payment": payment_id, "amount": amount.minor, "metadata": dict(reference)}
 
         def op() -> dict:
-            pi = self._get(payment_id, "payment_intent")
-            if pi["status"] != "succeeded":
-                raise GatewayError(
-                    "This payment has not succeeded; there is nothing to refund.",
-                    code="charge_not_refundable",
-                )
-            charge = self._get(pi["latest_charge"], "charge")
-            refunded = int(charge.get("amount_refunded") or 0)
-            left = int(pi["amount_received"]) - refunded
-            if left <= 0:
-                raise GatewayError(
-                    f"Charge {charge['id']} has already been refunded.",
-                    code="charge_already_refunded",
-                )
-            if amount.minor > left:
-                raise GatewayError(
-                    f"Refund amount ({amount.minor}) is greater than unrefunded amount on "
-                    f"charge ({left}).",
-                    code="amount_too_large",
-                )
-            refund_id = self._new_id("re")
-            self._put(
-                {
-                    "id": self._new_id("txn"),
-                    "object": "balance_transaction",
-                    "amount": -amount.minor,
-                    "currency": pi["currency"],
-                    "fee": 0,
-                    "fee_details": [],
-                    "net": -amount.minor,
-                    "type": "refund",
-                    "source": refund_id,
-                    "created": self._ts(),
-                    "status": "available",
-                }
-            )
-            refund = self._put(
-                {
-                    "id": refund_id,
-                    "object": "refund",
-                    "amount": amount.minor,
-                    "currency": pi["currency"],
-                    "charge": charge["id"],
-                    "payment_intent": pi["id"],
-                    "status": "succeeded",
-                    "created": self._ts(),
-                    "metadata": {str(k): str(v) for k, v in reference.items()},
-                    "failure_reason": None,
-                }
-            )
+            pi, charge = self._refundable(payment_id, amount)
+            refund = self._put_refund(pi, charge, amount, reference)
+            refunded = int(charge.get("amount_refunded") or 0) + amount.minor
             charge.update(
-                amount_refunded=refunded + amount.minor,
-                refunded=refunded + amount.minor >= int(pi["amount_received"]),
+                amount_refunded=refunded,
+                refunded=refunded >= int(pi["amount_received"]),
             )
             self._put(charge)
             self._emit("refund.created", refund)
@@ -360,3 +313,62 @@ class MoneyIn(SandboxStore):
             return refund
 
         return shapes.refund_from(self._once(idempotency_key, "refunds", params, op))
+
+    def _refundable(self, payment_id: str, amount: Money) -> tuple[dict, dict]:
+        """The succeeded payment and its charge, when `amount` is still unrefunded on it;
+        else the error the gateway gives."""
+        pi = self._get(payment_id, "payment_intent")
+        if pi["status"] != "succeeded":
+            raise GatewayError(
+                "This payment has not succeeded; there is nothing to refund.",
+                code="charge_not_refundable",
+            )
+        charge = self._get(pi["latest_charge"], "charge")
+        left = int(pi["amount_received"]) - int(charge.get("amount_refunded") or 0)
+        if left <= 0:
+            raise GatewayError(
+                f"Charge {charge['id']} has already been refunded.",
+                code="charge_already_refunded",
+            )
+        if amount.minor > left:
+            raise GatewayError(
+                f"Refund amount ({amount.minor}) is greater than unrefunded amount on "
+                f"charge ({left}).",
+                code="amount_too_large",
+            )
+        return pi, charge
+
+    def _put_refund(
+        self, pi: dict, charge: dict, amount: Money, reference: Mapping[str, str]
+    ) -> dict:
+        """Store the refund and its balance transaction (money back out of the balance)."""
+        refund_id = self._new_id("re")
+        self._put(
+            {
+                "id": self._new_id("txn"),
+                "object": "balance_transaction",
+                "amount": -amount.minor,
+                "currency": pi["currency"],
+                "fee": 0,
+                "fee_details": [],
+                "net": -amount.minor,
+                "type": "refund",
+                "source": refund_id,
+                "created": self._ts(),
+                "status": "available",
+            }
+        )
+        return self._put(
+            {
+                "id": refund_id,
+                "object": "refund",
+                "amount": amount.minor,
+                "currency": pi["currency"],
+                "charge": charge["id"],
+                "payment_intent": pi["id"],
+                "status": "succeeded",
+                "created": self._ts(),
+                "metadata": {str(k): str(v) for k, v in reference.items()},
+                "failure_reason": None,
+            }
+        )
