@@ -8,10 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from p2pbank.clock import now
-from p2pbank.crowdfunding import rules
+from p2pbank.crowdfunding import notices, rules
 from p2pbank.crowdfunding.books import ENTRY_REF, clearing_code, ensure_clearing
 from p2pbank.crowdfunding.events import emit_event
-from p2pbank.crowdfunding.kernel import get_user, load_campaign, mail
+from p2pbank.crowdfunding.kernel import get_user, load_campaign
 from p2pbank.crowdfunding.models import (
     CampaignStatus,
     EventKind,
@@ -112,12 +112,7 @@ def refund_pledge(
             amount_minor=row.amount_minor,
             dedup_key=str(row.id),
         )
-        mail(
-            session,
-            get_user(session, row.backer_id),
-            f"Refund from {campaign.title}",
-            f'The initiator of "{campaign.title}" refunded your pledge of {amount}.',
-        )
+        notices.pledge_refunded(session, campaign, row)
         finish_if_done(session, campaign)
         session.flush()
     return row

@@ -31,7 +31,7 @@ from p2pbank.crowdfunding.books import (
     total_of,
 )
 from p2pbank.crowdfunding.events import emit_event, open_ratings
-from p2pbank.crowdfunding.kernel import get_user, load_campaign, mail, people
+from p2pbank.crowdfunding.kernel import load_campaign
 from p2pbank.crowdfunding.loans import LoanIssuer, settle_loan_campaign
 from p2pbank.crowdfunding.models import (
     Campaign,
@@ -45,7 +45,6 @@ from p2pbank.crowdfunding.services import release_open_pledges
 from p2pbank.errors import InvalidState
 from p2pbank.ledger import holds
 from p2pbank.ledger import services as ledger
-from p2pbank.money import Money
 from p2pbank.uow import command
 
 
@@ -114,24 +113,6 @@ def _fail(session: Session, campaign: Campaign, *, reason: str) -> None:
     campaign.move_to(CampaignStatus.FAILED)
     campaign.closed_at = campaign.closed_at or moment
     campaign.finished_at = moment
-    told = people(session, {p.backer_id for p in backers})
-    for backer in notices.wanting_mail(session, told, "campaign_failed"):
-        mail(
-            session,
-            backer,
-            f"{campaign.title} did not reach its goal",
-            f'"{campaign.title}" did not reach its goal, so nobody is charged. Money held '
-            "in your wallet for it is available again; your saved card will not be used.",
-        )
-    for initiator in notices.wanting_mail(
-        session, [get_user(session, campaign.initiator_id)], "campaign_failed"
-    ):
-        mail(
-            session,
-            initiator,
-            f"{campaign.title} ended without reaching its goal",
-            "Your campaign did not reach its goal. No backer was charged and no fee is due.",
-        )
     emit_event(
         session,
         campaign_id=campaign.id,
@@ -210,13 +191,6 @@ def _succeeded(session: Session, campaign: Campaign) -> None:
             )
         )
     )
-    for backer in notices.wanting_mail(session, people(session, backer_ids), "campaign_succeeded"):
-        mail(
-            session,
-            backer,
-            f"{campaign.title} is funded",
-            f'"{campaign.title}" reached its goal and your pledge was collected. Thank you!',
-        )
     notices.succeeded(session, campaign, backer_ids)
     rewardless = select(Pledge.backer_id).where(
         Pledge.campaign_id == campaign.id,
@@ -288,23 +262,7 @@ def pay_out(session: Session, campaign: Campaign) -> Payout:
         paid_at=now(),
     )
     session.add(payout)
-    money = Money  # shorter lines below
-    initiator = get_user(session, campaign.initiator_id)
-    mail(
-        session,
-        initiator,
-        f"{campaign.title}: payout statement",
-        "\n".join(
-            [
-                f"Collected: {money(collected, campaign.currency)}",
-                f"Refunded: {money(refunded, campaign.currency)}",
-                f"Platform fee ({campaign.platform_fee_bps / 100:g} %): "
-                f"{money(split.platform_fee_minor, campaign.currency)}",
-                f"Card processing fees: {money(split.processing_fee_minor, campaign.currency)}",
-                f"Paid to your wallet: {money(split.net_minor, campaign.currency)}",
-            ]
-        ),
-    )
+    notices.paid_out(session, campaign, payout)
     emit_event(
         session,
         campaign_id=campaign.id,
