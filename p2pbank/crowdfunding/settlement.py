@@ -204,49 +204,13 @@ def _succeeded(session: Session, campaign: Campaign) -> None:
 def pay_out(session: Session, campaign: Campaign) -> Payout:
     """Empty the escrow in one entry: platform fee, processing fees, the rest to the
     initiator's wallet. Flushes only (part of finishing a campaign)."""
-    counted = session.execute(
-        select(
-            Pledge.status,
-            func.coalesce(func.sum(Pledge.amount_minor), 0),
-            func.coalesce(func.sum(Pledge.processing_fee_minor), 0),
-        )
-        .where(
-            Pledge.campaign_id == campaign.id,
-            Pledge.status.in_([PledgeStatus.COLLECTED, PledgeStatus.REFUNDED]),
-        )
-        .group_by(Pledge.status)
-    ).all()
-    collected = sum(int(amount) for _, amount, _ in counted)
-    refunded = sum(int(amount) for status, amount, _ in counted if status == PledgeStatus.REFUNDED)
-    processing = sum(int(fee) for _, _, fee in counted)
+    collected, refunded, processing = _collected_refunded_fees(session, campaign)
     gross = collected - refunded
     escrow = ledger.find_account(session, campaign.escrow_code)
     if escrow is None or escrow.posted_minor != gross or escrow.held_minor:
         raise InvalidState(f"campaign {campaign.id}: the escrow does not match the pledges")
     split = rules.payout_split(gross, campaign.platform_fee_bps, processing)
-    entry_id = None
-    if gross:
-        ledger.ensure_wallet(session, campaign.initiator_id, campaign.currency)
-        fees_code = ensure_fees_income(session, campaign.currency)
-        legs = [
-            (campaign.escrow_code, -gross),
-            (ledger.wallet_code(campaign.initiator_id, campaign.currency), split.net_minor),
-            (fees_code, split.platform_fee_minor),
-        ]
-        if split.processing_fee_minor:
-            ensure_card_fees_account(session, campaign.currency)
-            legs.append((card_fees_code(campaign.currency), split.processing_fee_minor))
-        entry = ledger.post_entry(
-            session,
-            postings=[(code, amount) for code, amount in legs if amount],
-            currency=campaign.currency,
-            kind="crowdfunding_payout",
-            idempotency_key=f"crowdfunding:campaign:{campaign.id}:payout",
-            ref_type="crowdfunding_campaign",
-            ref_id=campaign.id,
-            memo=f"Payout of campaign {campaign.id}",
-        )
-        entry_id = entry.id
+    entry_id = _post_payout(session, campaign, gross, split) if gross else None
     payout = Payout(
         campaign_id=campaign.id,
         currency=campaign.currency,
@@ -273,3 +237,48 @@ def pay_out(session: Session, campaign: Campaign) -> Payout:
     )
     session.flush()
     return payout
+
+
+def _collected_refunded_fees(session: Session, campaign: Campaign) -> tuple[int, int, int]:
+    """What the pledges brought in, what went back, and the card processing fees paid."""
+    counted = session.execute(
+        select(
+            Pledge.status,
+            func.coalesce(func.sum(Pledge.amount_minor), 0),
+            func.coalesce(func.sum(Pledge.processing_fee_minor), 0),
+        )
+        .where(
+            Pledge.campaign_id == campaign.id,
+            Pledge.status.in_([PledgeStatus.COLLECTED, PledgeStatus.REFUNDED]),
+        )
+        .group_by(Pledge.status)
+    ).all()
+    collected = sum(int(amount) for _, amount, _ in counted)
+    refunded = sum(int(amount) for status, amount, _ in counted if status == PledgeStatus.REFUNDED)
+    processing = sum(int(fee) for _, _, fee in counted)
+    return collected, refunded, processing
+
+
+def _post_payout(session: Session, campaign: Campaign, gross: int, split: rules.PayoutSplit) -> int:
+    """The one ledger entry that empties the escrow; its id."""
+    ledger.ensure_wallet(session, campaign.initiator_id, campaign.currency)
+    fees_code = ensure_fees_income(session, campaign.currency)
+    legs = [
+        (campaign.escrow_code, -gross),
+        (ledger.wallet_code(campaign.initiator_id, campaign.currency), split.net_minor),
+        (fees_code, split.platform_fee_minor),
+    ]
+    if split.processing_fee_minor:
+        ensure_card_fees_account(session, campaign.currency)
+        legs.append((card_fees_code(campaign.currency), split.processing_fee_minor))
+    entry = ledger.post_entry(
+        session,
+        postings=[(code, amount) for code, amount in legs if amount],
+        currency=campaign.currency,
+        kind="crowdfunding_payout",
+        idempotency_key=f"crowdfunding:campaign:{campaign.id}:payout",
+        ref_type="crowdfunding_campaign",
+        ref_id=campaign.id,
+        memo=f"Payout of campaign {campaign.id}",
+    )
+    return entry.id
