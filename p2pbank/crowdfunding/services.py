@@ -1,6 +1,7 @@
 """Campaign commands: create, edit, cover, launch, cancel (releasing the pledges), with the
 campaign field rules. Tiers and stretch goals are in tiers.py, updates and comments in
-discussion.py; what every command needs (loading, who may do what, mail) in kernel.py."""
+discussion.py; what every command needs (loading, who may do what) in kernel.py, what
+people are told (and mailed) in notices.py."""
 
 from __future__ import annotations
 
