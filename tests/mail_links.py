@@ -7,6 +7,7 @@ import re
 from sqlalchemy import select
 
 from p2pbank.identity.models import OutboxMail
+from p2pbank.mail.notices import queue_notification_mail
 
 BASE = re.escape("http://127.0.0.1:5000")  # the tests' BASE_URL
 
@@ -31,3 +32,11 @@ def mailed_path(session, address: str, prefix: str, base: str = BASE) -> str:
 
 def sign_up_path(session, address: str, base: str = BASE) -> str:
     return mailed_path(session, address, "/signup/confirm/", base)
+
+
+def notification_mails(session, address: str) -> list[OutboxMail]:
+    """The mails to `address` once the scheduled mail work has written the pending
+    notifications' mails (as it does before every delivery)."""
+    while queue_notification_mail(session, "http://127.0.0.1:5000"):
+        pass
+    return mails_to(session, address)

@@ -18,7 +18,7 @@ from p2pbank.crowdfunding.books import (
     ensure_clearing,
 )
 from p2pbank.crowdfunding.events import emit_event
-from p2pbank.crowdfunding.kernel import get_user, load_campaign, mail
+from p2pbank.crowdfunding.kernel import load_campaign
 from p2pbank.crowdfunding.loans import LoanIssuer
 from p2pbank.crowdfunding.models import (
     Campaign,
@@ -142,17 +142,6 @@ def _errored(session: Session, campaign: Campaign, row: Pledge, attempt: int, me
         row.errored_at = moment
         row.fix_until = moment + rules.CARD_FIX_WINDOW
         notices.card_declined(session, campaign, row)
-        for backer in notices.wanting_mail(
-            session, [get_user(session, row.backer_id)], "card_declined"
-        ):
-            mail(
-                session,
-                backer,
-                f"Your card was declined for {campaign.title}",
-                f'"{campaign.title}" reached its goal, but your card was declined '
-                f"({row.error_message}). You have 7 days to add another card from "
-                "'My pledges'; after that the pledge is dropped.",
-            )
     session.flush()
 
 
@@ -190,13 +179,7 @@ def drop_unfixed_pledges(session: Session) -> int:
                 amount_minor=row.amount_minor,
                 dedup_key=str(row.id),
             )
-            mail(
-                session,
-                get_user(session, row.backer_id),
-                "Your pledge was dropped",
-                "Your card could not be charged within 7 days, so your pledge was dropped. "
-                "Nothing was charged.",
-            )
+            notices.pledge_dropped(session, load_campaign(session, row.campaign_id), row)
         session.flush()
     return len(rows)
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from p2pbank.clock import now
 from p2pbank.crowdfunding import notices, rules
 from p2pbank.crowdfunding.events import emit_event, open_ratings
-from p2pbank.crowdfunding.kernel import get_user, load_campaign, mail, own_campaign, people
+from p2pbank.crowdfunding.kernel import load_campaign, own_campaign
 from p2pbank.crowdfunding.models import (
     Campaign,
     CampaignEvent,
@@ -55,14 +55,6 @@ def mark_tier_shipped(session: Session, actor_id: int, tier_id: int) -> RewardTi
             )
         )
         notices.reward_shipped(session, campaign, backer_ids)
-        for backer in notices.wanting_mail(session, people(session, backer_ids), "reward_shipped"):
-            mail(
-                session,
-                backer,
-                f"Your reward from {campaign.title} is on its way",
-                f'"{tier.title}" has shipped. Confirm receipt (or report a problem) from '
-                "'My pledges'.",
-            )
         session.flush()
     return tier
 
@@ -120,12 +112,7 @@ def report_problem(session: Session, backer_id: int, pledge_id: int, *, note: st
             dedup_key=str(row.id),
         )
         open_ratings(session, campaign, [backer_id])
-        mail(
-            session,
-            get_user(session, campaign.initiator_id),
-            f"A backer reports a problem with a reward of {campaign.title}",
-            f'A backer of "{campaign.title}" wrote: {note}',
-        )
+        notices.reward_problem(session, campaign, note)
         session.flush()
     return row
 

@@ -13,9 +13,7 @@ from p2pbank.crowdfunding.kernel import (
     check_text,
     get_user,
     load_campaign,
-    mail,
     own_campaign,
-    people,
 )
 from p2pbank.crowdfunding.models import (
     CampaignUpdate,
@@ -66,14 +64,7 @@ def post_update(
                 )
             )
         )
-        notices.update_posted(session, campaign, values["title"], backer_ids)
-        for backer in notices.wanting_mail(session, people(session, backer_ids), "campaign_update"):
-            mail(
-                session,
-                backer,
-                f"Update from {campaign.title}: {values['title']}",
-                f"{values['title']}\n\n{values['body_md']}",
-            )
+        notices.update_posted(session, campaign, values["title"], values["body_md"], backer_ids)
         session.flush()
     return update
 

@@ -1,6 +1,6 @@
 """What every crowdfunding command needs: load a user or a campaign (optionally locked),
 decide who may see or change it (404 for drafts others cannot know exist, 403 for public
-campaigns), field refusals, and mail through the outbox.
+campaigns) and field refusals.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from p2pbank.crowdfunding.models import (
     Campaign,
 )
 from p2pbank.errors import Forbidden, NotFound
-from p2pbank.identity.models import OutboxMail, Role, User
+from p2pbank.identity.models import Role, User
 
 
 def get_user(session: Session, user_id: int) -> User:
@@ -68,10 +68,6 @@ def owner_or_admin(session: Session, actor_id: int, campaign_id: int) -> tuple[C
             raise NotFound("No such campaign.")
         raise Forbidden("Only the campaign's initiator or an admin can do this.")
     return campaign, actor
-
-
-def mail(session: Session, user: User, subject: str, body: str) -> None:
-    session.add(OutboxMail(to_address=user.email, subject=subject[:200], body=body[:5000]))
 
 
 def check_text(values: dict, field: str, lo: int, hi: int, errors: dict) -> None:

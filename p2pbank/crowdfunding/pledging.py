@@ -14,22 +14,29 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from p2pbank.clock import now
-from p2pbank.crowdfunding import investors, rules
+from p2pbank.crowdfunding import rules
 from p2pbank.crowdfunding.events import emit_event
 from p2pbank.crowdfunding.kernel import get_user, load_campaign
 from p2pbank.crowdfunding.models import (
     OPEN,
     Campaign,
-    CampaignStatus,
     EventKind,
     Pledge,
     PledgeChange,
     PledgeStatus,
     RewardTier,
 )
+from p2pbank.crowdfunding.pledge_checks import (
+    campaign_to_back,
+    check_amount,
+    check_tier,
+    loan_pledge_checks,
+    no_open_pledge,
+    replayed,
+    taking_pledges,
+)
 from p2pbank.crowdfunding.services import release_pledge
-from p2pbank.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
-from p2pbank.identity.models import Role
+from p2pbank.errors import Conflict, InvalidState, NotFound, ValidationFailed
 from p2pbank.ledger import holds
 from p2pbank.ledger import services as ledger
 from p2pbank.money import Money
@@ -74,34 +81,6 @@ def free_slot(session: Session, tier_id: int) -> None:
     )
 
 
-def _check_amount(amount_minor: object) -> int:
-    if type(amount_minor) is not int or not (
-        rules.MIN_PLEDGE_MINOR <= amount_minor <= rules.MAX_PLEDGE_MINOR
-    ):
-        raise ValidationFailed.on("amount_minor", "Pledge at least 1.00.")
-    return amount_minor
-
-
-def _check_tier(session: Session, campaign: Campaign, tier_id: int | None, amount: int):
-    if tier_id is None:
-        return None
-    tier = session.get(RewardTier, tier_id)
-    if tier is None or tier.campaign_id != campaign.id:
-        raise ValidationFailed.on("tier_id", "Choose one of this campaign's rewards.")
-    if tier.retired_at is not None:
-        raise ValidationFailed.on("tier_id", "This reward is no longer offered.")
-    if amount < tier.min_pledge_minor:
-        least = Money(tier.min_pledge_minor, campaign.currency)
-        message = f"This reward needs a pledge of at least {least}."
-        raise ValidationFailed.on("amount_minor", message)
-    return tier
-
-
-def _taking_pledges(campaign: Campaign) -> None:
-    if campaign.status != CampaignStatus.LIVE or not rules.is_open(now(), campaign.deadline_at):
-        raise InvalidState("This campaign is not taking pledges.")
-
-
 def pledged_total(session: Session, campaign_id: int) -> int:
     """Everything pledged and not let go (before fees)."""
     return int(
@@ -115,18 +94,6 @@ def pledged_total(session: Session, campaign_id: int) -> int:
         )
         or 0
     )
-
-
-def _loan_room(session: Session, campaign: Campaign, *, excluding: int = 0) -> int:
-    """A loan campaign borrows exactly its goal: pledges stop there."""
-    open_total = session.scalar(
-        select(func.coalesce(func.sum(Pledge.amount_minor), 0)).where(
-            Pledge.campaign_id == campaign.id,
-            Pledge.status.in_([PledgeStatus.PENDING]),
-            Pledge.id != excluding,
-        )
-    )
-    return campaign.goal_minor - int(open_total or 0)
 
 
 def pledge(
@@ -150,58 +117,17 @@ def pledge(
     with command(session):
         backer = get_user(session, backer_id)
         scoped = f"{backer.id}:{key}"
-        existing = session.scalar(select(Pledge).where(Pledge.idempotency_key == scoped))
+        existing = replayed(session, scoped, campaign_id, tier_id, method)
         if existing is not None:
-            if (
-                existing.campaign_id != campaign_id
-                or existing.tier_id != tier_id
-                or existing.method != method
-            ):
-                raise Conflict("This idempotency key was used for a different pledge.")
             return existing
-        # Pledges to one loan campaign are serialized (it borrows exactly its goal); other
-        # pledges share the lock, which keeps the deadline settlement out while they run.
-        kind = load_campaign(session, campaign_id).kind
-        lock = "update" if kind == rules.CampaignKind.LOAN else "share"
-        campaign = load_campaign(session, campaign_id, lock=lock)
-        if campaign.is_draft:
-            raise NotFound("No such campaign.")
-        _taking_pledges(campaign)
-        if campaign.initiator_id == backer.id:
-            raise Forbidden("You cannot back your own campaign.")
-        if method not in set(rules.PayMethod):
-            raise ValidationFailed.on("method", "Pay from your wallet or by card.")
-        amount = _check_amount(amount_minor)
-        tier = _check_tier(session, campaign, tier_id, amount)
-        already = session.scalar(
-            select(Pledge.id).where(
-                Pledge.campaign_id == campaign.id,
-                Pledge.backer_id == backer.id,
-                Pledge.status.in_(OPEN),
-            )
-        )
-        if already is not None:
-            raise Conflict("You already back this campaign; change your pledge instead.")
+        campaign = campaign_to_back(session, campaign_id, backer, method)
+        amount = check_amount(amount_minor)
+        tier = check_tier(session, campaign, tier_id, amount)
+        no_open_pledge(session, campaign, backer)
         moment = now()
-        ack_at = None
-        if campaign.is_loan:
-            if method != rules.PayMethod.WALLET:
-                raise ValidationFailed.on("method", "Loan pledges are paid from the wallet.")
-            if not backer.kyc_verified:
-                raise Forbidden("Finish the identity check (KYC) before you lend.")
-            if not (backer.has_role(Role.LENDER) or backer.has_role(Role.BACKER)):
-                raise Forbidden("Take the lender or backer role to lend through a campaign.")
-            check = investors.require_appropriate(
-                session, backer.id, amount, acknowledged=acknowledge_risk
-            )
-            if check.needs_ack:
-                ack_at = moment
-            room = _loan_room(session, campaign)
-            if amount > room:
-                raise ValidationFailed.on(
-                    "amount_minor",
-                    f"Only {Money(max(room, 0), campaign.currency)} is left to lend.",
-                )
+        needs_ack = campaign.is_loan and loan_pledge_checks(
+            session, campaign, backer, amount, method, acknowledge_risk
+        )
         if tier is not None:
             _claim_slot(session, tier.id)
         row = Pledge(
@@ -216,7 +142,7 @@ def pledge(
             else PledgeStatus.AWAITING_CARD,
             idempotency_key=scoped,
             revocable_until=rules.revocable_until(moment) if campaign.is_loan else None,
-            large_ack_at=ack_at,
+            large_ack_at=moment if needs_ack else None,
             created_at=moment,
         )
         if method == rules.PayMethod.CARD:
@@ -224,24 +150,32 @@ def pledge(
         session.add(row)
         session.flush()
         if method == rules.PayMethod.WALLET:
-            ledger.ensure_wallet(session, backer.id, campaign.currency)
-            held = holds.hold(
-                session,
-                account_code=ledger.wallet_code(backer.id, campaign.currency),
-                amount=Money(amount, campaign.currency),
-                idempotency_key=hold_key(row),
-                ref_type="crowdfunding_pledge",
-                ref_id=row.id,
-                memo=f"Pledge to campaign {campaign.id}",
-            )
-            row.hold_ref = held.id
-            session.add(
-                PledgeChange(
-                    campaign_id=campaign.id, pledge_id=row.id, delta_minor=amount, reason="pledged"
-                )
-            )
+            _hold_from_wallet(session, campaign, row)
         session.flush()
     return row
+
+
+def _hold_from_wallet(session: Session, campaign: Campaign, row: Pledge) -> None:
+    """The amount is held in the backer's wallet until the deadline."""
+    ledger.ensure_wallet(session, row.backer_id, campaign.currency)
+    held = holds.hold(
+        session,
+        account_code=ledger.wallet_code(row.backer_id, campaign.currency),
+        amount=Money(row.amount_minor, campaign.currency),
+        idempotency_key=hold_key(row),
+        ref_type="crowdfunding_pledge",
+        ref_id=row.id,
+        memo=f"Pledge to campaign {campaign.id}",
+    )
+    row.hold_ref = held.id
+    session.add(
+        PledgeChange(
+            campaign_id=campaign.id,
+            pledge_id=row.id,
+            delta_minor=row.amount_minor,
+            reason="pledged",
+        )
+    )
 
 
 def own_pledge(session: Session, backer_id: int, pledge_id: int, *, lock: bool = True) -> Pledge:
@@ -275,12 +209,12 @@ def change_pledge(
                 "A loan pledge cannot be changed; revoke it in the reflection period and "
                 "pledge again."
             )
-        _taking_pledges(campaign)
-        amount = _check_amount(amount_minor)
+        taking_pledges(campaign)
+        amount = check_amount(amount_minor)
         reason = rules.change_refusal(now(), campaign.deadline_at, row.amount_minor, amount)
         if reason:
             raise ValidationFailed.on("amount_minor", reason)
-        new_tier = _check_tier(session, campaign, tier_id, amount)
+        new_tier = check_tier(session, campaign, tier_id, amount)
         new_tier_id = new_tier.id if new_tier else None
         if new_tier_id == row.tier_id and amount == row.amount_minor:
             return row

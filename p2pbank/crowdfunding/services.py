@@ -1,6 +1,7 @@
 """Campaign commands: create, edit, cover, launch, cancel (releasing the pledges), with the
 campaign field rules. Tiers and stretch goals are in tiers.py, updates and comments in
-discussion.py; what every command needs (loading, who may do what, mail) in kernel.py."""
+discussion.py; what every command needs (loading, who may do what) in kernel.py, what
+people are told (and mailed) in notices.py."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from p2pbank.clock import now
-from p2pbank.crowdfunding import content, rules
+from p2pbank.crowdfunding import content, notices, rules
 from p2pbank.crowdfunding.checks import (
     EDITABLE_FIELDS,
     LOCKED_WHEN_LIVE,
@@ -21,10 +22,8 @@ from p2pbank.crowdfunding.checks import (
 from p2pbank.crowdfunding.events import emit_event
 from p2pbank.crowdfunding.kernel import (
     get_user,
-    mail,
     own_campaign,
     owner_or_admin,
-    people,
 )
 from p2pbank.crowdfunding.models import (
     OPEN,
@@ -214,15 +213,7 @@ def cancel_campaign(session: Session, actor_id: int, campaign_id: int, *, reason
         campaign.cancel_reason = reason
         campaign.finished_at = now()
         released = release_open_pledges(session, campaign, reason="campaign_cancelled")
-        for backer in people(session, {p.backer_id for p in released}):
-            mail(
-                session,
-                backer,
-                f"Campaign cancelled: {campaign.title}",
-                f'The campaign "{campaign.title}" was cancelled ({reason}). '
-                "Nothing was charged: any money held in your wallet is available again "
-                "and your saved card will not be used.",
-            )
+        notices.cancelled(session, campaign, {p.backer_id for p in released})
         emit_event(
             session,
             campaign_id=campaign.id,

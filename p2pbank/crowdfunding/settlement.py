@@ -31,7 +31,7 @@ from p2pbank.crowdfunding.books import (
     total_of,
 )
 from p2pbank.crowdfunding.events import emit_event, open_ratings
-from p2pbank.crowdfunding.kernel import get_user, load_campaign, mail, people
+from p2pbank.crowdfunding.kernel import load_campaign
 from p2pbank.crowdfunding.loans import LoanIssuer, settle_loan_campaign
 from p2pbank.crowdfunding.models import (
     Campaign,
@@ -45,7 +45,6 @@ from p2pbank.crowdfunding.services import release_open_pledges
 from p2pbank.errors import InvalidState
 from p2pbank.ledger import holds
 from p2pbank.ledger import services as ledger
-from p2pbank.money import Money
 from p2pbank.uow import command
 
 
@@ -114,24 +113,6 @@ def _fail(session: Session, campaign: Campaign, *, reason: str) -> None:
     campaign.move_to(CampaignStatus.FAILED)
     campaign.closed_at = campaign.closed_at or moment
     campaign.finished_at = moment
-    told = people(session, {p.backer_id for p in backers})
-    for backer in notices.wanting_mail(session, told, "campaign_failed"):
-        mail(
-            session,
-            backer,
-            f"{campaign.title} did not reach its goal",
-            f'"{campaign.title}" did not reach its goal, so nobody is charged. Money held '
-            "in your wallet for it is available again; your saved card will not be used.",
-        )
-    for initiator in notices.wanting_mail(
-        session, [get_user(session, campaign.initiator_id)], "campaign_failed"
-    ):
-        mail(
-            session,
-            initiator,
-            f"{campaign.title} ended without reaching its goal",
-            "Your campaign did not reach its goal. No backer was charged and no fee is due.",
-        )
     emit_event(
         session,
         campaign_id=campaign.id,
@@ -210,13 +191,6 @@ def _succeeded(session: Session, campaign: Campaign) -> None:
             )
         )
     )
-    for backer in notices.wanting_mail(session, people(session, backer_ids), "campaign_succeeded"):
-        mail(
-            session,
-            backer,
-            f"{campaign.title} is funded",
-            f'"{campaign.title}" reached its goal and your pledge was collected. Thank you!',
-        )
     notices.succeeded(session, campaign, backer_ids)
     rewardless = select(Pledge.backer_id).where(
         Pledge.campaign_id == campaign.id,
@@ -230,49 +204,13 @@ def _succeeded(session: Session, campaign: Campaign) -> None:
 def pay_out(session: Session, campaign: Campaign) -> Payout:
     """Empty the escrow in one entry: platform fee, processing fees, the rest to the
     initiator's wallet. Flushes only (part of finishing a campaign)."""
-    counted = session.execute(
-        select(
-            Pledge.status,
-            func.coalesce(func.sum(Pledge.amount_minor), 0),
-            func.coalesce(func.sum(Pledge.processing_fee_minor), 0),
-        )
-        .where(
-            Pledge.campaign_id == campaign.id,
-            Pledge.status.in_([PledgeStatus.COLLECTED, PledgeStatus.REFUNDED]),
-        )
-        .group_by(Pledge.status)
-    ).all()
-    collected = sum(int(amount) for _, amount, _ in counted)
-    refunded = sum(int(amount) for status, amount, _ in counted if status == PledgeStatus.REFUNDED)
-    processing = sum(int(fee) for _, _, fee in counted)
+    collected, refunded, processing = _collected_refunded_fees(session, campaign)
     gross = collected - refunded
     escrow = ledger.find_account(session, campaign.escrow_code)
     if escrow is None or escrow.posted_minor != gross or escrow.held_minor:
         raise InvalidState(f"campaign {campaign.id}: the escrow does not match the pledges")
     split = rules.payout_split(gross, campaign.platform_fee_bps, processing)
-    entry_id = None
-    if gross:
-        ledger.ensure_wallet(session, campaign.initiator_id, campaign.currency)
-        fees_code = ensure_fees_income(session, campaign.currency)
-        legs = [
-            (campaign.escrow_code, -gross),
-            (ledger.wallet_code(campaign.initiator_id, campaign.currency), split.net_minor),
-            (fees_code, split.platform_fee_minor),
-        ]
-        if split.processing_fee_minor:
-            ensure_card_fees_account(session, campaign.currency)
-            legs.append((card_fees_code(campaign.currency), split.processing_fee_minor))
-        entry = ledger.post_entry(
-            session,
-            postings=[(code, amount) for code, amount in legs if amount],
-            currency=campaign.currency,
-            kind="crowdfunding_payout",
-            idempotency_key=f"crowdfunding:campaign:{campaign.id}:payout",
-            ref_type="crowdfunding_campaign",
-            ref_id=campaign.id,
-            memo=f"Payout of campaign {campaign.id}",
-        )
-        entry_id = entry.id
+    entry_id = _post_payout(session, campaign, gross, split) if gross else None
     payout = Payout(
         campaign_id=campaign.id,
         currency=campaign.currency,
@@ -288,23 +226,7 @@ def pay_out(session: Session, campaign: Campaign) -> Payout:
         paid_at=now(),
     )
     session.add(payout)
-    money = Money  # shorter lines below
-    initiator = get_user(session, campaign.initiator_id)
-    mail(
-        session,
-        initiator,
-        f"{campaign.title}: payout statement",
-        "\n".join(
-            [
-                f"Collected: {money(collected, campaign.currency)}",
-                f"Refunded: {money(refunded, campaign.currency)}",
-                f"Platform fee ({campaign.platform_fee_bps / 100:g} %): "
-                f"{money(split.platform_fee_minor, campaign.currency)}",
-                f"Card processing fees: {money(split.processing_fee_minor, campaign.currency)}",
-                f"Paid to your wallet: {money(split.net_minor, campaign.currency)}",
-            ]
-        ),
-    )
+    notices.paid_out(session, campaign, payout)
     emit_event(
         session,
         campaign_id=campaign.id,
@@ -315,3 +237,48 @@ def pay_out(session: Session, campaign: Campaign) -> Payout:
     )
     session.flush()
     return payout
+
+
+def _collected_refunded_fees(session: Session, campaign: Campaign) -> tuple[int, int, int]:
+    """What the pledges brought in, what went back, and the card processing fees paid."""
+    counted = session.execute(
+        select(
+            Pledge.status,
+            func.coalesce(func.sum(Pledge.amount_minor), 0),
+            func.coalesce(func.sum(Pledge.processing_fee_minor), 0),
+        )
+        .where(
+            Pledge.campaign_id == campaign.id,
+            Pledge.status.in_([PledgeStatus.COLLECTED, PledgeStatus.REFUNDED]),
+        )
+        .group_by(Pledge.status)
+    ).all()
+    collected = sum(int(amount) for _, amount, _ in counted)
+    refunded = sum(int(amount) for status, amount, _ in counted if status == PledgeStatus.REFUNDED)
+    processing = sum(int(fee) for _, _, fee in counted)
+    return collected, refunded, processing
+
+
+def _post_payout(session: Session, campaign: Campaign, gross: int, split: rules.PayoutSplit) -> int:
+    """The one ledger entry that empties the escrow; its id."""
+    ledger.ensure_wallet(session, campaign.initiator_id, campaign.currency)
+    fees_code = ensure_fees_income(session, campaign.currency)
+    legs = [
+        (campaign.escrow_code, -gross),
+        (ledger.wallet_code(campaign.initiator_id, campaign.currency), split.net_minor),
+        (fees_code, split.platform_fee_minor),
+    ]
+    if split.processing_fee_minor:
+        ensure_card_fees_account(session, campaign.currency)
+        legs.append((card_fees_code(campaign.currency), split.processing_fee_minor))
+    entry = ledger.post_entry(
+        session,
+        postings=[(code, amount) for code, amount in legs if amount],
+        currency=campaign.currency,
+        kind="crowdfunding_payout",
+        idempotency_key=f"crowdfunding:campaign:{campaign.id}:payout",
+        ref_type="crowdfunding_campaign",
+        ref_id=campaign.id,
+        memo=f"Payout of campaign {campaign.id}",
+    )
+    return entry.id

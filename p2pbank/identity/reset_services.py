@@ -11,19 +11,25 @@ from sqlalchemy.orm import Session
 
 from p2pbank.clock import now
 from p2pbank.errors import InvalidState, ValidationFailed
-from p2pbank.identity import passwords, tokens
-from p2pbank.identity.models import OutboxMail, PasswordResetToken, User
+from p2pbank.identity import mails, passwords, tokens
+from p2pbank.identity.models import PasswordResetToken, User
 from p2pbank.identity.services import find_user_by_email, get_user, replace_password
 
 RESET_LINK_INVALID = "This reset link is not valid: it is unknown, already used or expired."
 
 
 def request_password_reset(
-    session: Session, email: str, *, ttl_seconds: int, link_for: Callable[[str], str]
+    session: Session,
+    email: str,
+    *,
+    ttl_seconds: int,
+    link_for: Callable[[str], str],
+    language: str | None = None,
 ) -> str | None:
     """Mail a single-use reset link when the address has an account; return the link so a
     development server can log it. The caller answers the same either way (the answer must
-    not tell whether an account exists). Unknown addresses write nothing."""
+    not tell whether an account exists). Unknown addresses write nothing. The mail is in
+    the person's saved language, else in `language` (the asking page's)."""
     user = find_user_by_email(session, email)
     if user is None:
         return None
@@ -50,16 +56,13 @@ def request_password_reset(
     link = link_for(secret)
     minutes = max(1, ttl_seconds // 60)
     session.add(
-        OutboxMail(
-            to_address=user.email,
-            subject="Reset your p2pbank password",
-            body=(
-                f"Hello {user.display_name},\n\n"
-                "someone asked to reset the password of your p2pbank account. To choose a new "
-                f"password, open this link within {minutes} minutes:\n\n{link}\n\n"
-                "The link works once. If you did not ask for it, ignore this mail: your "
-                "password stays as it is."
-            ),
+        mails.written(
+            user.email,
+            user.locale or language,
+            mails.RESET,
+            name=user.display_name,
+            minutes=minutes,
+            link=link,
         )
     )
     session.commit()
@@ -125,17 +128,7 @@ def reset_password(session: Session, secret: str, new_password: str) -> User:
         .execution_options(synchronize_session="fetch")
     )
     replace_password(session, user, new_password)
-    session.add(
-        OutboxMail(
-            to_address=user.email,
-            subject="Your password was changed",
-            body=(
-                "Your p2pbank password was changed with a reset link: every signed-in "
-                "session was ended and your API tokens were revoked. If this was not you, "
-                "contact us at once."
-            ),
-        )
-    )
+    session.add(mails.written(user.email, user.locale, mails.CHANGED))
     session.commit()
     session.refresh(row)
     return user

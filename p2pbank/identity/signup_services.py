@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from p2pbank.clock import now
 from p2pbank.errors import Conflict, InvalidState
-from p2pbank.identity import passwords, tokens
-from p2pbank.identity.models import OutboxMail, Role, SignUpRequest, User
+from p2pbank.identity import mails, passwords, tokens
+from p2pbank.identity.models import Role, SignUpRequest, User
 from p2pbank.identity.services import check_sign_up, create_account, find_user_by_email
 
 SIGN_UP_LINK_INVALID = "This sign-up link is not valid: it is unknown, already used or expired."
@@ -28,6 +28,7 @@ def request_sign_up(
     password: str,
     roles: list[str] | tuple[str, ...] = (),
     locale: str | None = None,
+    language: str | None = None,
     ttl_seconds: int,
     link_for: Callable[[str], str],
     sign_in_link: str,
@@ -37,14 +38,15 @@ def request_sign_up(
     server can log it) or, when it has an account, a warning with links to sign in or reset
     the password (None). Both paths hash the password and write one mail, so neither the
     answer nor its timing tells them apart. Weak passwords and privileged roles are still
-    refused at once: that says nothing about other people."""
+    refused at once: that says nothing about other people. The link's mail is in
+    `language`, the asking page's (there is no account yet to say otherwise)."""
     email, wanted = check_sign_up(
         email=email, display_name=display_name, password=password, roles=roles
     )
     password_hash = passwords.hash_password(password)
     existing = find_user_by_email(session, email)
     if existing is not None:
-        _mail_existing_account(session, existing, sign_in_link, reset_link)
+        _mail_existing_account(session, existing, sign_in_link, reset_link, language)
         session.commit()
         return None
     moment = now()
@@ -64,34 +66,26 @@ def request_sign_up(
     link = link_for(secret)
     hours = max(1, ttl_seconds // 3600)
     session.add(
-        OutboxMail(
-            to_address=email,
-            subject="Finish signing up for p2pbank",
-            body=(
-                f"Hello {display_name.strip()},\n\n"
-                "to create your p2pbank account with this e-mail address, open this link "
-                f"within {hours} hours and confirm:\n\n{link}\n\n"
-                "The link works once. If you did not sign up, ignore this mail: no account "
-                "is made without it."
-            ),
+        mails.written(
+            email, language, mails.SIGN_UP, name=display_name.strip(), hours=hours, link=link
         )
     )
     session.commit()
     return link
 
 
-def _mail_existing_account(session: Session, user: User, sign_in: str, reset: str) -> None:
+def _mail_existing_account(
+    session: Session, user: User, sign_in: str, reset: str, language: str | None
+) -> None:
+    """In the account's saved language, else the asking page's."""
     session.add(
-        OutboxMail(
-            to_address=user.email,
-            subject="Someone tried to sign up with your address",
-            body=(
-                f"Hello {user.display_name},\n\n"
-                "someone (perhaps you) tried to create a p2pbank account with this e-mail "
-                "address, which already has one. Nothing was changed.\n\n"
-                f"To sign in: {sign_in}\nForgot your password? {reset}\n\n"
-                "If it was not you, you can ignore this mail."
-            ),
+        mails.written(
+            user.email,
+            user.locale or language,
+            mails.TAKEN,
+            name=user.display_name,
+            sign_in=sign_in,
+            reset=reset,
         )
     )
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from p2pbank.identity.models import OutboxMail, User
 from p2pbank.mail.rules import one_line
-from p2pbank.notifications.kinds import N_
+from p2pbank.notifications.kinds import KINDS, N_
 from p2pbank.notifications.models import (
     EMAIL_NONE,
     EMAIL_PENDING,
@@ -30,9 +30,15 @@ FOOTER = N_(
 )
 
 
-def body_for(user: User, text: str, link: str | None, base_url: str) -> str:
+def body_for(
+    user: User, text: str, link: str | None, base_url: str, detail: str | None = None
+) -> str:
+    """Greeting, the sentence, what a person wrote (an update's text) if the kind has it,
+    the link and why this mail came."""
     loc = locale_for(user.locale)
     parts = [gettext_in(loc, GREETING) % {"name": user.display_name}, text]
+    if detail:
+        parts.append(detail)
     if link:
         parts.append(f"{gettext_in(loc, OPEN)}\n{base_url}{link}")
     parts.append(gettext_in(loc, FOOTER) % {"url": f"{base_url}/settings/notifications"})
@@ -59,14 +65,15 @@ def queue_notification_mail(session: Session, base_url: str) -> int:
                 note.email_state = EMAIL_NONE  # turned off since the event: not mailed
                 continue
             text = one_line(render(note.kind, note.params, user.locale))
-            session.add(
-                OutboxMail(
-                    to_address=user.email,
-                    subject=text[:200],
-                    body=body_for(user, text, note.link, base_url)[:5000],
-                )
-            )
+            body = body_for(user, text, note.link, base_url, _detail(note))
+            session.add(OutboxMail(to_address=user.email, subject=text[:200], body=body[:5000]))
     return len(rows)
+
+
+def _detail(note: Notification) -> str | None:
+    found = KINDS.get(note.kind)
+    value = note.params.get(found.detail) if found and found.detail else None
+    return value if isinstance(value, str) else None
 
 
 def _turned_off(session: Session, user_ids: set[int]) -> dict[int, set[str]]:

@@ -4,7 +4,8 @@ listed under in the settings, and whether it is mailed unless turned off.
 
 Notifications store the kind and its parameters, never rendered text. Parameter names
 say how they are shown: `*_minor` with `currency` is money (`amount_minor` fills
-%(amount)s), `*_on` is an ISO date, everything else is shown as it is.
+%(amount)s), `*_on` is an ISO date, `*_bps` is basis points shown as a percentage number
+(`fee_rate_bps` 250 fills %(fee_rate)s with 2.5), everything else is shown as it is.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ class Kind:
     text: str
     group: str
     email: bool = True  # mailed unless the person turned this kind off
+    # A parameter written by a person (an update's text): not part of the sentence, shown
+    # in full below it in the mail.
+    detail: str | None = None
 
 
 GROUPS = {
@@ -115,9 +119,24 @@ _KINDS = (
         "card_declined",
         N_("Card declined"),
         N_(
-            "Your card was declined for your pledge to “%(title)s”. Update it within "
-            "%(days)s days or the pledge lapses."
+            "Your card was declined for your pledge to “%(title)s”. Add another card under "
+            "My pledges within %(days)s days, or the pledge is dropped."
         ),
+        "crowdfunding",
+    ),
+    Kind(
+        "pledge_dropped",
+        N_("Pledge dropped"),
+        N_(
+            "Your card could not be charged within %(days)s days, so your pledge to "
+            "“%(title)s” was dropped. Nothing was charged."
+        ),
+        "crowdfunding",
+    ),
+    Kind(
+        "pledge_refunded",
+        N_("Pledge refunded"),
+        N_("The initiator of “%(title)s” refunded your pledge of %(amount)s."),
         "crowdfunding",
     ),
     Kind(
@@ -129,7 +148,29 @@ _KINDS = (
     Kind(
         "campaign_failed",
         N_("Campaign did not reach its goal"),
-        N_("“%(title)s” did not reach its goal."),
+        N_(
+            "“%(title)s” did not reach its goal, so nobody is charged and no fee is due. "
+            "Money held in a wallet for it is available again; no saved card is used."
+        ),
+        "crowdfunding",
+    ),
+    Kind(
+        "campaign_cancelled",
+        N_("Campaign cancelled"),
+        N_(
+            "“%(title)s” was cancelled (%(reason)s). Nothing was charged: money held in your "
+            "wallet for it is available again and your saved card will not be used."
+        ),
+        "crowdfunding",
+    ),
+    Kind(
+        "campaign_paid_out",
+        N_("Payout statement of your campaign"),
+        N_(
+            "Payout of “%(title)s”: %(collected)s collected, %(refunded)s refunded, platform "
+            "fee (%(fee_rate)s%%) %(platform_fee)s, card processing fees %(processing_fee)s; "
+            "%(net)s paid to your wallet."
+        ),
         "crowdfunding",
     ),
     Kind(
@@ -137,12 +178,23 @@ _KINDS = (
         N_("Campaign update"),
         N_("“%(title)s” posted an update: %(headline)s"),
         "crowdfunding",
+        detail="body",
     ),
     Kind(
         "reward_shipped",
         N_("Reward shipped"),
-        N_("Your reward from “%(title)s” is on its way."),
+        N_(
+            "Your reward from “%(title)s” is on its way. Confirm receipt (or report a "
+            "problem) under My pledges."
+        ),
         "crowdfunding",
+    ),
+    Kind(
+        "reward_problem",
+        N_("A backer reports a problem with a reward"),
+        N_("A backer of “%(title)s” reports a problem with a reward."),
+        "crowdfunding",
+        detail="note",
     ),
     # wallet
     Kind(

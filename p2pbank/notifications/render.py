@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from babel.dates import format_date
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations, Translations
 
 from p2pbank.money import exponent
@@ -37,13 +37,16 @@ def locale_for(saved: str | None) -> str:
 
 
 def _shown(params: dict[str, object], locale: str) -> dict[str, object]:
-    """Money and dates as the reader writes them; everything else as it is."""
+    """Money, percentages and dates as the reader writes them; everything else as it is."""
     shown: dict[str, object] = dict(params)
     currency = str(params.get("currency", "EUR"))
     for key, value in params.items():
         if key.endswith("_minor") and isinstance(value, int):
             amount = Decimal(value).scaleb(-exponent(currency))
             shown[key.removesuffix("_minor")] = format_currency(amount, currency, locale=locale)
+        elif key.endswith("_bps") and isinstance(value, int):
+            percent = Decimal(value).scaleb(-2)
+            shown[key.removesuffix("_bps")] = format_decimal(percent, locale=locale)
         elif key.endswith("_on") and isinstance(value, str):
             with suppress(ValueError):  # not a date after all: shown as it is
                 shown[key] = format_date(date.fromisoformat(value), "long", locale=locale)

@@ -39,11 +39,6 @@ def turned_off(session: Session, user_id: int) -> set[str]:
         )
 
 
-def wants_email(session: Session, user_id: int, kind: str) -> bool:
-    """Does this person want this kind by mail (for commands that write their own)?"""
-    return kinds.wants_email(kind, turned_off(session, user_id))
-
-
 def notify(
     session: Session,
     user_id: int,

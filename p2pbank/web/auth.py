@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -71,6 +72,7 @@ def signup():
                 link = signup_services.request_sign_up(
                     db_session(),
                     **data,
+                    language=str(get_locale()),
                     ttl_seconds=int(_cfg("SIGN_UP_TTL_SECONDS")),
                     link_for=lambda token: absolute_url("auth.confirm_signup", token=token),
                     sign_in_link=absolute_url("auth.login"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from p2pbank.db import db_session
@@ -50,6 +51,7 @@ def forgot():
                 data["email"],
                 ttl_seconds=int(current_app.config["PASSWORD_RESET_TTL_SECONDS"]),
                 link_for=lambda token: absolute_url("password_reset.reset", token=token),
+                language=str(get_locale()),
             )
             if link and current_app.config.get("ENV") != "production":
                 # Development has no mail server: the link is in the outbox and here.

@@ -19,9 +19,9 @@ from p2pbank.crowdfunding.models import (
     PledgeStatus,
 )
 from p2pbank.errors import InvalidState
-from p2pbank.identity.models import OutboxMail
 from p2pbank.ledger import services as ledger
 from p2pbank.ledger.models import Hold
+from tests.mail_links import notification_mails
 from tests.services.test_crowdfunding_support import (
     an_initiator,
     assert_ledger_ok,
@@ -84,11 +84,14 @@ def test_goal_reached_pays_the_initiator_to_the_cent(session, initiator, backers
     statuses = {p.status for p in session.scalars(select(Pledge))}
     assert statuses == {PledgeStatus.COLLECTED}
     assert _events(session, campaign)[-2:] == ["campaign_paid_out", "campaign_succeeded"]
-    assert session.scalar(
-        select(OutboxMail).where(
-            OutboxMail.to_address == initiator.email, OutboxMail.subject.like("%payout statement")
-        )
+    (statement,) = [
+        m for m in notification_mails(session, initiator.email) if m.subject.startswith("Payout")
+    ]
+    assert statement.subject == (
+        f"Payout of “{campaign.title}”: €1,000.01 collected, €0.00 refunded, platform fee "
+        "(5%) €50.00, card processing fees €0.00; €950.01 paid to your wallet."
     )
+    assert f"/campaigns/{campaign.id}/dashboard" in statement.body
     assert_ledger_ok(session)
 
 
@@ -105,10 +108,11 @@ def test_goal_missed_charges_nobody(session, initiator, backers, frozen_now):
     assert wallet(session, bob) == (1_000_000, 0)
     assert balance(session, campaign.escrow_code) == (0, 0)
     assert {h.status for h in session.scalars(select(Hold))} == {"released"}
-    told = session.scalars(
-        select(OutboxMail.to_address).where(OutboxMail.subject.like("%did not reach its goal"))
-    ).all()
-    assert sorted(told) == sorted([ann.email, bob.email])
+    for person in (ann, bob, initiator):  # the initiator too, in the same words
+        (told,) = [m for m in notification_mails(session, person.email) if "goal" in m.subject]
+        assert told.subject.startswith(f"“{campaign.title}” did not reach its goal")
+        assert "nobody is charged and no fee is due" in told.subject
+        assert "available again; no saved card is used" in told.body
     assert _events(session, campaign)[-1] == "campaign_failed"
     assert_ledger_ok(session)
 

@@ -22,6 +22,7 @@ from p2pbank.payments.sandbox_gateway import SandboxGateway
 from p2pbank.questions import services as questions
 from p2pbank.trust import refresh
 from p2pbank.trust import services as trust
+from tests.mail_links import notification_mails
 from tests.services.lending_support import borrower, lender, listing, spend, wallet
 from tests.services.test_crowdfunding_cards import DECLINES_ON_CHARGE, card_pledge
 from tests.services.test_crowdfunding_support import an_initiator, backer_factory, key, live
@@ -107,7 +108,7 @@ def test_a_campaign_that_succeeds_tells_everyone_and_charges_tell_the_backers(
         (charged,) = told(session, who.id, "pledge_charged")
         assert charged.params == {"title": "Street oven", "amount_minor": 6_000, "currency": "EUR"}
         (news,) = told(session, who.id, "campaign_succeeded")
-        assert news.email_state == "none"  # the campaign mails its backers itself
+        assert news.email_state == "pending"  # mailed like every other notification
 
 
 def test_a_campaign_that_fails_tells_the_initiator_and_the_backers(session, make_user, frozen_now):
@@ -147,7 +148,7 @@ def test_updates_and_shipped_rewards_reach_the_backers(session, make_user, froze
     )
     discussion.post_update(session, ian.id, campaign.id, title="Bricks arrived", body_md="Yes")
     (update,) = told(session, ann.id, "campaign_update")
-    assert update.params == {"title": "Street oven", "headline": "Bricks arrived"}
+    assert update.params == {"title": "Street oven", "headline": "Bricks arrived", "body": "Yes"}
     clock.set_now(campaign.deadline_at)
     settlement.close_campaign(session, campaign.id)
     delivery.mark_tier_shipped(session, ian.id, tier.id)
@@ -201,6 +202,7 @@ def test_a_campaigns_own_mail_follows_the_notification_settings(session, make_us
         pledging.pledge(session, who.id, campaign.id, amount_minor=1_000, idempotency_key=key())
     notifications.set_email_kinds(session, bob.id, set(kinds.KINDS) - {"campaign_update"})
     discussion.post_update(session, ian.id, campaign.id, title="Bricks arrived", body_md="Yes")
+    notification_mails(session, ann.email)
     mailed = set(
         session.scalars(select(OutboxMail.to_address).where(OutboxMail.subject.like("%Bricks%")))
     )

@@ -5,12 +5,8 @@ unless the person turned that kind off."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
 from sqlalchemy import select
 
 from p2pbank.errors import NotFound, ValidationFailed
@@ -21,6 +17,7 @@ from p2pbank.notifications import kinds, queries, services
 from p2pbank.notifications.models import Notification
 from p2pbank.notifications.render import render
 from p2pbank.uow import command
+from tests.dutch import dutch_catalog, dutch_translations
 
 BASE = "http://127.0.0.1:5000"
 INCOME = {"amount_minor": 12_345, "currency": "EUR", "loan_id": 7}
@@ -54,18 +51,8 @@ def test_a_notification_is_kind_and_parameters_rendered_in_the_readers_language(
 
 def test_the_dutch_sentences_of_the_catalogue():
     """Every kind has a Dutch sentence with the same placeholders in the catalog."""
-    po = (
-        Path(__file__).resolve().parents[2]
-        / "p2pbank/translations/nl/LC_MESSAGES/messages.po"
-    )
-    with po.open("rb") as f:
-        catalog = read_po(f, locale="nl")
-    import io
-
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    dutch = Translations(buffer)
+    catalog = dutch_catalog()  # with the translations waiting to be merged
+    dutch = dutch_translations()
     placeholders = re.compile(r"%\((\w+)\)s")
     for kind in kinds.KINDS.values():
         assert catalog.get(kind.text) is not None and catalog.get(kind.text).string, kind.name

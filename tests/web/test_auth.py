@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from p2pbank.identity.models import RoleGrant, User
 from tests.conftest import STRONG_PASSWORD, Browser
+from tests.dutch import speak_pending_dutch
 from tests.mail_links import mails_to, sign_up_path
 
 
@@ -13,9 +14,9 @@ def _users(session) -> int:
     return session.scalar(select(func.count(User.id)))
 
 
-def _sign_up(web, email: str, **fields):
+def _sign_up(web, email: str, headers=None, **fields):
     data = {"email": email, "display_name": "Nina", "password": STRONG_PASSWORD, **fields}
-    return web.submit("/signup", data)
+    return web.submit("/signup", data, headers=headers or {})
 
 
 def test_sign_up_mails_a_link_that_creates_the_account_and_signs_in(web, session):
@@ -217,3 +218,15 @@ def test_next_with_a_tab_or_line_break_stays_on_this_site(app, make_user):
         assert response.headers["Location"] == "/dashboard", hostile
     kept = _login_with_next(Browser(app.test_client()), user, "/campaigns?page=2")
     assert kept.headers["Location"] == "/campaigns?page=2"
+
+
+def test_the_sign_up_mail_speaks_the_language_of_the_page(web, session, monkeypatch):
+    speak_pending_dutch(monkeypatch)
+    dutch = {"Accept-Language": "nl-NL,nl;q=0.9,en;q=0.5"}
+    assert _sign_up(web, "nina@example.test", headers=dutch).status_code == 200
+    assert _sign_up(web, "nora@example.test").status_code == 200
+    (mail,) = mails_to(session, "nina@example.test")
+    assert mail.subject == "Rond je aanmelding bij p2pbank af"
+    assert "http://127.0.0.1:5000/signup/confirm/" in mail.body
+    (mail,) = mails_to(session, "nora@example.test")
+    assert mail.subject == "Finish signing up for p2pbank"

@@ -13,8 +13,10 @@ from sqlalchemy import func, select
 
 from p2pbank import clock
 from p2pbank.app import create_app
+from p2pbank.identity import services
 from p2pbank.identity.models import OutboxMail, PasswordResetToken
 from tests.conftest import STRONG_PASSWORD, Browser, _bound_sessionmaker
+from tests.dutch import speak_pending_dutch
 
 FORGOT = "/password/forgot"
 NEW_PASSWORD = "a-brand-new-secret-77"
@@ -163,3 +165,18 @@ def test_reset_requests_are_rate_limited_per_address(web, make_user, session):
 
 def test_the_sign_in_page_links_to_the_reset(web):
     assert f'href="{FORGOT}"' in web.get("/login").get_data(as_text=True)
+
+
+def test_the_reset_mail_speaks_the_saved_language_else_the_pages(
+    web, make_user, session, monkeypatch
+):
+    speak_pending_dutch(monkeypatch)
+    dutch = {"Accept-Language": "nl-NL,nl;q=0.9,en;q=0.5"}
+    ann, bob = make_user(email="ann@example.test"), make_user(email="bob@example.test")
+    services.set_locale(session, bob.id, "en")
+    web.submit(FORGOT, {"email": ann.email}, headers=dutch)  # no saved language: the page's
+    web.submit(FORGOT, {"email": bob.email}, headers=dutch)  # his saved one
+    (to_ann,) = session.scalars(select(OutboxMail).where(OutboxMail.to_address == ann.email))
+    assert to_ann.subject == "Stel een nieuw wachtwoord in voor p2pbank"
+    assert LINK.search(to_ann.body)
+    assert _mail_link(session, bob.email).startswith("/password/reset/")  # in English
