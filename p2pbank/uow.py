@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
+
+T = TypeVar("T", bound=tuple[Any, ...])
 
 
 @contextmanager
@@ -20,3 +24,10 @@ def command(session: Session) -> Iterator[None]:
     except BaseException:
         session.rollback()
         raise
+
+
+def for_update(stmt: Select[T]) -> Select[T]:
+    """Lock the selected rows until the command ends (SELECT ... FOR UPDATE; SQLite's write
+    lock serializes instead) and read them fresh: an ORM copy loaded earlier in the
+    session would otherwise keep the values it had before the lock was taken."""
+    return stmt.with_for_update().execution_options(populate_existing=True)

@@ -38,6 +38,7 @@ from p2pbank.audit.note import Checkpoint, Signer, sign_checkpoint_note, valid_k
 from p2pbank.bulk_insert import insert_rows
 from p2pbank.clock import now
 from p2pbank.errors import InvalidState, ValidationFailed
+from p2pbank.uow import for_update
 
 EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 MAX_EVENT_TYPE = 64
@@ -161,12 +162,7 @@ def canonical_json(document: Mapping) -> bytes:
 
 def lock_head(session: Session) -> LogHead:
     """The head row, locked for this transaction (created on the very first append)."""
-    query = (
-        select(LogHead)
-        .where(LogHead.id == HEAD_ID)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    query = for_update(select(LogHead).where(LogHead.id == HEAD_ID))
     head = session.scalar(query)
     if head is None:
         dialect = session.get_bind().dialect.name

@@ -14,6 +14,7 @@ from p2pbank.crowdfunding.models import (
 from p2pbank.ledger import services as ledger
 from p2pbank.ledger.models import AccountType
 from p2pbank.payments.services import GATEWAY_FEES
+from p2pbank.uow import for_update
 
 # What the card processor keeps: the payments domain's expense account, recovered from the
 # escrow at the payout (so the initiator bears the processing fees of their campaign).
@@ -57,11 +58,11 @@ def ensure_fees_income(session: Session, currency: str) -> str:
 def pledges_in(session: Session, campaign_id: int, *statuses: PledgeStatus) -> list[Pledge]:
     return list(
         session.scalars(
-            select(Pledge)
-            .where(Pledge.campaign_id == campaign_id, Pledge.status.in_(statuses))
-            .order_by(Pledge.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
+            for_update(
+                select(Pledge)
+                .where(Pledge.campaign_id == campaign_id, Pledge.status.in_(statuses))
+                .order_by(Pledge.id)
+            )
         )
     )
 

@@ -38,7 +38,7 @@ from p2pbank.payments.gateway import (
     IntentStatus,
     PaymentGateway,
 )
-from p2pbank.uow import command
+from p2pbank.uow import command, for_update
 
 
 def collect_card_pledge(session: Session, pledge_id: int, *, gateway: PaymentGateway) -> Pledge:
@@ -46,12 +46,7 @@ def collect_card_pledge(session: Session, pledge_id: int, *, gateway: PaymentGat
     has 7 days from the first failure to fix the card. The idempotency key changes only
     after an answer was recorded, so a retry after a crash can never charge twice."""
     with command(session):
-        row = session.scalar(
-            select(Pledge)
-            .where(Pledge.id == pledge_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+        row = session.scalar(for_update(select(Pledge).where(Pledge.id == pledge_id)))
         if row is None:
             raise NotFound("No such pledge.")
         campaign = load_campaign(session, row.campaign_id, lock="share")

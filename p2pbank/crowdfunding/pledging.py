@@ -40,7 +40,7 @@ from p2pbank.errors import Conflict, InvalidState, NotFound, ValidationFailed
 from p2pbank.ledger import holds
 from p2pbank.ledger import services as ledger
 from p2pbank.money import Money
-from p2pbank.uow import command
+from p2pbank.uow import command, for_update
 
 CARD_SETUP_MINUTES = 60  # a card pledge whose card is not saved by then is let go
 KEY_MAX = 100  # stored scoped by backer ("<id>:<key>") in a 120-character column
@@ -182,7 +182,7 @@ def own_pledge(session: Session, backer_id: int, pledge_id: int, *, lock: bool =
     """The backer's own pledge (row-locked); anyone else's is indistinguishable from none."""
     stmt = select(Pledge).where(Pledge.id == pledge_id)
     if lock:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        stmt = for_update(stmt)
     row = session.scalar(stmt)
     if row is None or row.backer_id != backer_id:
         raise NotFound("No such pledge.")

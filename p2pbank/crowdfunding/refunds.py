@@ -28,7 +28,7 @@ from p2pbank.money import Money
 from p2pbank.payments.gateway import (
     PaymentGateway,
 )
-from p2pbank.uow import command
+from p2pbank.uow import command, for_update
 
 
 def refund_pledge(
@@ -74,12 +74,7 @@ def refund_pledge(
 def _refundable(session: Session, actor: User, pledge_id: int) -> tuple[Pledge, Campaign]:
     """The pledge and its campaign, both locked, if this initiator may refund it now. The
     backer and admins are told no; anyone else does not learn that the pledge exists."""
-    row = session.scalar(
-        select(Pledge)
-        .where(Pledge.id == pledge_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    row = session.scalar(for_update(select(Pledge).where(Pledge.id == pledge_id)))
     if row is None:
         raise NotFound("No such pledge.")
     campaign = load_campaign(session, row.campaign_id, lock="update")

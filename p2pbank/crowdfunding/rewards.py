@@ -19,7 +19,7 @@ from p2pbank.crowdfunding.models import (
     StretchGoal,
 )
 from p2pbank.errors import InvalidState, NotFound, ValidationFailed
-from p2pbank.uow import command
+from p2pbank.uow import command, for_update
 
 TIER_LIMIT_MAX = 1_000_000
 
@@ -107,12 +107,7 @@ def update_tier(session: Session, actor_id: int, tier_id: int, **changes) -> Rew
         if unknown:
             raise ValidationFailed.on(sorted(unknown)[0], "This field cannot be changed.")
         _check_tier(changes)
-        tier = session.scalar(
-            select(RewardTier)
-            .where(RewardTier.id == tier.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+        tier = session.scalar(for_update(select(RewardTier).where(RewardTier.id == tier.id)))
         if (
             campaign.status == CampaignStatus.LIVE
             and "min_pledge_minor" in changes

@@ -35,15 +35,11 @@ from p2pbank.ledger.models import (
 )
 from p2pbank.ledger.posting import entry_by_key, entry_legs, lock_accounts, lock_rows, post_locked
 from p2pbank.money import Money
+from p2pbank.uow import for_update
 
 
 def _lock_hold(session: Session, hold_id: int) -> Hold:
-    stmt = (
-        select(Hold)
-        .where(Hold.id == hold_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    stmt = for_update(select(Hold).where(Hold.id == hold_id))
     hold_row = session.scalar(stmt)
     if hold_row is None:
         raise NotFound(f"no such hold: {hold_id}")
@@ -243,11 +239,9 @@ def expire_holds(session: Session, now: datetime) -> int:
     codes = session.scalars(select(Account.code).where(Account.id.in_(account_ids))).all()
     accounts = {a.id: a for a in lock_accounts(session, codes).values()}
     locked = session.scalars(
-        select(Hold)
-        .where(Hold.id.in_([hold_id for hold_id, _ in rows]))
-        .order_by(Hold.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+        for_update(
+            select(Hold).where(Hold.id.in_([hold_id for hold_id, _ in rows])).order_by(Hold.id)
+        )
     ).all()
     count = 0
     for held in locked:
@@ -285,15 +279,14 @@ def expire_hold(session: Session, hold_id: int, now: datetime) -> int:
     account_code = session.scalar(select(Account.code).where(Account.id == row.account_id))
     account = lock_accounts(session, [account_code]).get(account_code)
     held = session.scalar(
-        select(Hold)
-        .where(
-            Hold.id == hold_id,
-            Hold.status == HoldStatus.PENDING.value,
-            Hold.expires_at.is_not(None),
-            Hold.expires_at <= now,
+        for_update(
+            select(Hold).where(
+                Hold.id == hold_id,
+                Hold.status == HoldStatus.PENDING.value,
+                Hold.expires_at.is_not(None),
+                Hold.expires_at <= now,
+            )
         )
-        .with_for_update()
-        .execution_options(populate_existing=True)
     )
     if account is None or held is None:
         return 0

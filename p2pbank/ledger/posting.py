@@ -31,18 +31,13 @@ from p2pbank.ledger.models import (
     JournalEntry,
     Posting,
 )
+from p2pbank.uow import for_update
 
 
 def lock_accounts(session: Session, codes: Iterable[str]) -> dict[str, Account]:
     """Load the accounts with a row lock, in ascending id order, with fresh balances."""
     wanted = set(codes)
-    stmt = (
-        select(Account)
-        .where(Account.code.in_(wanted))
-        .order_by(Account.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    stmt = for_update(select(Account).where(Account.code.in_(wanted)).order_by(Account.id))
     accounts = {account.code: account for account in session.scalars(stmt)}
     missing = sorted(wanted - accounts.keys())
     if missing:

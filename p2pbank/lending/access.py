@@ -18,6 +18,7 @@ from p2pbank.errors import (
 from p2pbank.identity.models import Role, User
 from p2pbank.lending import servicing
 from p2pbank.lending.rules import euros
+from p2pbank.uow import for_update
 
 
 def refuse_fields(errors: dict[str, list[str]]) -> None:
@@ -41,7 +42,7 @@ def checked_key(idempotency_key: str | None) -> str:
 def load_user(session: Session, user_id: int, *, lock: bool = False) -> User:
     stmt = select(User).where(User.id == user_id)
     if lock:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        stmt = for_update(stmt)
     user = session.scalar(stmt)
     if user is None:
         raise NotFound("No such user.")

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from p2pbank.ledger import inputs as ledger_inputs
 from p2pbank.ledger import services as ledger
 from p2pbank.ledger.models import Account, AccountType, JournalEntry
+from p2pbank.uow import for_update
 
 FEES = ledger.PLATFORM_FEES
 
@@ -69,11 +70,7 @@ def lock_accounts(session: Session, codes: Iterable[str]) -> None:
     if not wanted:
         return
     session.scalars(
-        select(Account)
-        .where(Account.code.in_(wanted))
-        .order_by(Account.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+        for_update(select(Account).where(Account.code.in_(wanted)).order_by(Account.id))
     ).all()
 
 

@@ -39,6 +39,7 @@ from p2pbank.lending.models import (
     RequestStatus,
 )
 from p2pbank.money import Money
+from p2pbank.uow import for_update
 
 # --- locking -------------------------------------------------------------------------------
 
@@ -49,11 +50,9 @@ def lock_requests(session: Session, ids: Iterable[int]) -> list[LoanRequest]:
         return []
     return list(
         session.scalars(
-            select(LoanRequest)
-            .where(LoanRequest.id.in_(wanted))
-            .order_by(LoanRequest.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
+            for_update(
+                select(LoanRequest).where(LoanRequest.id.in_(wanted)).order_by(LoanRequest.id)
+            )
         )
     )
 
@@ -80,11 +79,9 @@ def lock_orders(session: Session, ids: Iterable[int]) -> list[LenderOrder]:
         return []
     return list(
         session.scalars(
-            select(LenderOrder)
-            .where(LenderOrder.id.in_(wanted))
-            .order_by(LenderOrder.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
+            for_update(
+                select(LenderOrder).where(LenderOrder.id.in_(wanted)).order_by(LenderOrder.id)
+            )
         )
     )
 

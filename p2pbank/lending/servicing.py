@@ -45,15 +45,11 @@ from p2pbank.lending.models import (
 from p2pbank.lending.repayment import Components, Portion
 from p2pbank.lending.rules import is_late
 from p2pbank.trust import services as trust_services
+from p2pbank.uow import for_update
 
 
 def lock_loan(session: Session, loan_id: int) -> Loan | None:
-    return session.scalar(
-        select(Loan)
-        .where(Loan.id == loan_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    return session.scalar(for_update(select(Loan).where(Loan.id == loan_id)))
 
 
 def instalments(session: Session, loan: Loan) -> list[Instalment]:

@@ -41,6 +41,7 @@ from p2pbank.payments.models import (
     Refund,
 )
 from p2pbank.payments.shapes import moment
+from p2pbank.uow import for_update
 
 log = logging.getLogger("p2pbank.payments.webhooks")
 
@@ -73,7 +74,7 @@ LOCK = {"with_for_update": True, "populate_existing": True}
 
 
 def _locked(query):
-    return query.with_for_update().execution_options(populate_existing=True)
+    return for_update(query)
 
 
 def handle_event(

@@ -14,7 +14,7 @@ from p2pbank.notifications.services import notify
 from p2pbank.questions import rules
 from p2pbank.questions.models import Question
 from p2pbank.trust.services import clean_text
-from p2pbank.uow import command
+from p2pbank.uow import command, for_update
 
 
 def subject_owner(session: Session, subject_type: str, subject_id: int) -> tuple[int, bool]:
@@ -71,12 +71,7 @@ def ask(
 
 
 def _locked(session: Session, question_id: int) -> Question:
-    question = session.scalar(
-        select(Question)
-        .where(Question.id == question_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    question = session.scalar(for_update(select(Question).where(Question.id == question_id)))
     if question is None or question.hidden_at is not None:
         raise NotFound("No such question.")
     return question

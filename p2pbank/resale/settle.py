@@ -29,15 +29,11 @@ from p2pbank.lending import accounts, funding, servicing
 from p2pbank.lending.models import LenderOrder, Loan, LoanPart
 from p2pbank.resale import pricing, rules
 from p2pbank.resale.models import OfferStatus, ResaleOffer, ResaleSale
+from p2pbank.uow import for_update
 
 
 def lock_offer(session: Session, offer_id: int) -> ResaleOffer:
-    offer = session.scalar(
-        select(ResaleOffer)
-        .where(ResaleOffer.id == offer_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    offer = session.scalar(for_update(select(ResaleOffer).where(ResaleOffer.id == offer_id)))
     if offer is None:
         raise NotFound("No such offer.")
     return offer

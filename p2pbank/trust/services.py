@@ -49,7 +49,7 @@ from p2pbank.trust.models import (
     RepaymentRecord,
     TransactionKind,
 )
-from p2pbank.uow import command
+from p2pbank.uow import command, for_update
 
 RiskGrade = score_rules.RiskGrade
 
@@ -233,10 +233,7 @@ def record_repayment_event(
 
 def lock_transaction(session: Session, transaction_id: int) -> RatedTransaction | None:
     return session.scalar(
-        select(RatedTransaction)
-        .where(RatedTransaction.id == transaction_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+        for_update(select(RatedTransaction).where(RatedTransaction.id == transaction_id))
     )
 
 
