@@ -41,7 +41,7 @@ def owed_code(borrower_id: int) -> str:
     return f"lending:owed:{borrower_id}"
 
 
-def wallet(user_id: int) -> str:
+def wallet_code(user_id: int) -> str:
     return ledger.wallet_code(user_id)
 
 
@@ -116,7 +116,7 @@ def post_with_lenders(
     for number, group in enumerate(groups, start=1):
         legs: list[tuple[str, int]] = []
         for lender in group:
-            legs.append((wallet(lender.lender_id), lender.wallet_minor))
+            legs.append((wallet_code(lender.lender_id), lender.wallet_minor))
             legs.append((lent_code(lender.lender_id), lender.lent_minor))
         for code in codes:
             legs.append((code, sum(lender.common.get(code, 0) for lender in group)))

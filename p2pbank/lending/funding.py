@@ -249,7 +249,7 @@ def match(
                 touched[order.id] = order
             held = holds.hold(
                 session,
-                account_code=accounts.wallet(order.lender_id),
+                account_code=accounts.wallet_code(order.lender_id),
                 amount=Money(fill.amount_minor, order.currency),
                 idempotency_key=f"lending:match:{record.id}:order:{order.id}",
                 ref_type="loan_request",
@@ -318,13 +318,16 @@ def prepare_accounts(
     codes: list[str] = []
     for lender_id in sorted(everyone):
         accounts.ensure_lender_accounts(session, lender_id)
-        codes += [accounts.wallet(lender_id), accounts.lent_code(lender_id)]
+        codes += [accounts.wallet_code(lender_id), accounts.lent_code(lender_id)]
     if completing:
         accounts.ensure_fees(session)
         codes.append(accounts.FEES)
     for request in completing:
         accounts.ensure_borrower_accounts(session, request.borrower_id)
-        codes += [accounts.wallet(request.borrower_id), accounts.owed_code(request.borrower_id)]
+        codes += [
+            accounts.wallet_code(request.borrower_id),
+            accounts.owed_code(request.borrower_id),
+        ]
     accounts.lock_accounts(session, codes)
 
 
@@ -346,7 +349,7 @@ def hold_order_remaining(session: Session, order: LenderOrder) -> None:
         order.hold_seq += 1
         held = holds.hold(
             session,
-            account_code=accounts.wallet(order.lender_id),
+            account_code=accounts.wallet_code(order.lender_id),
             amount=Money(order.remaining_minor, order.currency),
             idempotency_key=f"lending:order:{order.id}:hold:{order.hold_seq}",
             ref_type="lender_order",

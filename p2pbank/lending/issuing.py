@@ -33,7 +33,7 @@ from p2pbank.money import allocate, percent_of
 
 def quote_schedule(request: LoanRequest, commitments: Sequence[Commitment], issued_on):
     """The schedule the borrower would get from these commitments, issued on that day."""
-    parts = [sched.LoanPart(c.amount_minor, c.rate_bps) for c in commitments]
+    parts = [sched.ScheduledPart(c.amount_minor, c.rate_bps) for c in commitments]
     principal = sum(c.amount_minor for c in commitments)
     fee = _fee(principal, request.origination_fee_bps)
     return sched.build_schedule(
@@ -122,7 +122,7 @@ def _funding_legs(
         if fee_minor
         else [0] * len(order)
     )
-    borrower_wallet = accounts.wallet(request.borrower_id)
+    borrower_wallet = accounts.wallet_code(request.borrower_id)
     owed = accounts.owed_code(request.borrower_id)
     return [
         accounts.LenderLegs(
@@ -195,7 +195,7 @@ def write_instalments(
     session: Session,
     loan: Loan,
     parts: Sequence[LoanPart],
-    rows: Sequence[sched.Instalment],
+    rows: Sequence[sched.ScheduledInstalment],
 ) -> None:
     """Store schedule rows (new numbers) with each part's share of each row."""
     for row in rows:

@@ -124,7 +124,7 @@ def cancel_order(session: Session, lender_id: int, order_id: int) -> LenderOrder
         if order.status == OrderStatus.CANCELLED:
             return order
         funding.accounts.ensure_lender_accounts(session, lender_id)
-        funding.accounts.lock_accounts(session, [funding.accounts.wallet(lender_id)])
+        funding.accounts.lock_accounts(session, [funding.accounts.wallet_code(lender_id)])
         funding.release_order_hold(session, order)
         order.remaining_minor = 0
         order.move_to(OrderStatus.CANCELLED)
@@ -272,7 +272,7 @@ def _hold_commitment(
     session.flush()
     held = holds.hold(
         session,
-        account_code=funding.accounts.wallet(lender_id),
+        account_code=funding.accounts.wallet_code(lender_id),
         amount=Money(amount_minor, request.currency),
         idempotency_key=f"lending:commit:{lender_id}:{key}",
         ref_type="loan_request",

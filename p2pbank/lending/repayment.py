@@ -296,7 +296,7 @@ def schedule_from_rows(
             shares[by_part[ip.part_id]] = sched.PartPayment(ip.interest_minor, ip.principal_minor)
         balance -= row.principal_minor
         out.append(
-            sched.Instalment(
+            sched.ScheduledInstalment(
                 number=row.number,
                 due_on=row.due_on,
                 payment_minor=row.payment_minor,
@@ -309,7 +309,7 @@ def schedule_from_rows(
     return sched.Schedule(
         sched.Method(loan.method),
         loan.issued_on,
-        tuple(sched.LoanPart(p.outstanding_minor, p.rate_bps) for p in parts),
+        tuple(sched.ScheduledPart(p.outstanding_minor, p.rate_bps) for p in parts),
         tuple(out),
     )
 

@@ -53,7 +53,7 @@ class Keep(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class LoanPart:
+class ScheduledPart:
     """One lender's part of a loan: principal and yearly rate in basis points."""
 
     principal_minor: int
@@ -81,7 +81,7 @@ class PartPayment:
 
 
 @dataclass(frozen=True, slots=True)
-class Instalment:
+class ScheduledInstalment:
     """One month's payment; `parts` is in the loan's part order and sums to the payment."""
 
     number: int
@@ -99,8 +99,8 @@ class Schedule:
 
     method: Method
     issued_on: date
-    parts: tuple[LoanPart, ...]  # outstanding principal when the schedule starts
-    instalments: tuple[Instalment, ...]
+    parts: tuple[ScheduledPart, ...]  # outstanding principal when the schedule starts
+    instalments: tuple[ScheduledInstalment, ...]
     fee_minor: int = 0  # origination fee kept from the amount paid out
 
     @property
@@ -129,7 +129,7 @@ class Schedule:
         flows = [(_months_between(self.issued_on, i.due_on), i.payment_minor) for i in self]
         return annual_percentage_rate(self.principal_minor - self.fee_minor, flows)
 
-    def __iter__(self) -> Iterator[Instalment]:
+    def __iter__(self) -> Iterator[ScheduledInstalment]:
         return iter(self.instalments)
 
     def __len__(self) -> int:
@@ -154,7 +154,7 @@ def monthly_interest(principal_minor: int, rate_bps: int) -> int:
     return round_half_up(Fraction(principal_minor * rate_bps, BPS_MONTHS))
 
 
-def weighted_monthly_rate(parts: Sequence[LoanPart]) -> Fraction:
+def weighted_monthly_rate(parts: Sequence[ScheduledPart]) -> Fraction:
     """The principal-weighted average monthly rate of the parts, exactly."""
     principal = sum(p.principal_minor for p in parts)
     if principal == 0:
@@ -183,14 +183,14 @@ def _months_between(start: date, end: date) -> int:
 
 
 def annuity_schedule(
-    parts: Sequence[LoanPart], term_months: int, issued_on: date, *, fee_minor: int = 0
+    parts: Sequence[ScheduledPart], term_months: int, issued_on: date, *, fee_minor: int = 0
 ) -> Schedule:
     """French schedule: the same instalment every month, the last one absorbing rounding."""
     return build_schedule(parts, term_months, issued_on, Method.ANNUITY, fee_minor=fee_minor)
 
 
 def equal_principal_schedule(
-    parts: Sequence[LoanPart], term_months: int, issued_on: date, *, fee_minor: int = 0
+    parts: Sequence[ScheduledPart], term_months: int, issued_on: date, *, fee_minor: int = 0
 ) -> Schedule:
     """The same principal every month plus that month's interest; the last absorbs rounding."""
     return build_schedule(
@@ -199,7 +199,7 @@ def equal_principal_schedule(
 
 
 def build_schedule(
-    parts: Sequence[LoanPart],
+    parts: Sequence[ScheduledPart],
     term_months: int,
     issued_on: date,
     method: Method = Method.ANNUITY,
@@ -240,7 +240,7 @@ def recompute_after_early_repayment(
         raise ValueError(f"prepayment_minor must be from 1 to the balance {balance}")
     prepaid = allocate(prepayment_minor, outstanding)
     parts = [
-        LoanPart(o - p, part.rate_bps)
+        ScheduledPart(o - p, part.rate_bps)
         for o, p, part in zip(outstanding, prepaid, schedule.parts, strict=True)
     ]
     months = len(rows) - paid_instalments
@@ -259,7 +259,7 @@ def recompute_after_early_repayment(
     return EarlyRepayment(tuple(prepaid), rest)
 
 
-def _fixed_amount(parts: Sequence[LoanPart], months: int, method: Method) -> int:
+def _fixed_amount(parts: Sequence[ScheduledPart], months: int, method: Method) -> int:
     """The instalment (annuity) or the monthly principal (equal principal) over `months`."""
     principal = sum(p.principal_minor for p in parts)
     if method is Method.ANNUITY:
@@ -267,7 +267,7 @@ def _fixed_amount(parts: Sequence[LoanPart], months: int, method: Method) -> int
     return principal // months
 
 
-def _check_loan(parts: Sequence[LoanPart], term_months: int, fee_minor: int) -> None:
+def _check_loan(parts: Sequence[ScheduledPart], term_months: int, fee_minor: int) -> None:
     principal = sum(p.principal_minor for p in parts)
     if principal <= 0:
         raise ValueError("a loan needs at least one part and a positive principal")
@@ -278,13 +278,13 @@ def _check_loan(parts: Sequence[LoanPart], term_months: int, fee_minor: int) -> 
 
 
 def _amortize(
-    parts: Sequence[LoanPart],
+    parts: Sequence[ScheduledPart],
     issued_on: date,
     first: int,
     months: int,
     fixed_minor: int,
     method: Method,
-) -> list[Instalment]:
+) -> list[ScheduledInstalment]:
     """Instalments `first` .. `first + months - 1`, stopping once the balance is paid.
 
     `fixed_minor` is the instalment (annuity) or the monthly principal (equal principal).
@@ -294,7 +294,7 @@ def _amortize(
     """
     outstanding = [p.principal_minor for p in parts]
     rates = [p.rate_bps for p in parts]
-    rows: list[Instalment] = []
+    rows: list[ScheduledInstalment] = []
     for k, due_on in enumerate(due_dates(issued_on, months, first=first)):
         balance = sum(outstanding)
         if balance == 0:
@@ -306,7 +306,7 @@ def _amortize(
         shares = allocate(principal, outstanding)
         outstanding = [o - s for o, s in zip(outstanding, shares, strict=True)]
         rows.append(
-            Instalment(
+            ScheduledInstalment(
                 number=first + k,
                 due_on=due_on,
                 payment_minor=interest + principal,

@@ -76,7 +76,7 @@ def parts_of(session: Session, loan: Loan) -> list[LoanPart]:
 
 
 def available(session: Session, user_id: int) -> int:
-    return ledger_queries.balances(session, accounts.wallet(user_id)).available
+    return ledger_queries.balances(session, accounts.wallet_code(user_id)).available
 
 
 def record_repayment_event(
@@ -147,10 +147,14 @@ def orders_to_reinvest(session: Session, parts: Sequence[LoanPart]) -> dict[int,
 def lock_for_payment(session: Session, loan: Loan, parts: Sequence[LoanPart]) -> None:
     accounts.ensure_fees(session)
     accounts.ensure_borrower_accounts(session, loan.borrower_id)
-    codes = [accounts.FEES, accounts.wallet(loan.borrower_id), accounts.owed_code(loan.borrower_id)]
+    codes = [
+        accounts.FEES,
+        accounts.wallet_code(loan.borrower_id),
+        accounts.owed_code(loan.borrower_id),
+    ]
     for lender_id in sorted({p.lender_id for p in parts}):
         accounts.ensure_lender_accounts(session, lender_id)
-        codes += [accounts.wallet(lender_id), accounts.lent_code(lender_id)]
+        codes += [accounts.wallet_code(lender_id), accounts.lent_code(lender_id)]
     accounts.lock_accounts(session, codes)
 
 
@@ -292,7 +296,7 @@ def post_to_lenders(
 def _lender_legs(loan: Loan, totals: Sequence[repay.LenderTotal]) -> list[accounts.LenderLegs]:
     """Each lender's legs: the net into their wallet, the principal off what they lent;
     the borrower pays the gross, the fees go to the platform."""
-    borrower_wallet = accounts.wallet(loan.borrower_id)
+    borrower_wallet = accounts.wallet_code(loan.borrower_id)
     owed = accounts.owed_code(loan.borrower_id)
     return [
         accounts.LenderLegs(

@@ -44,7 +44,7 @@ def _prelock(session: Session, people: Iterable[int]) -> None:
     codes = [accounts.FEES]
     for user_id in sorted(set(people)):
         accounts.ensure_lender_accounts(session, user_id)
-        codes += [accounts.wallet(user_id), accounts.lent_code(user_id)]
+        codes += [accounts.wallet_code(user_id), accounts.lent_code(user_id)]
     accounts.lock_accounts(session, codes)
 
 

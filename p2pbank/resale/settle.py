@@ -91,7 +91,7 @@ def _lock_accounts(session: Session, seller_id: int, buyer_id: int) -> None:
     codes = [accounts.FEES]
     for user_id in (seller_id, buyer_id):
         accounts.ensure_lender_accounts(session, user_id)
-        codes += [accounts.wallet(user_id), accounts.lent_code(user_id)]
+        codes += [accounts.wallet_code(user_id), accounts.lent_code(user_id)]
     accounts.lock_accounts(session, codes)
 
 
@@ -112,8 +112,8 @@ def sell(
     if buyer.order is not None:
         funding.release_order_hold(session, buyer.order)
     legs = [
-        (accounts.wallet(buyer.user_id), -quote.total_minor),
-        (accounts.wallet(offer.seller_id), quote.seller_gets_minor),
+        (accounts.wallet_code(buyer.user_id), -quote.total_minor),
+        (accounts.wallet_code(offer.seller_id), quote.seller_gets_minor),
         (accounts.FEES, quote.fee_minor),
         (accounts.lent_code(offer.seller_id), -quote.outstanding_minor),
         (accounts.lent_code(buyer.user_id), quote.outstanding_minor),

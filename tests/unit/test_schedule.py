@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 
 from p2pbank.lending.schedule import (
     Keep,
-    LoanPart,
     Method,
     Schedule,
+    ScheduledPart,
     add_months,
     annual_percentage_rate,
     annuity_payment,
@@ -95,7 +95,7 @@ def test_annuity_payment_hand_checked(
 
 
 def test_weighted_rate_is_principal_weighted() -> None:
-    parts = [LoanPart(60_000, 1_000), LoanPart(40_000, 1_500)]
+    parts = [ScheduledPart(60_000, 1_000), ScheduledPart(40_000, 1_500)]
     assert weighted_monthly_rate(parts) == Fraction(1_200, 120_000)  # 12 % a year
 
 
@@ -103,7 +103,7 @@ def test_weighted_rate_is_principal_weighted() -> None:
 
 
 def test_one_part_annuity_table() -> None:
-    schedule = annuity_schedule([LoanPart(100_000, 1_200)], 12, ISSUED)
+    schedule = annuity_schedule([ScheduledPart(100_000, 1_200)], 12, ISSUED)
     table = rows(schedule)
     assert table[0] == (1, 8_885, 1_000, 7_885, 92_115)
     assert table[1] == (2, 8_885, 921, 7_964, 84_151)
@@ -119,7 +119,9 @@ def test_one_part_annuity_table() -> None:
 
 def test_parts_at_different_rates_share_the_instalment() -> None:
     # 600.00 at 10 % and 400.00 at 15 %: 12 % on average, so the same 88.85 instalment.
-    schedule = annuity_schedule([LoanPart(60_000, 1_000), LoanPart(40_000, 1_500)], 12, ISSUED)
+    schedule = annuity_schedule(
+        [ScheduledPart(60_000, 1_000), ScheduledPart(40_000, 1_500)], 12, ISSUED
+    )
     first, second = schedule.instalments[:2]
     assert first.payment_minor == 8_885
     # Interest: 600 x 10 %/12 = 5.00 and 400 x 15 %/12 = 5.00; principal 78.85 split
@@ -136,19 +138,19 @@ def test_parts_at_different_rates_share_the_instalment() -> None:
 
 def test_equal_principal_table() -> None:
     # 1,200.00 at 12 % over 12 months: 100.00 principal a month; interest 12.00, 11.00 ...
-    schedule = equal_principal_schedule([LoanPart(120_000, 1_200)], 12, ISSUED)
+    schedule = equal_principal_schedule([ScheduledPart(120_000, 1_200)], 12, ISSUED)
     assert [i.principal_minor for i in schedule] == [10_000] * 12
     assert [i.interest_minor for i in schedule] == [1_200 - 100 * k for k in range(12)]
     assert schedule.total_interest_minor == 7_800  # 12 + 11 + ... + 1 = 78.00
 
 
 def test_equal_principal_last_instalment_absorbs_the_remainder() -> None:
-    schedule = equal_principal_schedule([LoanPart(1_000, 0)], 3, ISSUED)
+    schedule = equal_principal_schedule([ScheduledPart(1_000, 0)], 3, ISSUED)
     assert [i.principal_minor for i in schedule] == [333, 333, 334]
 
 
 def test_build_schedule_picks_the_method() -> None:
-    parts = [LoanPart(120_000, 1_200)]
+    parts = [ScheduledPart(120_000, 1_200)]
     assert build_schedule(parts, 12, ISSUED).method is Method.ANNUITY
     chosen = build_schedule(parts, 12, ISSUED, Method.EQUAL_PRINCIPAL)
     assert chosen == equal_principal_schedule(parts, 12, ISSUED)
@@ -158,13 +160,13 @@ def test_build_schedule_picks_the_method() -> None:
     ("parts", "term", "fee"),
     [
         ([], 12, 0),
-        ([LoanPart(0, 500)], 12, 0),
-        ([LoanPart(1_000, 500)], 0, 0),
-        ([LoanPart(1_000, 500)], 12, 1_000),
-        ([LoanPart(1_000, 500)], 12, -1),
+        ([ScheduledPart(0, 500)], 12, 0),
+        ([ScheduledPart(1_000, 500)], 0, 0),
+        ([ScheduledPart(1_000, 500)], 12, 1_000),
+        ([ScheduledPart(1_000, 500)], 12, -1),
     ],
 )
-def test_bad_loans_are_refused(parts: list[LoanPart], term: int, fee: int) -> None:
+def test_bad_loans_are_refused(parts: list[ScheduledPart], term: int, fee: int) -> None:
     with pytest.raises(ValueError):
         annuity_schedule(parts, term, ISSUED, fee_minor=fee)
 
@@ -172,7 +174,7 @@ def test_bad_loans_are_refused(parts: list[LoanPart], term: int, fee: int) -> No
 @pytest.mark.parametrize(("principal", "rate"), [(1.5, 100), (100, -1), (True, 100)])
 def test_bad_parts_are_refused(principal: object, rate: int) -> None:
     with pytest.raises((TypeError, ValueError)):
-        LoanPart(principal, rate)  # type: ignore[arg-type]
+        ScheduledPart(principal, rate)  # type: ignore[arg-type]
 
 
 # --- due dates ----------------------------------------------------------------------------
@@ -195,7 +197,7 @@ def test_add_months(issued: date, months: int, expected: date) -> None:
 
 
 def test_schedule_due_dates_are_month_end_aware() -> None:
-    schedule = annuity_schedule([LoanPart(100_000, 1_200)], 4, ISSUED)
+    schedule = annuity_schedule([ScheduledPart(100_000, 1_200)], 4, ISSUED)
     assert [i.due_on for i in schedule] == [
         date(2024, 2, 29),
         date(2024, 3, 31),
@@ -210,27 +212,27 @@ def test_schedule_due_dates_are_month_end_aware() -> None:
 
 def test_apr_of_a_one_month_loan() -> None:
     # Borrow 1,000.00, repay 1,010.00 a month later: APR = 1.01^12 - 1 = 12.6825 %.
-    schedule = annuity_schedule([LoanPart(100_000, 1_200)], 1, ISSUED)
+    schedule = annuity_schedule([ScheduledPart(100_000, 1_200)], 1, ISSUED)
     assert schedule.apr() == pytest.approx(0.12682503013, abs=1e-9)
 
 
 def test_a_fee_raises_the_apr() -> None:
     # With a 10.00 fee, 990.00 is paid out for 1,010.00 back: (1010/990)^12 - 1.
-    schedule = annuity_schedule([LoanPart(100_000, 1_200)], 1, ISSUED, fee_minor=1_000)
+    schedule = annuity_schedule([ScheduledPart(100_000, 1_200)], 1, ISSUED, fee_minor=1_000)
     assert schedule.apr() == pytest.approx((1010 / 990) ** 12 - 1, abs=1e-9)
     assert schedule.total_cost_minor == 1_000 + 1_000
 
 
 def test_apr_of_a_year_long_annuity() -> None:
     # 12 % nominal compounds to about 12.68 %; rounding the instalment moves it a hair.
-    schedule = annuity_schedule([LoanPart(100_000, 1_200)], 12, ISSUED)
+    schedule = annuity_schedule([ScheduledPart(100_000, 1_200)], 12, ISSUED)
     assert schedule.apr() == pytest.approx(0.126825, abs=2e-4)
-    with_fee = annuity_schedule([LoanPart(100_000, 1_200)], 12, ISSUED, fee_minor=3_000)
+    with_fee = annuity_schedule([ScheduledPart(100_000, 1_200)], 12, ISSUED, fee_minor=3_000)
     assert with_fee.apr() > schedule.apr() + 0.04
 
 
 def test_apr_of_an_interest_free_loan_is_zero() -> None:
-    schedule = annuity_schedule([LoanPart(120_000, 0)], 12, ISSUED)
+    schedule = annuity_schedule([ScheduledPart(120_000, 0)], 12, ISSUED)
     assert schedule.apr() == pytest.approx(0.0, abs=1e-9)
 
 
@@ -245,7 +247,7 @@ def test_apr_refuses_nonsense() -> None:
 
 
 def test_early_repayment_keeps_the_instalment_and_shortens_the_term() -> None:
-    schedule = annuity_schedule([LoanPart(100_000, 1_200)], 12, ISSUED)
+    schedule = annuity_schedule([ScheduledPart(100_000, 1_200)], 12, ISSUED)
     # After six instalments 514.92 is owed; 200.00 repaid early leaves 314.92.
     early = recompute_after_early_repayment(schedule, 6, 20_000)
     assert early.prepaid_parts == (20_000,)
@@ -260,7 +262,7 @@ def test_early_repayment_keeps_the_instalment_and_shortens_the_term() -> None:
 
 
 def test_early_repayment_can_keep_the_term_instead() -> None:
-    schedule = annuity_schedule([LoanPart(100_000, 1_200)], 12, ISSUED)
+    schedule = annuity_schedule([ScheduledPart(100_000, 1_200)], 12, ISSUED)
     early = recompute_after_early_repayment(schedule, 6, 20_000, keep=Keep.TERM)
     # Annuity of 314.92 at 1 % over 6 months: 1.01^6 = 1.06152015, A = 54.338932.
     assert [i.payment_minor for i in early.schedule] == [5_434] * 6
@@ -269,7 +271,7 @@ def test_early_repayment_can_keep_the_term_instead() -> None:
 
 
 def test_early_repayment_splits_among_parts_and_keeps_equal_principal() -> None:
-    parts = [LoanPart(60_000, 0), LoanPart(60_000, 0)]
+    parts = [ScheduledPart(60_000, 0), ScheduledPart(60_000, 0)]
     schedule = equal_principal_schedule(parts, 12, ISSUED)
     # After two instalments each part is owed 500.00; 300.00 repaid: 150.00 each.
     early = recompute_after_early_repayment(schedule, 2, 30_000)
@@ -280,7 +282,7 @@ def test_early_repayment_splits_among_parts_and_keeps_equal_principal() -> None:
 
 
 def test_full_early_repayment_ends_the_loan() -> None:
-    parts = [LoanPart(70_000, 900), LoanPart(30_000, 1_500)]
+    parts = [ScheduledPart(70_000, 900), ScheduledPart(30_000, 1_500)]
     schedule = annuity_schedule(parts, 12, ISSUED)
     owed = [
         p.principal_minor - sum(i.parts[k].principal_minor for i in schedule.instalments[:3])
@@ -293,7 +295,7 @@ def test_full_early_repayment_ends_the_loan() -> None:
 
 @pytest.mark.parametrize(("paid", "amount"), [(-1, 100), (12, 100), (0, 0), (0, 100_001)])
 def test_bad_early_repayments_are_refused(paid: int, amount: int) -> None:
-    schedule = annuity_schedule([LoanPart(100_000, 1_200)], 12, ISSUED)
+    schedule = annuity_schedule([ScheduledPart(100_000, 1_200)], 12, ISSUED)
     with pytest.raises(ValueError):
         recompute_after_early_repayment(schedule, paid, amount)
 
@@ -301,7 +303,7 @@ def test_bad_early_repayments_are_refused(paid: int, amount: int) -> None:
 # --- properties ------------------------------------------------------------------------
 
 loan_parts = st.lists(
-    st.builds(LoanPart, st.integers(0, 2_000_000), st.integers(0, 3_600)),
+    st.builds(ScheduledPart, st.integers(0, 2_000_000), st.integers(0, 3_600)),
     min_size=1,
     max_size=6,
 ).filter(lambda parts: sum(p.principal_minor for p in parts) > 0)
@@ -333,7 +335,7 @@ def check_schedule(schedule: Schedule, term: int) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(parts=loan_parts, term=st.integers(1, 60), method=st.sampled_from(Method))
-def test_schedule_invariants(parts: list[LoanPart], term: int, method: Method) -> None:
+def test_schedule_invariants(parts: list[ScheduledPart], term: int, method: Method) -> None:
     schedule = build_schedule(parts, term, ISSUED, method)
     check_schedule(schedule, term)
     if method is Method.ANNUITY:
@@ -352,7 +354,7 @@ def test_schedule_invariants(parts: list[LoanPart], term: int, method: Method) -
     data=st.data(),
 )
 def test_early_repayment_invariants(
-    parts: list[LoanPart], term: int, method: Method, keep: Keep, data: st.DataObject
+    parts: list[ScheduledPart], term: int, method: Method, keep: Keep, data: st.DataObject
 ) -> None:
     schedule = build_schedule(parts, term, ISSUED, method)
     assume(len(schedule) >= 2)

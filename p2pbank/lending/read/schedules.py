@@ -97,7 +97,7 @@ def preview_schedule(
     grade = grade_borrower(session, borrower_id, now)
     fee = rules.origination_fee(amount_minor, grade.grade, POLICY)
     schedule = sched.build_schedule(
-        [sched.LoanPart(amount_minor, max_rate_bps)],
+        [sched.ScheduledPart(amount_minor, max_rate_bps)],
         term_months,
         now.date(),
         sched.Method(method),

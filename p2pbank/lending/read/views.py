@@ -108,7 +108,7 @@ def commitment_view(c: Commitment) -> CommitmentView:
 
 
 def wallet_balances(session: Session, user_id: int) -> tuple[int, int, int]:
-    code = accounts.wallet(user_id)
+    code = accounts.wallet_code(user_id)
     found = ledger_queries.balances(session, code) if account_exists(session, code) else None
     return (found.posted, found.held, found.available) if found else (0, 0, 0)
 
