@@ -190,6 +190,26 @@ def _part_view(
     )
 
 
+def _loans_of(
+    session: Session, loan_ids: set[int]
+) -> tuple[dict[int, Loan], dict[int, list[Instalment]]]:
+    """The loans and their instalments, oldest first: two queries (not a lazy load per
+    loan), and no other lender's parts."""
+    rows_by_loan: dict[int, list[Instalment]] = defaultdict(list)
+    if not loan_ids:
+        return {}, rows_by_loan
+    loans = session.scalars(
+        select(Loan)
+        .where(Loan.id.in_(loan_ids))
+        .options(lazyload(Loan.parts), lazyload(Loan.instalments))
+    ).all()
+    for row in session.scalars(
+        select(Instalment).where(Instalment.loan_id.in_(loan_ids)).order_by(Instalment.number)
+    ):
+        rows_by_loan[row.loan_id].append(row)
+    return {loan.id: loan for loan in loans}, rows_by_loan
+
+
 def lender_dashboard(
     session: Session, lender_id: int, returns_shown: Returns | None = None
 ) -> LenderDashboard:
@@ -212,30 +232,11 @@ def lender_dashboard(
     parts = session.scalars(
         select(LoanPart).where(LoanPart.lender_id == lender_id).order_by(LoanPart.id.desc())
     ).all()
-    loan_ids = {p.loan_id for p in parts}
-    loans = (
-        {
-            loan.id: loan
-            for loan in session.scalars(
-                # Instalments come in their own query below; other lenders' parts are not needed.
-                select(Loan)
-                .where(Loan.id.in_(loan_ids))
-                .options(lazyload(Loan.parts), lazyload(Loan.instalments))
-            )
-        }
-        if loan_ids
-        else {}
-    )
+    loans, rows_by_loan = _loans_of(session, {p.loan_id for p in parts})
     shares = session.scalars(
         select(RepaymentShare).where(RepaymentShare.lender_id == lender_id)
     ).all()
     write_offs = session.scalars(select(WriteOff).where(WriteOff.lender_id == lender_id)).all()
-    rows_by_loan: dict[int, list[Instalment]] = defaultdict(list)
-    if loan_ids:
-        for row in session.scalars(
-            select(Instalment).where(Instalment.loan_id.in_(loan_ids)).order_by(Instalment.number)
-        ):
-            rows_by_loan[row.loan_id].append(row)
     by_part: dict[int, list[RepaymentShare]] = defaultdict(list)
     for s in shares:
         by_part[s.part_id].append(s)
@@ -279,9 +280,11 @@ def lent_and_income(session: Session, lender_id: int) -> tuple[int, int]:
     """Principal lent out now (the ledger's lent account) and income to date (interest,
     late fees and recoveries less servicing fees), in two statements."""
     lent_code = accounts.lent_code(lender_id)
-    lent = ledger_queries.balances(session, lent_code).posted if account_exists(
-        session, lent_code
-    ) else 0
+    lent = (
+        ledger_queries.balances(session, lent_code).posted
+        if account_exists(session, lent_code)
+        else 0
+    )
     income = session.scalar(
         select(
             func.coalesce(
