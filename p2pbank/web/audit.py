@@ -18,7 +18,7 @@ from p2pbank.audit.keys import signer_for
 from p2pbank.audit.schemas import ExplorerArgs, ProofIn, clean_args
 from p2pbank.db import db_session
 from p2pbank.errors import ValidationFailed
-from p2pbank.web.forms import load_form
+from p2pbank.web.forms import form_errors, load_form
 from p2pbank.web.nav import has_role, nav_item
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -35,6 +35,7 @@ def _merge_delay() -> dict:
     waited = oldest_wait(db_session(), clock.now())
     late = int(waited.total_seconds()) if waited > limit else None
     return {"merge_delay_late": late, "merge_delay_limit": int(limit.total_seconds())}
+
 
 nav_item(
     "Audit log", "audit.explorer", visible=has_role(queries.AUDITOR_ROLE), order=90, group="audit"
@@ -132,7 +133,7 @@ def proof():
                     session, data["index"], data["size"], key_id=_key_id()
                 )
             except ValidationFailed as exc:
-                errors = exc.field_errors or {"_": [exc.detail]}
+                errors = form_errors(exc)
     return render_template(
         "audit/proof.html",
         form=form,

@@ -29,8 +29,11 @@ from p2pbank.payments.schemas import (
     TestBankIn,
     WithdrawalForm,
 )
-from p2pbank.web.forms import load_form
-from p2pbank.web.payments import bp, deliver_events, form_errors, gateway, new_key, payment_settings
+from p2pbank.web.forms import SERVER_ERRORS, form_errors, form_key, load_form
+from p2pbank.web.payments import bp, deliver_events, gateway, payment_settings
+
+# The services name the amount `amount_minor`; the forms call it `amount`.
+AMOUNT_FIELD = {"amount_minor": "amount"}
 
 
 @bp.route("/withdraw", methods=["GET", "POST"])
@@ -52,9 +55,7 @@ def withdraw():
                     totp_code=data.get("totp_code"),
                 )
             except DomainError as exc:
-                if exc.status >= 500:
-                    raise
-                errors = form_errors(exc)
+                errors = form_errors(exc, renamed=AMOUNT_FIELD, error_pages=SERVER_ERRORS)
             else:
                 deliver_events()
                 if payout.status == "paid":
@@ -78,7 +79,7 @@ def withdraw():
         "payments/withdraw.html",
         errors=errors,
         form=form,
-        key=form.get("idempotency_key") or new_key(),
+        key=form_key(form),
         wallet=queries.wallet(session, current_user.id),
         account=queries.payout_account(session, current_user.id),
         needs_code=current_user.totp_enabled,
@@ -129,7 +130,7 @@ def payout_account_test_bank():
                 db_session(), gateway(), current_user.id, iban=data["iban"]
             )
         except (ValidationFailed, GatewayError) as exc:
-            errors = exc.field_errors or {"iban": [exc.detail]}
+            errors = form_errors(exc, no_field="iban", error_pages=())
         else:
             deliver_events()
             flash(_("Your bank account is ready for withdrawals."), "success")
@@ -184,9 +185,7 @@ def refund():
                     idempotency_key=data["idempotency_key"],
                 )
             except DomainError as exc:
-                if exc.status >= 500:
-                    raise
-                errors = form_errors(exc)
+                errors = form_errors(exc, renamed=AMOUNT_FIELD, error_pages=SERVER_ERRORS)
             else:
                 deliver_events()
                 flash(_("Refund %(id)s: %(status)s", id=row.id, status=_(row.status)), "info")
@@ -195,5 +194,5 @@ def refund():
         "payments/refund.html",
         errors=errors,
         form=form,
-        key=form.get("idempotency_key") or new_key(),
+        key=form_key(form),
     ), (422 if errors else 200)
