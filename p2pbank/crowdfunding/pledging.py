@@ -29,10 +29,10 @@ from p2pbank.crowdfunding.models import (
 )
 from p2pbank.crowdfunding.services import release_pledge
 from p2pbank.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
-from p2pbank.identity.models import Role
 from p2pbank.ledger import holds
 from p2pbank.ledger import services as ledger
 from p2pbank.money import Money
+from p2pbank.permissions import Permission, require
 from p2pbank.uow import command
 
 CARD_SETUP_MINUTES = 60  # a card pledge whose card is not saved by then is let go
@@ -189,8 +189,11 @@ def pledge(
                 raise ValidationFailed.on("method", "Loan pledges are paid from the wallet.")
             if not backer.kyc_verified:
                 raise Forbidden("Finish the identity check (KYC) before you lend.")
-            if not (backer.has_role(Role.LENDER) or backer.has_role(Role.BACKER)):
-                raise Forbidden("Take the lender or backer role to lend through a campaign.")
+            require(
+                backer.role_names,
+                Permission.LEND_THROUGH_CAMPAIGNS,
+                "Take the lender or backer role to lend through a campaign.",
+            )
             check = investors.require_appropriate(
                 session, backer.id, amount, acknowledged=acknowledge_risk
             )

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from p2pbank import clock
 from p2pbank.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
-from p2pbank.identity.models import Role, User
+from p2pbank.identity.models import User
 from p2pbank.lending import funding, servicing
 from p2pbank.lending.models import LenderOrder, LoanPart, OrderStatus
+from p2pbank.permissions import Permission, require
 from p2pbank.resale import auto, pricing, rules, settle
 from p2pbank.resale.models import OfferStatus, ResaleOffer, ResaleOrderOption, ResaleSale
 from p2pbank.uow import command
@@ -33,8 +34,11 @@ def _lender(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
         raise NotFound("No such user.")
-    if not user.has_role(Role.LENDER):
-        raise Forbidden("Only members with the lender role buy and sell loan parts.")
+    require(
+        user.role_names,
+        Permission.LEND,
+        "Only members with the lender role buy and sell loan parts.",
+    )
     if not user.kyc_verified:
         raise Forbidden("Your identity check (KYC) must be verified first.")
     return user

@@ -12,12 +12,19 @@ from p2pbank.errors import DomainError
 from p2pbank.identity import queries, rules, services
 from p2pbank.identity.rules import Role
 from p2pbank.identity.schemas import AdminKycIn, AdminRoleIn
+from p2pbank.permissions import Permission
 from p2pbank.web.forms import ALL_BUT_CONFLICTS, form_errors, load_form
-from p2pbank.web.nav import has_role, nav_item
+from p2pbank.web.nav import has_permission, nav_item
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-nav_item("People", "admin.people", visible=has_role("admin"), order=95, group="admin")
+nav_item(
+    "People",
+    "admin.people",
+    visible=has_permission(Permission.MANAGE_PEOPLE),
+    order=95,
+    group="admin",
+)
 
 
 @bp.before_request

@@ -18,8 +18,9 @@ from p2pbank.audit.keys import signer_for
 from p2pbank.audit.schemas import ExplorerArgs, ProofIn, clean_args
 from p2pbank.db import db_session
 from p2pbank.errors import ValidationFailed
+from p2pbank.permissions import Permission, require
 from p2pbank.web.forms import form_errors, load_form
-from p2pbank.web.nav import has_role, nav_item
+from p2pbank.web.nav import has_permission, nav_item
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -38,14 +39,21 @@ def _merge_delay() -> dict:
 
 
 nav_item(
-    "Audit log", "audit.explorer", visible=has_role(queries.AUDITOR_ROLE), order=90, group="audit"
+    "Audit log",
+    "audit.explorer",
+    visible=has_permission(Permission.READ_AUDIT_LOG),
+    order=90,
+    group="audit",
 )
 
 
 @bp.before_request
 @login_required
 def _auditors_only() -> None:
-    queries.require_auditor(current_user.role_names)
+    """The audit pages are for auditors (the public API serves the same pseudonymous data)."""
+    require(
+        current_user.role_names, Permission.READ_AUDIT_LOG, "The audit log pages are for auditors."
+    )
 
 
 def b64(value: bytes | None) -> str:

@@ -32,8 +32,9 @@ from p2pbank.payments.schemas import (
     TestCardIn,
 )
 from p2pbank.payments.settings import PaymentSettings, make_gateway
+from p2pbank.permissions import Permission
 from p2pbank.web.forms import form_key, load_form
-from p2pbank.web.nav import dashboard_panel, everyone, has_role, nav_item
+from p2pbank.web.nav import dashboard_panel, everyone, has_permission, nav_item
 
 bp = Blueprint("payments", __name__, url_prefix="/payments")
 webhook_bp = Blueprint("payment_webhooks", __name__)
@@ -42,7 +43,7 @@ nav_item("Deposit & withdraw", "payments.overview", visible=everyone, order=25, 
 nav_item(
     "Reconciliation",
     "payments.reconciliation",
-    visible=has_role("auditor", "admin"),
+    visible=has_permission(Permission.READ_BOOKS),
     order=91,
     group="audit",
 )

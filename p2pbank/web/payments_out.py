@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from p2pbank.db import db_session
-from p2pbank.errors import DomainError, Forbidden, ValidationFailed
+from p2pbank.errors import DomainError, ValidationFailed
 from p2pbank.links import absolute_url
 from p2pbank.payments import payouts, queries, refunds
 from p2pbank.payments.gateway import GatewayError
@@ -29,6 +29,7 @@ from p2pbank.payments.schemas import (
     TestBankIn,
     WithdrawalForm,
 )
+from p2pbank.permissions import Permission, require
 from p2pbank.web.forms import SERVER_ERRORS, form_errors, form_key, load_form
 from p2pbank.web.payments import bp, deliver_events, gateway, payment_settings
 
@@ -148,7 +149,7 @@ def payout_account_test_bank():
 @login_required
 def reconciliation():
     session = db_session()
-    queries.require_auditor(session, current_user.id)
+    queries.require_books(session, current_user.id)
     since = None
     raw = request.args.get("since", "").strip()
     if raw:
@@ -167,8 +168,11 @@ def reconciliation():
 @login_required
 def refund():
     session = db_session()
-    if not current_user.has_role("admin"):
-        raise Forbidden(_("Only an admin can refund a deposit."))
+    require(
+        current_user.role_names,
+        Permission.REFUND_DEPOSITS,
+        _("Only an admin can refund a deposit."),
+    )
     errors: dict = {}
     form = request.form
     if request.method == "POST":

@@ -11,9 +11,9 @@ from flask_login import current_user, login_required
 from marshmallow import EXCLUDE, ValidationError
 
 from p2pbank import charts
-from p2pbank.audit.queries import AUDITOR_ROLE
 from p2pbank.db import db_session
 from p2pbank.errors import DomainError, Forbidden, NotFound
+from p2pbank.permissions import Permission, require
 from p2pbank.trust import breakdown as breakdowns
 from p2pbank.trust import revisions, services
 from p2pbank.trust.badges import feedback_windows, repayment_record
@@ -31,15 +31,25 @@ from p2pbank.trust.schemas import (
     RevisionRequestIn,
 )
 from p2pbank.web.forms import form_errors, load_form, refused
-from p2pbank.web.nav import dashboard_panel, everyone, has_role, nav_item
+from p2pbank.web.nav import dashboard_panel, everyone, has_permission, nav_item
 
 bp = Blueprint("trust", __name__, url_prefix="/trust")
 
 nav_item("My ratings", "trust.ratings", visible=everyone, order=60, group="person")
 nav_item("Reputation", "trust.members", visible=everyone, order=61, group="lend")
-nav_item("Moderation", "trust.moderation", visible=has_role("admin"), order=92, group="admin")
 nav_item(
-    "Score breakdown", "trust.breakdown", visible=has_role(AUDITOR_ROLE), order=93, group="audit"
+    "Moderation",
+    "trust.moderation",
+    visible=has_permission(Permission.MODERATE),
+    order=92,
+    group="admin",
+)
+nav_item(
+    "Score breakdown",
+    "trust.breakdown",
+    visible=has_permission(Permission.READ_AUDIT_LOG),
+    order=93,
+    group="audit",
 )
 dashboard_panel("trust/_panel.html", visible=everyone, order=60)
 
@@ -255,8 +265,9 @@ def hide(rating_id: int):
 @bp.get("/audit")
 @login_required
 def breakdown():
-    if not current_user.has_role(AUDITOR_ROLE):
-        raise Forbidden("The score breakdown is for auditors.")
+    require(
+        current_user.role_names, Permission.READ_AUDIT_LOG, "The score breakdown is for auditors."
+    )
     subject = request.args.get("subject", "").strip()
     result = None
     errors: dict = {}
