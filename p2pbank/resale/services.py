@@ -20,7 +20,8 @@ from p2pbank.resale.models import OfferStatus, ResaleOffer, ResaleOrderOption, R
 from p2pbank.uow import command
 
 
-def _key(idempotency_key: str | None) -> str:
+def _checked_key(idempotency_key: str | None) -> str:
+    """The caller's idempotency key, trimmed and of a sane length; a fresh one if none."""
     if idempotency_key is None:
         return uuid.uuid4().hex
     key = idempotency_key.strip()
@@ -67,7 +68,7 @@ def offer_part(
         now = clock.now()
         _lender(session, seller_id)
         premium = _check_premium(premium_bps)
-        key = _key(idempotency_key)
+        key = _checked_key(idempotency_key)
         part = session.get(LoanPart, part_id)
         if part is None or part.lender_id != seller_id:
             raise NotFound("No such loan part.")
@@ -142,7 +143,7 @@ def buy(
     buyer of a sold part is refused (the offer row is locked, and a sale's offer is unique)."""
     with command(session):
         now = clock.now()
-        key = _key(idempotency_key)
+        key = _checked_key(idempotency_key)
         done = session.scalar(
             select(ResaleSale).where(
                 ResaleSale.buyer_id == buyer_id, ResaleSale.idempotency_key == key
