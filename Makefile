@@ -49,7 +49,8 @@ bench: $(VENV)/.dev-installed
 ## make translations: collect every translatable string, merge it into each language's
 ## catalog (p2pbank/translations/<lang>/LC_MESSAGES/messages.po) and compile the .mo files
 BABEL_KEYWORDS := -k _l -k lazy_gettext -k N_ -k nav_item -k Forbidden -k NotFound -k Conflict \
-	-k InvalidState -k InsufficientFunds -k ValidationFailed -k Unauthorized -k DomainError
+	-k InvalidState -k InsufficientFunds -k ValidationFailed -k Unauthorized -k DomainError \
+	-k require:3
 translations: $(VENV)/.dev-installed
 	$(BIN)/pybabel extract -F p2pbank/babel.cfg $(BABEL_KEYWORDS) --add-location=file \
 	  --sort-by-file --project=p2pbank -o p2pbank/translations/messages.pot p2pbank

@@ -212,5 +212,5 @@ class Reconciliation(MethodView):
     def get(self, args):
         """Auditors: every gateway payment, refund and transfer against the ledger."""
         session = db_session()
-        queries.require_auditor(session, current_api_user().id)
+        queries.require_books(session, current_api_user().id)
         return reconcile(session, _gateway(), since=args["since"])

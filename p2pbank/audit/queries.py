@@ -1,4 +1,4 @@
-"""Reading the trust log: who may read the audit pages, and one import for every read.
+"""Reading the trust log: one import for every read.
 
 The reads live in modules named for what they read, re-exported here because the pages,
 the API, the jobs and the CLI import them from this one place: the stored tree and its
@@ -8,8 +8,6 @@ proofs (p2pbank.audit.stored_tree), entries and checkpoints (log_entries), the e
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 from p2pbank.audit.database_verify import DatabaseSource, verify_database
 from p2pbank.audit.explorer import ExplorerPage, explore
@@ -36,10 +34,8 @@ from p2pbank.audit.stored_tree import (
     tree_root,
     with_stored_nodes,
 )
-from p2pbank.errors import Forbidden
 
 __all__ = [
-    "AUDITOR_ROLE",
     "MAX_ENTRIES_PER_PAGE",
     "ConsistencyProof",
     "DatabaseSource",
@@ -61,17 +57,8 @@ __all__ = [
     "latest_checkpoint",
     "leaf_json",
     "ledger_entry_leaves",
-    "require_auditor",
     "signed_entries",
     "tree_root",
     "verify_database",
     "with_stored_nodes",
 ]
-
-AUDITOR_ROLE = "auditor"
-
-
-def require_auditor(role_names: Iterable[str]) -> None:
-    """The audit pages are for auditors (the public API serves the same pseudonymous data)."""
-    if AUDITOR_ROLE not in set(role_names):
-        raise Forbidden("The audit log pages are for auditors.")

@@ -14,7 +14,7 @@ from p2pbank.crowdfunding import rules
 from p2pbank.crowdfunding.kernel import get_user
 from p2pbank.crowdfunding.models import InvestorProfile, KnowledgeTestAttempt
 from p2pbank.errors import Forbidden, ValidationFailed
-from p2pbank.identity.models import Role
+from p2pbank.permissions import Permission, require
 from p2pbank.uow import command
 
 DECLARED_MAX_MINOR = 10**13  # 100 billion: a sanity bound on declared figures
@@ -100,8 +100,11 @@ def set_sophisticated(
     (Annex II of the regulation) after checking the evidence, or takes it back."""
     with command(session):
         actor = get_user(session, actor_id)
-        if not actor.has_role(Role.ADMIN):
-            raise Forbidden("Only an admin decides who is a sophisticated investor.")
+        require(
+            actor.role_names,
+            Permission.MANAGE_PEOPLE,
+            "Only an admin decides who is a sophisticated investor.",
+        )
         get_user(session, user_id)
         profile = _profile_for_update(session, user_id)
         profile.sophisticated = bool(sophisticated)

@@ -12,7 +12,8 @@ from p2pbank.crowdfunding.models import (
     Campaign,
 )
 from p2pbank.errors import Forbidden, NotFound
-from p2pbank.identity.models import Role, User
+from p2pbank.identity.models import User
+from p2pbank.permissions import Permission
 
 
 def get_user(session: Session, user_id: int) -> User:
@@ -42,7 +43,7 @@ def can_see(campaign: Campaign, viewer: User | None) -> bool:
     if not campaign.is_draft:
         return True
     return viewer is not None and (
-        viewer.id == campaign.initiator_id or viewer.has_role(Role.ADMIN)
+        viewer.id == campaign.initiator_id or viewer.may(Permission.OVERSEE)
     )
 
 
@@ -63,7 +64,7 @@ def own_campaign(
 def owner_or_admin(session: Session, actor_id: int, campaign_id: int) -> tuple[Campaign, User]:
     actor = get_user(session, actor_id)
     campaign = load_campaign(session, campaign_id, lock="update")
-    if campaign.initiator_id != actor.id and not actor.has_role(Role.ADMIN):
+    if campaign.initiator_id != actor.id and not actor.may(Permission.OVERSEE):
         if not can_see(campaign, actor):
             raise NotFound("No such campaign.")
         raise Forbidden("Only the campaign's initiator or an admin can do this.")

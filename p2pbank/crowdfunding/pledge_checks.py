@@ -20,8 +20,9 @@ from p2pbank.crowdfunding.models import (
     RewardTier,
 )
 from p2pbank.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
-from p2pbank.identity.models import Role, User
+from p2pbank.identity.models import User
 from p2pbank.money import Money
+from p2pbank.permissions import Permission, require
 
 
 def check_amount(amount_minor: object) -> int:
@@ -117,8 +118,11 @@ def loan_pledge_checks(
         raise ValidationFailed.on("method", "Loan pledges are paid from the wallet.")
     if not backer.kyc_verified:
         raise Forbidden("Finish the identity check (KYC) before you lend.")
-    if not (backer.has_role(Role.LENDER) or backer.has_role(Role.BACKER)):
-        raise Forbidden("Take the lender or backer role to lend through a campaign.")
+    require(
+        backer.role_names,
+        Permission.LEND_THROUGH_CAMPAIGNS,
+        "Take the lender or backer role to lend through a campaign.",
+    )
     check = investors.require_appropriate(session, backer.id, amount, acknowledged=ack)
     room = loan_room(session, campaign)
     if amount > room:

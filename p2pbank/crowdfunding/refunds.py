@@ -22,12 +22,13 @@ from p2pbank.crowdfunding.models import (
 )
 from p2pbank.crowdfunding.settlement import finish_if_done
 from p2pbank.errors import Forbidden, InvalidState, NotFound
-from p2pbank.identity.models import Role, User
+from p2pbank.identity.models import User
 from p2pbank.ledger import services as ledger
 from p2pbank.money import Money
 from p2pbank.payments.gateway import (
     PaymentGateway,
 )
+from p2pbank.permissions import Permission
 from p2pbank.uow import command, for_update
 
 
@@ -79,7 +80,7 @@ def _refundable(session: Session, actor: User, pledge_id: int) -> tuple[Pledge, 
         raise NotFound("No such pledge.")
     campaign = load_campaign(session, row.campaign_id, lock="update")
     if campaign.initiator_id != actor.id:
-        if row.backer_id == actor.id or actor.has_role(Role.ADMIN):
+        if row.backer_id == actor.id or actor.may(Permission.OVERSEE):
             raise Forbidden("Only the campaign's initiator can refund a pledge.")
         raise NotFound("No such pledge.")
     if campaign.status != CampaignStatus.COLLECTING:

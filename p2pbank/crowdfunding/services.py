@@ -35,10 +35,10 @@ from p2pbank.crowdfunding.models import (
     PledgeStatus,
 )
 from p2pbank.errors import Forbidden, InvalidState, ValidationFailed
-from p2pbank.identity.models import Role
 from p2pbank.ledger import holds
 from p2pbank.ledger import services as ledger
 from p2pbank.ledger.models import AccountType
+from p2pbank.permissions import Permission, require
 from p2pbank.uow import command
 
 BACKER_STATUSES = (
@@ -74,8 +74,11 @@ def create_campaign(
     """A new draft. Only people with the initiator role start campaigns."""
     with command(session):
         user = get_user(session, initiator_id)
-        if not user.has_role(Role.INITIATOR):
-            raise Forbidden("Take the initiator role to start a campaign.")
+        require(
+            user.role_names,
+            Permission.START_CAMPAIGNS,
+            "Take the initiator role to start a campaign.",
+        )
         values = {
             "title": title,
             "summary": summary,

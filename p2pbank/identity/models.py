@@ -20,6 +20,7 @@ from p2pbank.identity.rules import (  # re-exported: the models speak the rules'
 from p2pbank.identity.rules import (
     two_factor_required as _needs_two_factor,
 )
+from p2pbank.permissions import Permission, may
 
 __all__ = [
     "KYC_TRANSITIONS",
@@ -85,6 +86,10 @@ class User(Base):
 
     def has_role(self, role: Role | str) -> bool:
         return str(role) in self.role_names
+
+    def may(self, permission: Permission) -> bool:
+        """Whether one of the person's roles grants the permission."""
+        return may(self.role_names, permission)
 
     @property
     def totp_enabled(self) -> bool:

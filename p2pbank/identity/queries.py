@@ -9,10 +9,10 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from p2pbank.errors import Forbidden
-from p2pbank.identity.models import KycChange, Role, RoleGrant, User
+from p2pbank.identity.models import KycChange, RoleGrant, User
 from p2pbank.identity.services import get_user
 from p2pbank.paging import Paged
+from p2pbank.permissions import Permission, require
 
 MAX_PER_PAGE = 100
 
@@ -45,8 +45,9 @@ class KycDecision:
 def require_admin(session: Session, actor_id: int) -> User:
     """The actor, when they are an admin; Forbidden otherwise."""
     actor = get_user(session, actor_id)
-    if not actor.has_role(Role.ADMIN):
-        raise Forbidden("Only an admin can see other people's accounts.")
+    require(
+        actor.role_names, Permission.MANAGE_PEOPLE, "Only an admin can see other people's accounts."
+    )
     return actor
 
 

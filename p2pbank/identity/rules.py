@@ -1,20 +1,13 @@
 """Who may hold, take, grant and revoke which role; KYC transitions; when two-factor sign-in
-is required. Pure: standard library only, so the rules can be read and tested on their own."""
+is required. Pure: the standard library and the roles' permissions (p2pbank.permissions, which
+defines `Role`) only, so the rules can be read and tested on their own."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
 
-
-class Role(StrEnum):
-    LENDER = "lender"
-    BORROWER = "borrower"
-    INITIATOR = "initiator"
-    BACKER = "backer"
-    AUDITOR = "auditor"
-    ADMIN = "admin"
-
+from p2pbank.permissions import Permission, Role, may
 
 SELF_SERVICE_ROLES = frozenset({Role.LENDER, Role.BORROWER, Role.INITIATOR, Role.BACKER})
 PRIVILEGED_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})
@@ -51,7 +44,7 @@ def may_take_role(role: str) -> bool:
 
 def may_grant_role(actor_roles: Iterable[str]) -> bool:
     """Only an admin grants roles to others (the CLI, which has no actor, always may)."""
-    return Role.ADMIN in set(actor_roles)
+    return may(actor_roles, Permission.MANAGE_PEOPLE)
 
 
 def may_revoke_role(actor_id: int, actor_roles: Iterable[str], target_id: int, role: str) -> bool:
@@ -61,7 +54,7 @@ def may_revoke_role(actor_id: int, actor_roles: Iterable[str], target_id: int, r
         return False
     if actor_id == target_id:
         return Role(role) in SELF_SERVICE_ROLES
-    return Role.ADMIN in set(actor_roles)
+    return may(actor_roles, Permission.MANAGE_PEOPLE)
 
 
 def two_factor_required(role_names: Iterable[str]) -> bool:

@@ -33,6 +33,7 @@ from p2pbank.identity.models import (
     UserRole,
 )
 from p2pbank.notifications.services import notify
+from p2pbank.permissions import Permission, require
 
 
 def normalize_email(email: str) -> str:
@@ -61,8 +62,9 @@ def sign_up(
 ) -> User:
     """Create an account at once (demo data, tests, admins' tools). People signing up on the
     site go through `signup_services`, which mails a link first."""
-    email, wanted = check_sign_up(email=email, display_name=display_name, password=password,
-                                  roles=roles)
+    email, wanted = check_sign_up(
+        email=email, display_name=display_name, password=password, roles=roles
+    )
     return create_account(
         session,
         email=email,
@@ -328,8 +330,10 @@ def set_kyc_status(
 ) -> User:
     """An admin (or the CLI, actor None) moves a person's KYC status, with a reason."""
     actor = get_user(session, actor_id) if actor_id is not None else None
-    if actor is not None and not actor.has_role(Role.ADMIN):
-        raise Forbidden("Only an admin decides identity checks.")
+    if actor is not None:
+        require(
+            actor.role_names, Permission.MANAGE_PEOPLE, "Only an admin decides identity checks."
+        )
     if not reason.strip():
         raise ValidationFailed("Give a reason.", field_errors={"reason": ["Give a reason."]})
     user = get_user(session, user_id)

@@ -25,11 +25,10 @@ from p2pbank.audit.journal import (
     entry_leaf,
 )
 from p2pbank.audit.queue import waiting_entries
-from p2pbank.errors import Forbidden, ValidationFailed
+from p2pbank.errors import ValidationFailed
 from p2pbank.ledger.auditor_reads import Viewer
 from p2pbank.ledger.models import Account, JournalEntry, Posting
-
-AUDITOR_ROLE = "auditor"
+from p2pbank.permissions import Permission, require
 
 MAX_RECORDS_PER_PAGE = 500
 
@@ -126,8 +125,7 @@ def auditor_journal(session: Session, viewer: Viewer, *, after: int, limit: int)
 
     For auditors only (not admins): it is what an outside auditor's verifier downloads.
     """
-    if AUDITOR_ROLE not in viewer.roles:
-        raise Forbidden("Only auditors can download the journal.")
+    require(viewer.roles, Permission.READ_AUDIT_LOG, "Only auditors can download the journal.")
     if after < 0 or not 1 <= limit <= MAX_RECORDS_PER_PAGE:
         raise ValidationFailed("Ask for entries after 0 or more, at most 500 at a time.")
     records = journal_records(session, after=after, limit=limit + 1)

@@ -19,10 +19,11 @@ from p2pbank.audit.queue import promise_for
 from p2pbank.errors import NotFound
 from p2pbank.ledger.auditor_reads import Viewer
 from p2pbank.ledger.models import Account, JournalEntry, Posting
+from p2pbank.permissions import Permission
 
 
 def _concerns(session: Session, viewer: Viewer, entry_id: int) -> bool:
-    if viewer.is_auditor:
+    if viewer.may(Permission.READ_BOOKS):
         return True
     if viewer.user_id is None:
         return False

@@ -15,9 +15,10 @@ from p2pbank.errors import (
     NotFound,
     ValidationFailed,
 )
-from p2pbank.identity.models import Role, User
+from p2pbank.identity.models import User
 from p2pbank.lending import servicing
 from p2pbank.lending.rules import euros
+from p2pbank.permissions import Permission, require
 from p2pbank.uow import for_update
 
 
@@ -50,21 +51,19 @@ def load_user(session: Session, user_id: int, *, lock: bool = False) -> User:
 
 
 def require_borrower(user: User) -> None:
-    if not user.has_role(Role.BORROWER):
-        raise Forbidden("Only members with the borrower role can ask for a loan.")
+    require(
+        user.role_names,
+        Permission.BORROW,
+        "Only members with the borrower role can ask for a loan.",
+    )
     if not user.kyc_verified:
         raise Forbidden("Your identity check (KYC) must be verified before you can borrow.")
 
 
 def require_lender(user: User) -> None:
-    if not user.has_role(Role.LENDER):
-        raise Forbidden("Only members with the lender role can lend.")
+    require(user.role_names, Permission.LEND, "Only members with the lender role can lend.")
     if not user.kyc_verified:
         raise Forbidden("Your identity check (KYC) must be verified before you can lend.")
-
-
-def is_admin(user: User) -> bool:
-    return user.has_role(Role.ADMIN)
 
 
 def need_funds(session: Session, borrower_id: int, amount_minor: int) -> None:

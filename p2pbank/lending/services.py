@@ -26,7 +26,6 @@ from p2pbank.lending import arrears, early_repayment, eligibility, funding, issu
 from p2pbank.lending import repayment as repay
 from p2pbank.lending.access import (
     checked_key,
-    is_admin,
     load_user,
     need_funds,
     refuse_fields,
@@ -45,6 +44,7 @@ from p2pbank.lending.rules import (
     check_request_terms,
     euros,
 )
+from p2pbank.permissions import Permission
 from p2pbank.uow import command
 
 
@@ -143,7 +143,7 @@ def request_loan(
 
 def _own_request(session: Session, actor: User, request_id: int) -> LoanRequest:
     locked = funding.lock_requests(session, [request_id])
-    if not locked or (locked[0].borrower_id != actor.id and not is_admin(actor)):
+    if not locked or (locked[0].borrower_id != actor.id and not actor.may(Permission.OVERSEE)):
         raise NotFound("No such loan request.")
     return locked[0]
 

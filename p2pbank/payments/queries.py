@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from p2pbank.errors import Forbidden, NotFound
+from p2pbank.errors import NotFound
 from p2pbank.identity.services import get_user
 from p2pbank.ledger.queries import WalletSummary, wallet_summary
 from p2pbank.payments.models import (
@@ -19,8 +19,7 @@ from p2pbank.payments.models import (
     PayoutStatus,
     Refund,
 )
-
-AUDIT_ROLES = ("auditor", "admin")
+from p2pbank.permissions import Permission, require
 
 
 def wallet(session: Session, user_id: int, currency: str = "EUR") -> WalletSummary:
@@ -96,12 +95,12 @@ def refunds_of(session: Session, payment_id: int) -> list[Refund]:
     )
 
 
-def require_auditor(session: Session, viewer_id: int) -> None:
+def require_books(session: Session, viewer_id: int) -> None:
+    """Gateway events and reconciliation are for who may read the books."""
     viewer = get_user(session, viewer_id)
-    if not any(viewer.has_role(role) for role in AUDIT_ROLES):
-        raise Forbidden("Only auditors and admins can see this.")
+    require(viewer.role_names, Permission.READ_BOOKS, "Only auditors and admins can see this.")
 
 
 def recent_events(session: Session, viewer_id: int, *, limit: int = 50) -> list[GatewayEvent]:
-    require_auditor(session, viewer_id)
+    require_books(session, viewer_id)
     return list(session.scalars(select(GatewayEvent).order_by(GatewayEvent.id.desc()).limit(limit)))

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from p2pbank.errors import (
     Conflict,
-    Forbidden,
     InsufficientFunds,
     InvalidState,
     NotFound,
@@ -40,6 +39,7 @@ from p2pbank.payments.services import (
     AmountMismatch,
     scoped_key,
 )
+from p2pbank.permissions import Permission, require
 
 # --- refunds -------------------------------------------------------------------------------
 
@@ -61,8 +61,7 @@ def refund_deposit(
     One piece: it commits twice (the hold before asking the gateway, the outcome after),
     and the order of lock, hold, commit and gateway call is the refund protocol."""
     actor = get_user(session, actor_id)
-    if not actor.has_role("admin"):
-        raise Forbidden("Only an admin can refund a deposit.")
+    require(actor.role_names, Permission.REFUND_DEPOSITS, "Only an admin can refund a deposit.")
     # Locked: two refunds of one payment are decided one after the other.
     payment = session.get(Payment, payment_id, with_for_update=True, populate_existing=True)
     if payment is None:

@@ -8,9 +8,10 @@ from sqlalchemy.orm import Session
 from p2pbank import clock
 from p2pbank.crowdfunding.models import Campaign, CampaignStatus
 from p2pbank.errors import Forbidden, InvalidState, NotFound, ValidationFailed
-from p2pbank.identity.models import Role, User
+from p2pbank.identity.models import User
 from p2pbank.lending.models import LoanRequest, RequestStatus
 from p2pbank.notifications.services import notify
+from p2pbank.permissions import Permission, require
 from p2pbank.questions import rules
 from p2pbank.questions.models import Question
 from p2pbank.trust.services import clean_text
@@ -96,8 +97,8 @@ def hide(session: Session, actor_id: int, question_id: int, *, reason: str) -> Q
     """A moderator hides a question (and its answer) from the public; the row stays."""
     with command(session):
         actor = session.get(User, actor_id)
-        if actor is None or not actor.has_role(Role.ADMIN):
-            raise Forbidden("Only moderators hide questions.")
+        roles = actor.role_names if actor is not None else ()
+        require(roles, Permission.MODERATE, "Only moderators hide questions.")
         question = _locked(session, question_id)
         text = clean_text(reason, "reason", maximum=200, minimum=3)
         if not text:

@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session, lazyload
 
 from p2pbank import clock
 from p2pbank.errors import NotFound, ValidationFailed
-from p2pbank.identity.models import Role, User
+from p2pbank.identity.models import User
 from p2pbank.lending.models import Loan, LoanPart, LoanStatus
 from p2pbank.paging import Paged, paginate
+from p2pbank.permissions import Permission
 from p2pbank.resale import pricing, rules
 from p2pbank.resale.models import OfferStatus, ResaleOffer, ResaleSale
 from p2pbank.trust.badges import Badge, badges
@@ -163,7 +164,7 @@ def quote_offer(session: Session, viewer: User | None, offer_id: int) -> OfferVi
     offer, part, loan = _offer_rows(session, offer_id)
     viewer_id = viewer.id if viewer is not None else None
     if offer.status != OfferStatus.LISTED and not (
-        offer.seller_id == viewer_id or (viewer is not None and viewer.has_role(Role.ADMIN))
+        offer.seller_id == viewer_id or (viewer is not None and viewer.may(Permission.OVERSEE))
     ):
         raise NotFound("No such offer.")
     view = _view(offer, part, loan, viewer_id, clock.now().date())

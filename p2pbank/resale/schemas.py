@@ -35,7 +35,8 @@ class SignedPercentText(fields.Field):
         return -bps if match.group(1) in ("-", "−") else bps
 
 
-def _key() -> fields.String:
+def _optional_key() -> fields.String:
+    """An idempotency key the caller may leave out (the service then makes one)."""
     return fields.String(
         load_default=None,
         validate=validate.Length(min=1, max=100),
@@ -53,7 +54,7 @@ class OfferIn(Schema):
         validate=_PREMIUM,
         metadata={"description": "Premium (+) or discount (-) on the outstanding principal."},
     )
-    idempotency_key = _key()
+    idempotency_key = _optional_key()
 
 
 class BuyIn(Schema):
@@ -90,7 +91,7 @@ class PageQuery(Schema):
 
 class OfferForm(Schema):
     premium_bps = SignedPercentText(data_key="premium", required=True, validate=_PREMIUM)
-    idempotency_key = _key()
+    idempotency_key = _optional_key()
 
 
 class OfferFilterForm(OfferQuery):

@@ -11,15 +11,17 @@ from sqlalchemy.orm import Session
 
 from p2pbank import clock
 from p2pbank.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
-from p2pbank.identity.models import Role, User
+from p2pbank.identity.models import User
 from p2pbank.lending import funding, servicing
 from p2pbank.lending.models import LenderOrder, LoanPart, OrderStatus
+from p2pbank.permissions import Permission, require
 from p2pbank.resale import auto, pricing, rules, settle
 from p2pbank.resale.models import OfferStatus, ResaleOffer, ResaleOrderOption, ResaleSale
 from p2pbank.uow import command
 
 
-def _key(idempotency_key: str | None) -> str:
+def _checked_key(idempotency_key: str | None) -> str:
+    """The caller's idempotency key, trimmed and of a sane length; a fresh one if none."""
     if idempotency_key is None:
         return uuid.uuid4().hex
     key = idempotency_key.strip()
@@ -33,8 +35,11 @@ def _lender(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
         raise NotFound("No such user.")
-    if not user.has_role(Role.LENDER):
-        raise Forbidden("Only members with the lender role buy and sell loan parts.")
+    require(
+        user.role_names,
+        Permission.LEND,
+        "Only members with the lender role buy and sell loan parts.",
+    )
     if not user.kyc_verified:
         raise Forbidden("Your identity check (KYC) must be verified first.")
     return user
@@ -63,7 +68,7 @@ def offer_part(
         now = clock.now()
         _lender(session, seller_id)
         premium = _check_premium(premium_bps)
-        key = _key(idempotency_key)
+        key = _checked_key(idempotency_key)
         part = session.get(LoanPart, part_id)
         if part is None or part.lender_id != seller_id:
             raise NotFound("No such loan part.")
@@ -138,7 +143,7 @@ def buy(
     buyer of a sold part is refused (the offer row is locked, and a sale's offer is unique)."""
     with command(session):
         now = clock.now()
-        key = _key(idempotency_key)
+        key = _checked_key(idempotency_key)
         done = session.scalar(
             select(ResaleSale).where(
                 ResaleSale.buyer_id == buyer_id, ResaleSale.idempotency_key == key

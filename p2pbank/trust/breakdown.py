@@ -19,10 +19,11 @@ from p2pbank import clock
 from p2pbank import reputation as scores
 from p2pbank.audit import replay as log_rules
 from p2pbank.audit.models import LogLeaf
-from p2pbank.audit.queries import AUDITOR_ROLE, MAX_ENTRIES_PER_PAGE, entries, head_size
+from p2pbank.audit.queries import MAX_ENTRIES_PER_PAGE, entries, head_size
 from p2pbank.audit.verify import parse_entry
-from p2pbank.errors import Forbidden, NotFound
+from p2pbank.errors import NotFound
 from p2pbank.identity.models import User
+from p2pbank.permissions import Permission, require
 from p2pbank.trust.queries import require_valid_subject
 
 
@@ -119,8 +120,7 @@ def _events(session: Session, end: int):
 
 def member_breakdown(session: Session, actor: User, subject: str) -> Breakdown:
     """Auditors only: one pseudonym's scores and their inputs, from the log."""
-    if not actor.has_role(AUDITOR_ROLE):
-        raise Forbidden("The score breakdown is for auditors.")
+    require(actor.role_names, Permission.READ_AUDIT_LOG, "The score breakdown is for auditors.")
     subject = require_valid_subject(subject)
     publication = _latest_publication(session, subject)
     end = publication.sequence + 1 if publication is not None else head_size(session)

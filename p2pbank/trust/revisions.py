@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from p2pbank import clock
 from p2pbank.audit import services as audit
 from p2pbank.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
-from p2pbank.identity.models import Role
+from p2pbank.permissions import Permission, require
 from p2pbank.trust import queries
 from p2pbank.trust.models import (
     COMMENT_MAX,
@@ -154,8 +154,7 @@ def hide_rating(
     with command(session):
         moment = clock.now()
         moderator = load_member(session, moderator_id)
-        if not moderator.has_role(Role.ADMIN):
-            raise Forbidden("Only a moderator hides ratings.")
+        require(moderator.role_names, Permission.MODERATE, "Only a moderator hides ratings.")
         rating = _lock_rating(session, rating_id)
         if reason not in {str(r) for r in HideReason}:
             raise ValidationFailed.on("reason", N_("Choose a reason."))

@@ -12,12 +12,19 @@ from p2pbank.errors import DomainError
 from p2pbank.identity import queries, rules, services
 from p2pbank.identity.rules import Role
 from p2pbank.identity.schemas import AdminKycIn, AdminRoleIn
-from p2pbank.web.forms import load_form
-from p2pbank.web.nav import has_role, nav_item
+from p2pbank.permissions import Permission
+from p2pbank.web.forms import ALL_BUT_CONFLICTS, form_errors, load_form
+from p2pbank.web.nav import has_permission, nav_item
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-nav_item("People", "admin.people", visible=has_role("admin"), order=95, group="admin")
+nav_item(
+    "People",
+    "admin.people",
+    visible=has_permission(Permission.MANAGE_PEOPLE),
+    order=95,
+    group="admin",
+)
 
 
 @bp.before_request
@@ -65,9 +72,7 @@ def change_role(user_id: int):
         try:
             change(db_session(), current_user.id, user_id, data["role"], data["reason"])
         except DomainError as exc:
-            if exc.status not in (409, 422):
-                raise
-            errors = exc.field_errors or {"_": [exc.detail]}
+            errors = form_errors(exc, error_pages=ALL_BUT_CONFLICTS)
         else:
             message = (
                 _("Role %(role)s granted.", role=_(data["role"]))
@@ -89,9 +94,7 @@ def decide_kyc(user_id: int):
                 db_session(), current_user.id, user_id, data["status"], data["reason"]
             )
         except DomainError as exc:
-            if exc.status not in (409, 422):
-                raise
-            errors = exc.field_errors or {"_": [exc.detail]}
+            errors = form_errors(exc, error_pages=ALL_BUT_CONFLICTS)
         else:
             flash(_("Identity check set to %(status)s.", status=_(data["status"])), "success")
             return redirect(url_for("admin.person", user_id=user_id))

@@ -18,8 +18,9 @@ from p2pbank.audit.keys import signer_for
 from p2pbank.audit.schemas import ExplorerArgs, ProofIn, clean_args
 from p2pbank.db import db_session
 from p2pbank.errors import ValidationFailed
-from p2pbank.web.forms import load_form
-from p2pbank.web.nav import has_role, nav_item
+from p2pbank.permissions import Permission, require
+from p2pbank.web.forms import form_errors, load_form
+from p2pbank.web.nav import has_permission, nav_item
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -36,15 +37,23 @@ def _merge_delay() -> dict:
     late = int(waited.total_seconds()) if waited > limit else None
     return {"merge_delay_late": late, "merge_delay_limit": int(limit.total_seconds())}
 
+
 nav_item(
-    "Audit log", "audit.explorer", visible=has_role(queries.AUDITOR_ROLE), order=90, group="audit"
+    "Audit log",
+    "audit.explorer",
+    visible=has_permission(Permission.READ_AUDIT_LOG),
+    order=90,
+    group="audit",
 )
 
 
 @bp.before_request
 @login_required
 def _auditors_only() -> None:
-    queries.require_auditor(current_user.role_names)
+    """The audit pages are for auditors (the public API serves the same pseudonymous data)."""
+    require(
+        current_user.role_names, Permission.READ_AUDIT_LOG, "The audit log pages are for auditors."
+    )
 
 
 def b64(value: bytes | None) -> str:
@@ -132,7 +141,7 @@ def proof():
                     session, data["index"], data["size"], key_id=_key_id()
                 )
             except ValidationFailed as exc:
-                errors = exc.field_errors or {"_": [exc.detail]}
+                errors = form_errors(exc)
     return render_template(
         "audit/proof.html",
         form=form,

@@ -17,7 +17,7 @@ from p2pbank.identity.rules import same_site_path
 from p2pbank.identity.schemas import ChangePasswordIn, SignInIn, SignUpIn
 from p2pbank.links import absolute_url
 from p2pbank.web.errors import N_
-from p2pbank.web.forms import load_form
+from p2pbank.web.forms import form_errors, load_form
 
 log = logging.getLogger("p2pbank.identity")
 
@@ -79,7 +79,7 @@ def signup():
                     reset_link=absolute_url("password_reset.forgot"),
                 )
             except DomainError as exc:
-                errors = exc.field_errors or {"_": [exc.detail]}
+                errors = form_errors(exc, error_pages=())
             else:
                 if link and _cfg("ENV") != "production":
                     log.info("sign-up link for %s: %s", data["email"], link)  # no mail server
@@ -170,7 +170,7 @@ def change_password():
                     new=data["new_password"],
                 )
             except DomainError as exc:
-                errors = exc.field_errors or {"_": [exc.detail]}
+                errors = form_errors(exc, error_pages=())
             else:
                 start_session(user)  # the epoch changed: re-issue this session
                 flash(_("Your password was changed."), "success")

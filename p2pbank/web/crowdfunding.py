@@ -4,7 +4,6 @@ Thin: every page calls p2pbank.crowdfunding services and queries."""
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 from flask import (
@@ -43,7 +42,7 @@ from p2pbank.crowdfunding.schemas import (
 from p2pbank.db import db_session
 from p2pbank.errors import DomainError, NotFound, ValidationFailed
 from p2pbank.payments.gateway import CardDeclined, GatewayError
-from p2pbank.web.forms import load_form
+from p2pbank.web.forms import ERROR_PAGES, form_errors_with_summary, form_key, load_form, refused
 from p2pbank.web.nav import dashboard_panel, everyone, has_role, nav_item
 from p2pbank.web.payments import STRIPE_CSP, gateway, payment_settings
 
@@ -72,17 +71,6 @@ def viewer_id() -> int | None:
     return current_user.id if current_user.is_authenticated else None
 
 
-def form_errors(exc: DomainError) -> dict:
-    """Field errors as the forms name them (services speak in minor units)."""
-    errors = dict(exc.field_errors or {"_": [exc.detail]})
-    for service_name, form_name in AMOUNT_FIELDS.items():
-        if service_name in errors:
-            errors[form_name] = errors.pop(service_name)
-    if "_" not in errors:
-        errors["_"] = [exc.detail]
-    return errors
-
-
 def args_of(schema) -> dict:
     try:
         return schema.load(request.args.to_dict(), unknown=EXCLUDE)
@@ -97,17 +85,8 @@ def done(message: str, endpoint: str, **values):
     return redirect(url_for(endpoint, **values))
 
 
-def refused(exc: DomainError, endpoint: str, **values):
-    flash(exc.detail, "error")
-    return redirect(url_for(endpoint, **values))
-
-
 def covers_folder() -> Path:
     return Path(current_app.instance_path) / "covers"
-
-
-def form_key() -> str:
-    return uuid.uuid4().hex
 
 
 @bp.app_context_processor
@@ -203,7 +182,7 @@ def _pledge_page(view, errors: dict, form, status: int = 200):
         errors=errors,
         form=form,
         investor=investor,
-        key=form.get("idempotency_key") or form_key(),
+        key=form_key(form),
         cards_available=cards.card_pledges_available(gateway()),
     ), status
 
@@ -221,9 +200,7 @@ def pledge(campaign_id: int):
         try:
             made = pledging.pledge(session, current_user.id, campaign_id, **data)
         except DomainError as exc:
-            if exc.status in (403, 404):
-                raise
-            errors = form_errors(exc)
+            errors = form_errors_with_summary(exc, renamed=AMOUNT_FIELDS)
         else:
             if made.status == "awaiting_card":
                 return redirect(url_for("crowdfunding.card", pledge_id=made.id))
@@ -261,9 +238,7 @@ def change_pledge(pledge_id: int):
             try:
                 pledging.change_pledge(session, current_user.id, pledge_id, **data)
             except DomainError as exc:
-                if exc.status == 404:
-                    raise
-                errors = form_errors(exc)
+                errors = form_errors_with_summary(exc, renamed=AMOUNT_FIELDS)
             else:
                 return done(_("Your pledge was changed."), "crowdfunding.my_pledges")
     return render_template(
@@ -314,7 +289,7 @@ def card(pledge_id: int):
             except (CardDeclined, GatewayError) as exc:
                 errors = {"card_number": [exc.detail]}
             except DomainError as exc:
-                if exc.status in (403, 404):
+                if exc.status in ERROR_PAGES:
                     raise
                 errors = {"_": [exc.detail]}
             else:

@@ -33,8 +33,8 @@ from p2pbank.crowdfunding.schemas import (
 )
 from p2pbank.db import db_session
 from p2pbank.errors import DomainError, NotFound, ValidationFailed
-from p2pbank.web.crowdfunding import bp, covers_folder, decimal_text, done, form_errors, refused
-from p2pbank.web.forms import load_form
+from p2pbank.web.crowdfunding import AMOUNT_FIELDS, bp, covers_folder, decimal_text, done
+from p2pbank.web.forms import form_errors_with_summary, load_form, refused
 
 
 @bp.route("/campaigns/new", methods=["GET", "POST"])
@@ -49,9 +49,7 @@ def new():
             try:
                 campaign = services.create_campaign(db_session(), current_user.id, **data)
             except DomainError as exc:
-                if exc.status == 403:
-                    raise
-                errors = form_errors(exc)
+                errors = form_errors_with_summary(exc, renamed=AMOUNT_FIELDS)
             else:
                 return done(
                     _("Draft saved. Add rewards and a cover, then launch."),
@@ -100,7 +98,7 @@ def edit(campaign_id: int):
             try:
                 services.update_campaign(session, current_user.id, campaign.id, **data)
             except DomainError as exc:
-                errors = form_errors(exc)
+                errors = form_errors_with_summary(exc, renamed=AMOUNT_FIELDS)
             else:
                 return done(_("Campaign saved."), "crowdfunding.edit", campaign_id=campaign.id)
     view = campaign_page.campaign_page(session, campaign.id, current_user.id)

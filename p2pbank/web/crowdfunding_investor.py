@@ -25,7 +25,7 @@ from p2pbank.db import db_session
 from p2pbank.errors import ValidationFailed
 from p2pbank.identity.rules import same_site_path
 from p2pbank.web.crowdfunding import bp, viewer_id
-from p2pbank.web.forms import load_form
+from p2pbank.web.forms import form_errors, load_form
 
 
 @bp.get("/campaigns/<int:campaign_id>/information-sheet")
@@ -66,7 +66,7 @@ def knowledge_test():
     try:
         attempt = investors.take_knowledge_test(db_session(), current_user.id, answers)
     except ValidationFailed as exc:
-        return _investor_page(exc.field_errors or {"_": [exc.detail]}, {}, 422)
+        return _investor_page(form_errors(exc), {}, 422)
     if attempt.passed:
         flash(
             _(

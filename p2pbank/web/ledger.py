@@ -18,12 +18,15 @@ from p2pbank.ledger import auditor_reads, queries
 from p2pbank.ledger.checks import check_ledger
 from p2pbank.ledger.schemas import LedgerAccountsQuery, StatementQuery
 from p2pbank.money import exponent
-from p2pbank.web.nav import dashboard_panel, everyone, has_role, nav_item
+from p2pbank.permissions import Permission
+from p2pbank.web.nav import dashboard_panel, everyone, has_permission, nav_item
 
 bp = Blueprint("ledger", __name__)
 
 nav_item("Wallet", "ledger.wallet", visible=everyone, order=20, group="wallet")
-nav_item("Ledger", "ledger.index", visible=has_role("auditor", "admin"), order=90, group="audit")
+nav_item(
+    "Ledger", "ledger.index", visible=has_permission(Permission.READ_BOOKS), order=90, group="audit"
+)
 dashboard_panel("ledger/_wallet_panel.html", visible=everyone, order=10)
 
 
@@ -131,7 +134,7 @@ def trial_balance():
 @bp.get("/ledger/check")
 @login_required
 def check():
-    auditor_reads.require_auditor(_viewer())
+    auditor_reads.require_books(_viewer())
     report = check_ledger(db_session())
     return render_template("ledger/check.html", report=report)
 

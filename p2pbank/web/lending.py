@@ -8,7 +8,6 @@ a 404, as the services decide."""
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -19,7 +18,7 @@ from marshmallow import ValidationError
 
 from p2pbank import charts
 from p2pbank.db import db_session
-from p2pbank.errors import DomainError, Forbidden, NotFound
+from p2pbank.errors import DomainError
 from p2pbank.lending import ordering, services
 from p2pbank.lending.read import borrower, loans, market
 from p2pbank.lending.read import schedules as schedule_read
@@ -33,7 +32,7 @@ from p2pbank.lending.schemas import (
 )
 from p2pbank.resale import portfolio
 from p2pbank.web.filters import money
-from p2pbank.web.forms import load_form
+from p2pbank.web.forms import form_errors, form_key, load_form, new_form_key, refused
 from p2pbank.web.nav import dashboard_panel, everyone, has_role, nav_item
 
 bp = Blueprint("lending", __name__, url_prefix="/lending")
@@ -60,6 +59,18 @@ PURPOSES = {
     "debt_consolidation": "Debt consolidation",
     "medical": "Medical",
     "other": "Other",
+}
+
+
+# Service field names -> the form's field names.
+FORM_NAMES = {
+    "amount_minor": "amount",
+    "max_rate_bps": "max_rate",
+    "rate_bps": "rate",
+    "slice_minor": "slice",
+    "max_per_borrower_minor": "max_per_borrower",
+    "min_rate_bps": "rate_d",
+    "principal_minor": "principal",
 }
 
 
@@ -94,26 +105,6 @@ def _lending_context():
     }
 
 
-def form_key() -> str:
-    return uuid.uuid4().hex
-
-
-def form_errors(exc: DomainError) -> dict:
-    """The service's field errors under the form's field names (or the message on top)."""
-    if not exc.field_errors:
-        return {"_": [exc.detail]}
-    return {_FORM_NAMES.get(k, k): v for k, v in exc.field_errors.items()}
-
-
-def refused(exc: DomainError, endpoint: str, **values):
-    """A button refused by a rule: say why on the page it was pressed on. Another
-    person's object stays a 404/403 page."""
-    if isinstance(exc, (NotFound, Forbidden)):
-        raise exc
-    flash(exc.detail, "error")
-    return redirect(url_for(endpoint, **values))
-
-
 # --- the marketplace -----------------------------------------------------------------------
 
 
@@ -141,7 +132,7 @@ def marketplace():
 def listing(request_id: int):
     detail = market.listing_detail(db_session(), current_user, request_id)
     return render_template(
-        "lending/listing.html", detail=detail, errors={}, form={}, key=form_key()
+        "lending/listing.html", detail=detail, errors={}, form={}, key=new_form_key()
     )
 
 
@@ -153,10 +144,8 @@ def commit(request_id: int):
     if data is not None:
         try:
             ordering.commit_to_listing(session, current_user.id, request_id, **data)
-        except (NotFound, Forbidden):
-            raise
         except DomainError as exc:
-            errors = form_errors(exc)
+            errors = form_errors(exc, renamed=FORM_NAMES)
         else:
             flash(_("Your money is committed to this listing."), "success")
             return redirect(url_for(".listing", request_id=request_id))
@@ -166,7 +155,7 @@ def commit(request_id: int):
         detail=detail,
         errors=errors,
         form=request.form,
-        key=request.form.get("idempotency_key") or form_key(),
+        key=form_key(),
     ), 422
 
 
@@ -213,10 +202,8 @@ def request_new():
                     max_rate_bps=data["max_rate_bps"],
                     method=data["method"],
                 )
-            except (NotFound, Forbidden):
-                raise
             except DomainError as exc:
-                errors = form_errors(exc)
+                errors = form_errors(exc, renamed=FORM_NAMES)
     dash = borrower.borrower_dashboard(session, current_user.id)
     return render_template(
         "lending/request_new.html",
@@ -224,21 +211,9 @@ def request_new():
         form=request.form,
         preview=preview,
         dash=dash,
-        key=request.form.get("idempotency_key") or form_key(),
+        key=form_key(),
         terms=POLICY.terms_months,
     ), (422 if errors else 200)
-
-
-# Service field names -> the form's field names.
-_FORM_NAMES = {
-    "amount_minor": "amount",
-    "max_rate_bps": "max_rate",
-    "rate_bps": "rate",
-    "slice_minor": "slice",
-    "max_per_borrower_minor": "max_per_borrower",
-    "min_rate_bps": "rate_d",
-    "principal_minor": "principal",
-}
 
 
 @bp.post("/requests/<int:request_id>/cancel")
@@ -267,7 +242,7 @@ def request_accept(request_id: int):
 @login_required
 def loan(loan_id: int):
     view = loans.loan_detail(db_session(), current_user, loan_id)
-    return render_template("lending/loan.html", loan=view, errors={}, form={}, key=form_key())
+    return render_template("lending/loan.html", loan=view, errors={}, form={}, key=new_form_key())
 
 
 @bp.post("/loans/<int:loan_id>/pay")
@@ -278,10 +253,8 @@ def pay(loan_id: int):
     if data is not None:
         try:
             paid = services.pay_now(session, current_user.id, loan_id, **data)
-        except (NotFound, Forbidden):
-            raise
         except DomainError as exc:
-            errors = form_errors(exc)
+            errors = form_errors(exc, renamed=FORM_NAMES)
         else:
             flash(
                 _("Paid %(amount)s. Thank you.", amount=money(paid.amount_minor, "EUR")),
@@ -290,7 +263,7 @@ def pay(loan_id: int):
             return redirect(url_for(".loan", loan_id=loan_id))
     view = loans.loan_detail(session, current_user, loan_id)
     return render_template(
-        "lending/loan.html", loan=view, errors=errors, form=request.form, key=form_key()
+        "lending/loan.html", loan=view, errors=errors, form=request.form, key=new_form_key()
     ), 422
 
 
@@ -310,10 +283,8 @@ def early(loan_id: int):
     if data is not None and request.method == "POST":
         try:
             services.repay_early(session, current_user.id, loan_id, **data)
-        except (NotFound, Forbidden):
-            raise
         except DomainError as exc:
-            errors = form_errors(exc)
+            errors = form_errors(exc, renamed=FORM_NAMES)
         else:
             flash(_("Early repayment received. Your schedule is updated."), "success")
             return redirect(url_for(".loan", loan_id=loan_id))
@@ -324,15 +295,13 @@ def early(loan_id: int):
             quote = loans.early_quote(
                 session, current_user.id, loan_id, data.get("principal_minor")
             )
-        except (NotFound, Forbidden):
-            raise
         except DomainError as exc:
-            errors = form_errors(exc)
+            errors = form_errors(exc, renamed=FORM_NAMES)
     return render_template(
         "lending/early.html",
         loan=view,
         quote=quote,
         errors=errors,
         form=source,
-        key=source.get("idempotency_key") or form_key(),
+        key=form_key(source),
     ), (422 if errors else 200)

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 
 from p2pbank import charts
 from p2pbank.db import db_session
-from p2pbank.errors import DomainError, Forbidden, NotFound
+from p2pbank.errors import DomainError
 from p2pbank.lending import ordering
 from p2pbank.lending.read import lender, orders
 from p2pbank.lending.rules import GRADES, POLICY
@@ -19,8 +19,8 @@ from p2pbank.lending.schemas import (
     OrderForm,
 )
 from p2pbank.resale import portfolio
-from p2pbank.web.forms import load_form
-from p2pbank.web.lending import bp, form_errors, form_key, refused
+from p2pbank.web.forms import form_errors, form_key, load_form, refused
+from p2pbank.web.lending import FORM_NAMES, bp
 
 
 @bp.get("/lend")
@@ -56,10 +56,8 @@ def order_new():
         if data is not None:
             try:
                 made = ordering.place_order(db_session(), current_user.id, **data)
-            except (NotFound, Forbidden):
-                raise
             except DomainError as exc:
-                errors = form_errors(exc)
+                errors = form_errors(exc, renamed=FORM_NAMES)
             else:
                 flash(_("Your order is placed and its money held."), "success")
                 return redirect(url_for(".order", order_id=made.id))
@@ -67,7 +65,7 @@ def order_new():
         "lending/order_new.html",
         errors=errors,
         form=request.form,
-        key=request.form.get("idempotency_key") or form_key(),
+        key=form_key(),
         grades=GRADES,
         terms=POLICY.terms_months,
     ), (422 if errors else 200)

@@ -16,11 +16,18 @@ from markupsafe import Markup, escape
 from p2pbank.db import db_session
 from p2pbank.mail import admin as mail_admin
 from p2pbank.mail.transport import dev_folder
-from p2pbank.web.nav import has_role, nav_item
+from p2pbank.permissions import Permission
+from p2pbank.web.nav import has_permission, nav_item
 
 bp = Blueprint("mail", __name__)
 
-nav_item("Outgoing mail", "mail.outbox", visible=has_role("admin"), order=96, group="admin")
+nav_item(
+    "Outgoing mail",
+    "mail.outbox",
+    visible=has_permission(Permission.MANAGE_PEOPLE),
+    order=96,
+    group="admin",
+)
 
 DEV_LIST_LIMIT = 200
 _URL = re.compile(r"https?://[^\s<>\"]+")

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from flask import Flask, url_for
 from flask_babel import lazy_gettext
 
+from p2pbank.permissions import Permission, may
+
 
 @dataclass(frozen=True)
 class NavItem:
@@ -52,6 +54,11 @@ def everyone(_user: object) -> bool:
 
 def has_role(*roles: str) -> Callable[[object], bool]:
     return lambda user: any(user.has_role(r) for r in roles)  # type: ignore[attr-defined]
+
+
+def has_permission(permission: Permission) -> Callable[[object], bool]:
+    """Show the item to whoever may use its page (the page checks the same permission)."""
+    return lambda user: may(user.role_names, permission)  # type: ignore[attr-defined]
 
 
 def nav_item(

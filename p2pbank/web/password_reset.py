@@ -14,7 +14,7 @@ from p2pbank.extensions import limiter
 from p2pbank.identity import reset_services
 from p2pbank.identity.schemas import ResetPasswordIn, ResetRequestIn
 from p2pbank.links import absolute_url
-from p2pbank.web.forms import load_form
+from p2pbank.web.forms import form_errors, load_form
 
 log = logging.getLogger("p2pbank.identity")
 
@@ -78,7 +78,7 @@ def reset(token: str):
             except InvalidState:
                 return render_template("auth/reset_invalid.html"), 410
             except ValidationFailed as exc:
-                errors = exc.field_errors or {"_": [exc.detail]}
+                errors = form_errors(exc)
             else:
                 flash(_("Your password was changed. Sign in with the new password."), "success")
                 return redirect(url_for("auth.login"))

@@ -5,8 +5,6 @@ test-mode gateway say so with the "test mode — no real money" banner."""
 
 from __future__ import annotations
 
-import uuid
-
 from flask import (
     Blueprint,
     current_app,
@@ -22,7 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from p2pbank.db import db_session
-from p2pbank.errors import DomainError, ValidationFailed
+from p2pbank.errors import ValidationFailed
 from p2pbank.extensions import csrf
 from p2pbank.money_text import format_minor
 from p2pbank.payments import queries, services, webhooks
@@ -34,8 +32,9 @@ from p2pbank.payments.schemas import (
     TestCardIn,
 )
 from p2pbank.payments.settings import PaymentSettings, make_gateway
-from p2pbank.web.forms import load_form
-from p2pbank.web.nav import dashboard_panel, everyone, has_role, nav_item
+from p2pbank.permissions import Permission
+from p2pbank.web.forms import form_key, load_form
+from p2pbank.web.nav import dashboard_panel, everyone, has_permission, nav_item
 
 bp = Blueprint("payments", __name__, url_prefix="/payments")
 webhook_bp = Blueprint("payment_webhooks", __name__)
@@ -44,7 +43,7 @@ nav_item("Deposit & withdraw", "payments.overview", visible=everyone, order=25, 
 nav_item(
     "Reconciliation",
     "payments.reconciliation",
-    visible=has_role("auditor", "admin"),
+    visible=has_permission(Permission.READ_BOOKS),
     order=91,
     group="audit",
 )
@@ -85,18 +84,6 @@ def _payments_context():
         return queries.payout_notices(db_session(), user.id, limit=3)
 
     return {"payments_test_mode": payments_test_mode, "payments_notices": payments_notices}
-
-
-def new_key() -> str:
-    return uuid.uuid4().hex
-
-
-def form_errors(exc: DomainError) -> dict:
-    """Field errors for the form (the services name the amount `amount_minor`)."""
-    errors = dict(exc.field_errors or {"_": [exc.detail]})
-    if "amount_minor" in errors:
-        errors["amount"] = errors.pop("amount_minor")
-    return errors
 
 
 # --- overview ------------------------------------------------------------------------------
@@ -146,7 +133,7 @@ def deposit_new():
         "payments/deposit_new.html",
         errors=errors,
         form=form,
-        key=form.get("idempotency_key") or new_key(),
+        key=form_key(form),
         min_text=format_minor(settings.min_deposit_minor),
         max_text=format_minor(settings.max_deposit_minor),
     ), (422 if errors else 200)

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from p2pbank.db import db_session
-from p2pbank.errors import DomainError, Forbidden, ValidationFailed
+from p2pbank.errors import DomainError, ValidationFailed
 from p2pbank.links import absolute_url
 from p2pbank.money_text import format_minor
 from p2pbank.payments import payouts, queries, refunds
@@ -29,8 +29,12 @@ from p2pbank.payments.schemas import (
     TestBankIn,
     WithdrawalForm,
 )
-from p2pbank.web.forms import load_form
-from p2pbank.web.payments import bp, deliver_events, form_errors, gateway, new_key, payment_settings
+from p2pbank.permissions import Permission, require
+from p2pbank.web.forms import SERVER_ERRORS, form_errors, form_key, load_form
+from p2pbank.web.payments import bp, deliver_events, gateway, payment_settings
+
+# The services name the amount `amount_minor`; the forms call it `amount`.
+AMOUNT_FIELD = {"amount_minor": "amount"}
 
 
 @bp.route("/withdraw", methods=["GET", "POST"])
@@ -52,9 +56,7 @@ def withdraw():
                     totp_code=data.get("totp_code"),
                 )
             except DomainError as exc:
-                if exc.status >= 500:
-                    raise
-                errors = form_errors(exc)
+                errors = form_errors(exc, renamed=AMOUNT_FIELD, error_pages=SERVER_ERRORS)
             else:
                 deliver_events()
                 if payout.status == "paid":
@@ -78,7 +80,7 @@ def withdraw():
         "payments/withdraw.html",
         errors=errors,
         form=form,
-        key=form.get("idempotency_key") or new_key(),
+        key=form_key(form),
         wallet=queries.wallet(session, current_user.id),
         account=queries.payout_account(session, current_user.id),
         needs_code=current_user.totp_enabled,
@@ -129,7 +131,7 @@ def payout_account_test_bank():
                 db_session(), gateway(), current_user.id, iban=data["iban"]
             )
         except (ValidationFailed, GatewayError) as exc:
-            errors = exc.field_errors or {"iban": [exc.detail]}
+            errors = form_errors(exc, no_field="iban", error_pages=())
         else:
             deliver_events()
             flash(_("Your bank account is ready for withdrawals."), "success")
@@ -147,7 +149,7 @@ def payout_account_test_bank():
 @login_required
 def reconciliation():
     session = db_session()
-    queries.require_auditor(session, current_user.id)
+    queries.require_books(session, current_user.id)
     since = None
     raw = request.args.get("since", "").strip()
     if raw:
@@ -166,8 +168,11 @@ def reconciliation():
 @login_required
 def refund():
     session = db_session()
-    if not current_user.has_role("admin"):
-        raise Forbidden(_("Only an admin can refund a deposit."))
+    require(
+        current_user.role_names,
+        Permission.REFUND_DEPOSITS,
+        _("Only an admin can refund a deposit."),
+    )
     errors: dict = {}
     form = request.form
     if request.method == "POST":
@@ -184,9 +189,7 @@ def refund():
                     idempotency_key=data["idempotency_key"],
                 )
             except DomainError as exc:
-                if exc.status >= 500:
-                    raise
-                errors = form_errors(exc)
+                errors = form_errors(exc, renamed=AMOUNT_FIELD, error_pages=SERVER_ERRORS)
             else:
                 deliver_events()
                 flash(_("Refund %(id)s: %(status)s", id=row.id, status=_(row.status)), "info")
@@ -195,5 +198,5 @@ def refund():
         "payments/refund.html",
         errors=errors,
         form=form,
-        key=form.get("idempotency_key") or new_key(),
+        key=form_key(form),
     ), (422 if errors else 200)

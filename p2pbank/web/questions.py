@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from p2pbank.db import db_session
 from p2pbank.errors import InvalidState, ValidationFailed
 from p2pbank.extensions import limiter
+from p2pbank.permissions import Permission
 from p2pbank.questions import queries, rules, services
 from p2pbank.questions.models import Question
 from p2pbank.questions.schemas import AnswerIn, AskIn, HideQuestionIn
@@ -35,7 +36,15 @@ def _questions_context():
         """(answered within 24 h, counted) of the person who answers here."""
         return queries.answer_records(db_session(), [owner_id]).get(owner_id, (0, 0))
 
-    return {"subject_questions": subject_questions, "answer_record": answer_record}
+    def may_moderate(user) -> bool:
+        """The hide button shows to whoever the hide command lets through."""
+        return user.is_authenticated and user.may(Permission.MODERATE)
+
+    return {
+        "subject_questions": subject_questions,
+        "answer_record": answer_record,
+        "may_moderate": may_moderate,
+    }
 
 
 @bp.post("/questions/<any(listing, campaign):subject_type>/<int:subject_id>")

@@ -4,18 +4,16 @@ your trades, and the auto-invest order's switch. Thin: each calls p2pbank.resale
 
 from __future__ import annotations
 
-import uuid
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from p2pbank.db import db_session
-from p2pbank.errors import DomainError, Forbidden, NotFound
+from p2pbank.errors import DomainError
 from p2pbank.lending.rules import GRADES
 from p2pbank.resale import read, services
 from p2pbank.resale.schemas import OfferFilterForm, OfferForm, PageQuery
-from p2pbank.web.forms import load_form
+from p2pbank.web.forms import form_errors, form_key, load_form, new_form_key, refused
 from p2pbank.web.nav import has_role, nav_item
 
 bp = Blueprint("resale", __name__, url_prefix="/resale")
@@ -34,17 +32,8 @@ def _resale_context():
     return {"resale_order_buys": resale_order_buys}
 
 
-def _errors(exc: DomainError) -> dict:
-    if not exc.field_errors:
-        return {"_": [exc.detail]}
-    return {("premium" if k == "premium_bps" else k): v for k, v in exc.field_errors.items()}
-
-
-def _refused(exc: DomainError, endpoint: str, **values):
-    if isinstance(exc, (NotFound, Forbidden)):
-        raise exc
-    flash(exc.detail, "error")
-    return redirect(url_for(endpoint, **values))
+# Service field names -> the form's field names.
+_FORM_NAMES = {"premium_bps": "premium"}
 
 
 @bp.get("/")
@@ -71,10 +60,8 @@ def sell(part_id: int):
         if data is not None:
             try:
                 offer = services.offer_part(db_session(), current_user.id, part_id, **data)
-            except (NotFound, Forbidden):
-                raise
             except DomainError as exc:
-                errors = _errors(exc)
+                errors = form_errors(exc, renamed=_FORM_NAMES)
             else:
                 if offer.status == "sold":
                     flash(_("An auto-invest order bought your part at once."), "success")
@@ -86,7 +73,7 @@ def sell(part_id: int):
         form=form,
         errors=errors,
         values=request.form,
-        key=request.form.get("idempotency_key") or uuid.uuid4().hex,
+        key=form_key(),
     ), (422 if errors else 200)
 
 
@@ -94,7 +81,7 @@ def sell(part_id: int):
 @login_required
 def offer(offer_id: int):
     view = read.quote_offer(db_session(), current_user, offer_id)
-    return render_template("resale/offer.html", o=view, key=uuid.uuid4().hex, errors={})
+    return render_template("resale/offer.html", o=view, key=new_form_key(), errors={})
 
 
 @bp.post("/offers/<int:offer_id>/buy")
@@ -113,12 +100,11 @@ def buy(offer_id: int):
             accept_late=request.form.get("accept_late") == "on",
             idempotency_key=request.form.get("idempotency_key") or "",
         )
-    except (NotFound, Forbidden):
-        raise
     except DomainError as exc:
+        errors = form_errors(exc, renamed=_FORM_NAMES)
         view = read.quote_offer(db_session(), current_user, offer_id)
         return render_template(
-            "resale/offer.html", o=view, key=uuid.uuid4().hex, errors=_errors(exc)
+            "resale/offer.html", o=view, key=new_form_key(), errors=errors
         ), exc.status
     flash(_("The loan part is yours; its next payments come to you."), "success")
     return redirect(url_for(".trades"))
@@ -130,7 +116,7 @@ def cancel(offer_id: int):
     try:
         services.cancel_offer(db_session(), current_user.id, offer_id)
     except DomainError as exc:
-        return _refused(exc, ".offer", offer_id=offer_id)
+        return refused(exc, ".offer", offer_id=offer_id)
     flash(_("Your offer is withdrawn."), "success")
     return redirect(url_for(".trades"))
 
@@ -152,7 +138,7 @@ def order_auto(order_id: int):
     try:
         services.set_auto_resale(db_session(), current_user.id, order_id, switch_on)
     except DomainError as exc:
-        return _refused(exc, "lending.order", order_id=order_id)
+        return refused(exc, "lending.order", order_id=order_id)
     if switch_on:
         flash(_("This order may now buy current parts at par or below."), "success")
     else:

@@ -11,7 +11,7 @@ from p2pbank.errors import DomainError
 from p2pbank.identity import queries, rules, services, twofactor_services
 from p2pbank.identity.rules import SELF_SERVICE_ROLES
 from p2pbank.identity.schemas import LocaleIn, TakeRoleIn, TokenIn
-from p2pbank.web.forms import load_form
+from p2pbank.web.forms import form_errors, load_form
 from p2pbank.web.nav import nav_item
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -113,7 +113,7 @@ def roles():
             try:
                 services.take_role(db_session(), current_user.id, data["role"])
             except DomainError as exc:
-                errors = exc.field_errors or {"role": [exc.detail]}
+                errors = form_errors(exc, no_field="role", error_pages=())
             else:
                 flash(_("You now also act as %(role)s.", role=_(data["role"])), "success")
                 return redirect(url_for("settings.roles"))

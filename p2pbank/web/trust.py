@@ -11,9 +11,9 @@ from flask_login import current_user, login_required
 from marshmallow import EXCLUDE, ValidationError
 
 from p2pbank import charts
-from p2pbank.audit.queries import AUDITOR_ROLE
 from p2pbank.db import db_session
 from p2pbank.errors import DomainError, Forbidden, NotFound
+from p2pbank.permissions import Permission, require
 from p2pbank.trust import breakdown as breakdowns
 from p2pbank.trust import revisions, services
 from p2pbank.trust.badges import feedback_windows, repayment_record
@@ -30,16 +30,26 @@ from p2pbank.trust.schemas import (
     ReviseForm,
     RevisionRequestIn,
 )
-from p2pbank.web.forms import load_form
-from p2pbank.web.nav import dashboard_panel, everyone, has_role, nav_item
+from p2pbank.web.forms import form_errors, load_form, refused
+from p2pbank.web.nav import dashboard_panel, everyone, has_permission, nav_item
 
 bp = Blueprint("trust", __name__, url_prefix="/trust")
 
 nav_item("My ratings", "trust.ratings", visible=everyone, order=60, group="person")
 nav_item("Reputation", "trust.members", visible=everyone, order=61, group="lend")
-nav_item("Moderation", "trust.moderation", visible=has_role("admin"), order=92, group="admin")
 nav_item(
-    "Score breakdown", "trust.breakdown", visible=has_role(AUDITOR_ROLE), order=93, group="audit"
+    "Moderation",
+    "trust.moderation",
+    visible=has_permission(Permission.MODERATE),
+    order=92,
+    group="admin",
+)
+nav_item(
+    "Score breakdown",
+    "trust.breakdown",
+    visible=has_permission(Permission.READ_AUDIT_LOG),
+    order=93,
+    group="audit",
 )
 dashboard_panel("trust/_panel.html", visible=everyone, order=60)
 
@@ -83,26 +93,6 @@ def bps_percent(value: float | None) -> str:
     if value is None:
         return "–"
     return f"{value * 100:.1f}%"
-
-
-def _errors(exc: DomainError | dict, shown: list[str] | None = None) -> dict:
-    """Field errors for the fields on the form; anything else goes above the form."""
-    errors = exc if isinstance(exc, dict) else (exc.field_errors or {"_": [exc.detail]})
-    if shown is None:
-        return errors
-    fitted: dict = {}
-    for name, messages in errors.items():
-        fitted.setdefault(name if name in shown else "_", []).extend(messages)
-    return fitted
-
-
-def _refused(exc: DomainError, endpoint: str, **values):
-    """A button refused by a rule: say why on the page it was pressed on. Another
-    person's object stays a 404/403 page."""
-    if isinstance(exc, (NotFound, Forbidden)):
-        raise exc
-    flash(exc.detail, "error")
-    return redirect(url_for(endpoint, **values))
 
 
 # --- profiles and the ranking ----------------------------------------------------------------
@@ -160,16 +150,14 @@ def rate(transaction_id: int):
     shown = ["value", "comment", *details]
     if request.method == "POST":
         data, errors = load_form(RateForm())
-        errors = _errors(errors, shown)
+        errors = form_errors(errors, shown=shown)
         if data is not None:
             try:
                 rating = services.rate_counterparty(
                     session, current_user.id, transaction_id, **data
                 )
-            except (NotFound, Forbidden):
-                raise
             except DomainError as exc:
-                errors = _errors(exc, shown)
+                errors = form_errors(exc, shown=shown)
             else:
                 if rating.status == "revealed":
                     flash(_("Thank you. Both ratings are now shown."), "success")
@@ -203,7 +191,7 @@ def request_revision(rating_id: int):
     try:
         revisions.request_revision(db_session(), current_user.id, rating_id, **data)
     except DomainError as exc:
-        return _refused(exc, ".ratings")
+        return refused(exc, ".ratings")
     flash(_("Your request was sent. The author may raise the rating once."), "success")
     return redirect(url_for(".ratings"))
 
@@ -223,14 +211,12 @@ def revise(rating_id: int):
     shown = ["value", "comment", *details]
     if request.method == "POST":
         data, errors = load_form(ReviseForm())
-        errors = _errors(errors, shown)
+        errors = form_errors(errors, shown=shown)
         if data is not None:
             try:
                 revisions.revise_rating(session, current_user.id, rating_id, **data)
-            except (NotFound, Forbidden):
-                raise
             except DomainError as exc:
-                errors = _errors(exc, shown)
+                errors = form_errors(exc, shown=shown)
             else:
                 flash(_("Your rating is revised."), "success")
                 return redirect(url_for(".ratings"))
@@ -268,7 +254,7 @@ def hide(rating_id: int):
     try:
         revisions.hide_rating(db_session(), current_user.id, rating_id, **data)
     except DomainError as exc:
-        return _refused(exc, ".moderation")
+        return refused(exc, ".moderation")
     flash(_("The rating is hidden. It stays on record with your reason."), "success")
     return redirect(url_for(".moderation"))
 
@@ -279,8 +265,9 @@ def hide(rating_id: int):
 @bp.get("/audit")
 @login_required
 def breakdown():
-    if not current_user.has_role(AUDITOR_ROLE):
-        raise Forbidden("The score breakdown is for auditors.")
+    require(
+        current_user.role_names, Permission.READ_AUDIT_LOG, "The score breakdown is for auditors."
+    )
     subject = request.args.get("subject", "").strip()
     result = None
     errors: dict = {}

@@ -24,7 +24,7 @@ from p2pbank.extensions import limiter
 from p2pbank.identity import services, twofactor, twofactor_services
 from p2pbank.identity.schemas import CodeIn
 from p2pbank.web.auth import _safe_next, start_session
-from p2pbank.web.forms import load_form
+from p2pbank.web.forms import ALL_BUT_CONFLICTS, form_errors, load_form
 
 bp = Blueprint("twofactor", __name__)
 
@@ -216,7 +216,7 @@ def confirm():
         try:
             codes = twofactor_services.confirm_enrolment(db_session(), user_id, data["code"])
         except DomainError as exc:
-            errors = exc.field_errors or {"code": [exc.detail]}
+            errors = form_errors(exc, no_field="code", error_pages=())
         else:
             # The account's epoch moved (other sessions end): re-issue this one.
             start_session(services.get_user(db_session(), user_id))
@@ -253,9 +253,7 @@ def recovery_codes():
                 db_session(), current_user.id, data["code"]
             )
         except DomainError as exc:
-            if exc.status not in (409, 422):
-                raise
-            errors = exc.field_errors or {"code": [exc.detail]}
+            errors = form_errors(exc, no_field="code", error_pages=ALL_BUT_CONFLICTS)
         else:
             flash(_("New recovery codes were made; the old ones no longer work."), "success")
             page = render_template("twofactor/recovery_codes.html", codes=codes, fresh=False)
@@ -272,9 +270,8 @@ def disable():
         try:
             twofactor_services.disable(db_session(), user_id, data["code"])
         except DomainError as exc:
-            if exc.status not in (409, 422):
-                raise  # Forbidden for auditors and admins goes to the error page
-            errors = exc.field_errors or {"code": [exc.detail]}
+            # Forbidden for auditors and admins goes to the error page
+            errors = form_errors(exc, no_field="code", error_pages=ALL_BUT_CONFLICTS)
         else:
             start_session(services.get_user(db_session(), user_id))
             flash(_("Two-factor sign-in is off."), "info")

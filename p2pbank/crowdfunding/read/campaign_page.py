@@ -29,7 +29,8 @@ from p2pbank.crowdfunding.models import (
 from p2pbank.crowdfunding.read.progress import COUNTING, initiator_ratings, progress
 from p2pbank.crowdfunding.services import BACKER_STATUSES
 from p2pbank.errors import NotFound
-from p2pbank.identity.models import Role, User
+from p2pbank.identity.models import User
+from p2pbank.permissions import Permission
 from p2pbank.trust.badges import Badge, badges
 
 
@@ -182,7 +183,7 @@ def campaign_page(session: Session, campaign_id: int, viewer_id: int | None) -> 
     campaign = visible_campaign(session, campaign_id, viewer_id)
     viewer = session.get(User, viewer_id) if viewer_id else None
     is_owner = viewer is not None and viewer.id == campaign.initiator_id
-    is_admin = viewer is not None and viewer.has_role(Role.ADMIN)
+    is_admin = viewer is not None and viewer.may(Permission.OVERSEE)
     my_pledge = None
     is_backer = False
     if viewer is not None:

@@ -19,8 +19,8 @@ from p2pbank.crowdfunding.models import (
 )
 from p2pbank.crowdfunding.read.campaign_page import visible_campaign
 from p2pbank.crowdfunding.read.progress import progress
-from p2pbank.errors import Forbidden, NotFound
-from p2pbank.identity.models import Role
+from p2pbank.errors import NotFound
+from p2pbank.permissions import Permission, require
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,7 @@ def events_for(
 ) -> list[CampaignEvent]:
     """The trust events, for auditors and admins (they name backers and amounts)."""
     viewer = get_user(session, viewer_id)
-    if not (viewer.has_role(Role.AUDITOR) or viewer.has_role(Role.ADMIN)):
-        raise Forbidden("Only auditors and admins read the event feed.")
+    require(
+        viewer.role_names, Permission.READ_BOOKS, "Only auditors and admins read the event feed."
+    )
     return campaign_events(session, since_id=since_id, limit=limit)

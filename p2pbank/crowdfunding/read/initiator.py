@@ -25,7 +25,8 @@ from p2pbank.crowdfunding.models import (
 )
 from p2pbank.crowdfunding.read.progress import COUNTING, progress
 from p2pbank.errors import Forbidden, NotFound
-from p2pbank.identity.models import Role, User
+from p2pbank.identity.models import User
+from p2pbank.permissions import Permission
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,7 @@ def _own_campaign(session: Session, actor_id: int, campaign_id: int) -> Campaign
     campaign = session.get(Campaign, campaign_id)
     if campaign is None or not can_see(campaign, actor):
         raise NotFound("No such campaign.")
-    if campaign.initiator_id != actor.id and not actor.has_role(Role.ADMIN):
+    if campaign.initiator_id != actor.id and not actor.may(Permission.OVERSEE):
         raise Forbidden("Only the campaign's initiator sees its dashboard.")
     return campaign
 

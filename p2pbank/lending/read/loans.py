@@ -23,7 +23,7 @@ from p2pbank.lending.models import (
     LoanPart,
     Repayment,
 )
-from p2pbank.lending.read.views import ScheduleRow, is_admin
+from p2pbank.lending.read.views import ScheduleRow, oversees
 from p2pbank.trust.badges import Badge, badges
 
 
@@ -132,11 +132,18 @@ def _loan_view(session: Session, loan: Loan, viewer_id: int | None) -> LoanView:
     )
 
 
+def seen_loan(session: Session, viewer: User, loan_id: int) -> Loan:
+    """The loan, for its borrower and whoever oversees loans; to anyone else another
+    person's loan is a 404, as if there were none."""
+    loan = session.get(Loan, loan_id)
+    if loan is None or (loan.borrower_id != viewer.id and not oversees(viewer)):
+        raise NotFound("No such loan.")
+    return loan
+
+
 def loan_detail(session: Session, viewer: User, loan_id: int) -> LoanView:
     """The loan with its full schedule: for its borrower and admins."""
-    loan = session.get(Loan, loan_id)
-    if loan is None or (loan.borrower_id != viewer.id and not is_admin(viewer)):
-        raise NotFound("No such loan.")
+    loan = seen_loan(session, viewer, loan_id)
     badge = badges(session, [loan.borrower_id]).get(loan.borrower_id)
     return replace(_loan_view(session, loan, viewer.id), borrower_badge=badge)
 
@@ -206,9 +213,7 @@ def early_quote(
 
 
 def repayments_of(session: Session, viewer: User, loan_id: int) -> list[Repayment]:
-    loan = session.get(Loan, loan_id)
-    if loan is None or (loan.borrower_id != viewer.id and not is_admin(viewer)):
-        raise NotFound("No such loan.")
+    loan = seen_loan(session, viewer, loan_id)
     return list(
         session.scalars(
             select(Repayment).where(Repayment.loan_id == loan.id).order_by(Repayment.id)

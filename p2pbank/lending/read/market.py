@@ -30,8 +30,8 @@ from p2pbank.lending.read.views import (
     CommitmentView,
     ListingView,
     commitment_view,
-    is_admin,
     listing_view,
+    oversees,
 )
 from p2pbank.paging import Paged, paginate
 from p2pbank.trust.badges import badges
@@ -121,7 +121,7 @@ def _match_view(record: MatchRecord, viewer: User | None) -> MatchView:
     the viewer's own offers (or to an admin), as counts per reason for everyone else's."""
     data = record.explanation
     viewer_id = viewer.id if viewer else None
-    admin = is_admin(viewer)
+    admin = oversees(viewer)
     fills = [
         FillView(f["amount_minor"], f["rate_bps"], f["lender_id"] == viewer_id)
         for f in data["fills"]
@@ -189,7 +189,7 @@ def listing_detail(session: Session, viewer: User | None, request_id: int) -> Li
         )
     ]
     owner = request.borrower_id == viewer_id
-    if request.status != RequestStatus.LISTED and not (owner or mine or is_admin(viewer)):
+    if request.status != RequestStatus.LISTED and not (owner or mine or oversees(viewer)):
         raise NotFound("No such listing.")
     records = session.scalars(
         select(MatchRecord).where(MatchRecord.request_id == request.id).order_by(MatchRecord.id)
@@ -204,7 +204,7 @@ def listing_detail(session: Session, viewer: User | None, request_id: int) -> Li
         matches=[_match_view(r, viewer) for r in records],
         my_commitments=[commitment_view(c) for c in mine],
         acceptance=acceptance,
-        loan_id=loan_id if (owner or is_admin(viewer)) else None,
+        loan_id=loan_id if (owner or oversees(viewer)) else None,
         min_acceptable_minor=issuing.min_acceptable(request),
     )
 

@@ -25,7 +25,7 @@ from p2pbank.lending.models import (
     OrderStatus,
     RequestStatus,
 )
-from p2pbank.lending.read.views import CommitmentView, commitment_view, is_admin
+from p2pbank.lending.read.views import CommitmentView, commitment_view, oversees
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def my_orders(session: Session, lender_id: int) -> list[OrderView]:
 
 def order_detail(session: Session, viewer: User, order_id: int) -> OrderDetail:
     order = session.get(LenderOrder, order_id)
-    if order is None or (order.lender_id != viewer.id and not is_admin(viewer)):
+    if order is None or (order.lender_id != viewer.id and not oversees(viewer)):
         raise NotFound("No such order.")
     commitments = session.scalars(
         select(Commitment).where(Commitment.order_id == order.id).order_by(Commitment.id)

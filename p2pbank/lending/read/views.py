@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from p2pbank.identity.models import Role, User
+from p2pbank.identity.models import User
 from p2pbank.ledger import queries as ledger_queries
 from p2pbank.ledger.services import find_account
 from p2pbank.lending import accounts
@@ -17,11 +17,13 @@ from p2pbank.lending.models import (
     Commitment,
     LoanRequest,
 )
+from p2pbank.permissions import Permission
 from p2pbank.trust.badges import Badge
 
 
-def is_admin(user: User | None) -> bool:
-    return user is not None and user.has_role(Role.ADMIN)
+def oversees(user: User | None) -> bool:
+    """Whether the viewer sees every member's requests, loans and orders as their owner does."""
+    return user is not None and user.may(Permission.OVERSEE)
 
 
 @dataclass(frozen=True)

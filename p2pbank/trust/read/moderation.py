@@ -9,8 +9,9 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from p2pbank import clock
-from p2pbank.errors import Forbidden, NotFound
-from p2pbank.identity.models import Role, User
+from p2pbank.errors import NotFound
+from p2pbank.identity.models import User
+from p2pbank.permissions import Permission, require
 from p2pbank.trust.models import (
     Rating,
 )
@@ -28,8 +29,7 @@ class ModeratedRating:
 
 
 def require_moderator(actor: User) -> None:
-    if not actor.has_role(Role.ADMIN):
-        raise Forbidden("Only moderators see this.")
+    require(actor.role_names, Permission.MODERATE, "Only moderators see this.")
 
 
 def moderation_list(
