@@ -26,7 +26,7 @@ from p2pbank.crowdfunding.rules import KNOWLEDGE_TEST
 from p2pbank.identity.models import OutboxMail
 from p2pbank.ledger.checks import check_ledger
 from p2pbank.payments.sandbox_gateway import SandboxGateway
-from tests.bdd.conftest import MONTHS, phrase, shown_money
+from tests.support.stories import MONTHS, phrase, shown_money
 
 scenarios("crowdfunding/")
 

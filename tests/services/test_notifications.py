@@ -54,10 +54,7 @@ def test_a_notification_is_kind_and_parameters_rendered_in_the_readers_language(
 
 def test_the_dutch_sentences_of_the_catalogue():
     """Every kind has a Dutch sentence with the same placeholders in the catalog."""
-    po = (
-        Path(__file__).resolve().parents[2]
-        / "p2pbank/translations/nl/LC_MESSAGES/messages.po"
-    )
+    po = Path(__file__).resolve().parents[2] / "p2pbank/translations/nl/LC_MESSAGES/messages.po"
     with po.open("rb") as f:
         catalog = read_po(f, locale="nl")
     import io

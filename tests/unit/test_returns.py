@@ -205,12 +205,25 @@ def _has_sign_change(flows: list[tuple[date, int]], points: int = 20_001) -> boo
 # Flow sets where the present value is positive at both ends of every widened bracket but
 # dips below zero in between (two roots): the old bisection gave up on these.
 TWO_ROOT_FLOWS = [
-    [(date(2025, 3, 27), -145_327), (date(2022, 7, 24), -805_726), (date(2024, 7, 8), 261_435),
-     (date(2022, 11, 18), -207_017), (date(2021, 10, 12), 861_303), (date(2025, 2, 5), 670_615),
-     (date(2021, 8, 23), -165_630)],
-    [(date(2023, 8, 14), 582_124), (date(2020, 7, 10), -143_658), (date(2022, 12, 10), 170_891),
-     (date(2020, 10, 11), 823_601), (date(2023, 2, 11), -369_113), (date(2020, 12, 21), -527_474),
-     (date(2024, 5, 27), -194_111), (date(2020, 8, 14), -844_937)],
+    [
+        (date(2025, 3, 27), -145_327),
+        (date(2022, 7, 24), -805_726),
+        (date(2024, 7, 8), 261_435),
+        (date(2022, 11, 18), -207_017),
+        (date(2021, 10, 12), 861_303),
+        (date(2025, 2, 5), 670_615),
+        (date(2021, 8, 23), -165_630),
+    ],
+    [
+        (date(2023, 8, 14), 582_124),
+        (date(2020, 7, 10), -143_658),
+        (date(2022, 12, 10), 170_891),
+        (date(2020, 10, 11), 823_601),
+        (date(2023, 2, 11), -369_113),
+        (date(2020, 12, 21), -527_474),
+        (date(2024, 5, 27), -194_111),
+        (date(2020, 8, 14), -844_937),
+    ],
 ]
 
 
@@ -236,9 +249,7 @@ def _as_raw(flows: list[tuple[date, int]]) -> list[tuple[int, int]]:
 @example(_as_raw(TWO_ROOT_FLOWS[0]))
 @example(_as_raw(TWO_ROOT_FLOWS[1]))
 @given(
-    st.lists(
-        st.tuples(st.integers(0, 2_000), st.integers(-10**6, 10**6)), min_size=2, max_size=8
-    )
+    st.lists(st.tuples(st.integers(0, 2_000), st.integers(-(10**6), 10**6)), min_size=2, max_size=8)
 )
 def test_xirr_finds_a_root_whenever_one_exists(raw: list[tuple[int, int]]) -> None:
     """Any mix of signs and dates: where the reference scan sees the present value change
