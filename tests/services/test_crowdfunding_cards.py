@@ -24,23 +24,11 @@ from tests.support.crowdfunding import (
     DECLINES_ON_CHARGE,
     DECLINES_ON_SAVE,
     GOOD,
-    an_initiator,
-    backer_factory,
     card_pledge,
     key,
     live,
 )
 from tests.support.money import assert_books_balance, balance, posted_held
-
-
-@pytest.fixture
-def initiator(make_user):
-    return an_initiator(make_user)
-
-
-@pytest.fixture
-def backers(make_user, session):
-    return backer_factory(make_user, session)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from p2pbank.crowdfunding.rules import KNOWLEDGE_TEST
 from p2pbank.errors import Forbidden, InvalidState, ValidationFailed
 from p2pbank.ledger import holds
 from p2pbank.ledger import services as ledger
-from tests.support.crowdfunding import an_initiator, backer_factory, draft, key
+from tests.support.crowdfunding import backer_factory, draft, key
 from tests.support.money import assert_books_balance, posted_held
 
 RIGHT = {q.key: q.answer for q in KNOWLEDGE_TEST}
@@ -29,11 +29,6 @@ LOAN = {
     "owner_registration": "KvK 12345678",
     "risks_md": "The oven may not sell enough bread to repay.",
 }
-
-
-@pytest.fixture
-def initiator(make_user):
-    return an_initiator(make_user)
 
 
 @pytest.fixture

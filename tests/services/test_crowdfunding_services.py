@@ -26,19 +26,8 @@ from p2pbank.errors import (
     ValidationFailed,
 )
 from p2pbank.identity.models import OutboxMail
-from tests.support.crowdfunding import an_initiator, backer_factory, draft, key, live
+from tests.support.crowdfunding import draft, key, live
 from tests.support.money import assert_books_balance, posted_held
-
-
-@pytest.fixture
-def initiator(make_user):
-    return an_initiator(make_user)
-
-
-@pytest.fixture
-def backers(make_user, session):
-    return backer_factory(make_user, session)
-
 
 # --- campaigns ---------------------------------------------------------------------------------
 

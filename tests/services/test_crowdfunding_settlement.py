@@ -22,18 +22,8 @@ from p2pbank.errors import InvalidState
 from p2pbank.identity.models import OutboxMail
 from p2pbank.ledger import services as ledger
 from p2pbank.ledger.models import Hold
-from tests.support.crowdfunding import an_initiator, backer_factory, key, live
+from tests.support.crowdfunding import key, live
 from tests.support.money import assert_books_balance, balance, posted_held
-
-
-@pytest.fixture
-def initiator(make_user):
-    return an_initiator(make_user)
-
-
-@pytest.fixture
-def backers(make_user, session):
-    return backer_factory(make_user, session)
 
 
 def _pledge(session, person, campaign, amount, **kw):
