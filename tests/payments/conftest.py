@@ -1,6 +1,6 @@
 """Fixtures for the payment tests: localstripe (plus the small fake of what it lacks) in a
-subprocess, a webhook receiver for their signed events, and one `Gateways` harness that
-drives either gateway the same way, so one contract suite runs against both."""
+subprocess, a webhook receiver for their signed events, and the `gateways` fixture that runs
+one contract suite against both gateways (the harness is in tests/support/gateways.py)."""
 
 from __future__ import annotations
 
