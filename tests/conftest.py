@@ -12,15 +12,22 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import HealthCheck, settings
 from sqlalchemy import make_url, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from p2pbank import clock
 from p2pbank.app import create_app
-from p2pbank.audit.keys import derive_pseudonym_key, session_info
 from p2pbank.config import Config
 from p2pbank.db import Base, make_engine, normalize_url
 from p2pbank.identity import passwords
 from p2pbank.models import load_all
+from tests.support.database import (
+    TEST_SECRET,
+    bound_sessionmaker,
+    database_url_for_run,
+    is_postgres,
+)
+from tests.support.pages import Browser
+from tests.support.people import SECOND_FACTOR_CODES, STRONG_PASSWORD, user_maker
 
 settings.register_profile(
     "ci",
@@ -37,8 +44,6 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-TEST_SECRET = "test-secret-key-not-for-production-use-0123456789"
-
 # Thousands of sign-ups and sign-ins: hash at argon2id's smallest cost in tests (the
 # production cost has its own tests in tests/unit/test_identity_passwords.py).
 passwords.set_cost(passwords.TEST_COST)
@@ -50,25 +55,6 @@ def pytest_report_header(config) -> str:
 
 def _redacted(url: str) -> str:
     return re.sub(r"//[^@/]*@", "//***@", url)
-
-
-_SQLITE_FALLBACK: list[str] = []
-
-
-def database_url_for_run() -> str:
-    url = os.environ.get("TEST_DATABASE_URL", "")
-    if url:
-        return url
-    if not _SQLITE_FALLBACK:
-        import tempfile
-
-        folder = tempfile.mkdtemp(prefix="p2pbank-test-")
-        _SQLITE_FALLBACK.append(f"sqlite:///{folder}/test.sqlite3")
-    return _SQLITE_FALLBACK[0]
-
-
-def is_postgres() -> bool:
-    return database_url_for_run().startswith(("postgres", "postgresql"))
 
 
 def pytest_collection_modifyitems(config, items) -> None:
@@ -124,19 +110,9 @@ def connection(engine) -> Iterator:
         conn.close()
 
 
-def _bound_sessionmaker(connection) -> sessionmaker[Session]:
-    # Services call commit(); here that only releases a savepoint of the outer transaction.
-    return sessionmaker(
-        bind=connection,
-        join_transaction_mode="create_savepoint",
-        expire_on_commit=False,
-        info=session_info(derive_pseudonym_key(TEST_SECRET)),  # the trust log's pseudonyms
-    )
-
-
 @pytest.fixture
 def session(connection) -> Iterator[Session]:
-    s = _bound_sessionmaker(connection)()
+    s = bound_sessionmaker(connection)()
     try:
         yield s
     finally:
@@ -158,7 +134,7 @@ def config(database_url, tmp_path) -> Config:
 @pytest.fixture
 def app(config, connection):
     application = create_app(config)
-    application.extensions["p2pbank.sessionmaker"] = _bound_sessionmaker(connection)
+    application.extensions["p2pbank.sessionmaker"] = bound_sessionmaker(connection)
     yield application
     # /readyz checks the database through the app's own engine: close what it opened.
     application.extensions["p2pbank.engine"].dispose()
@@ -183,13 +159,7 @@ def frozen_now() -> datetime:
     return moment
 
 
-# --- people -----------------------------------------------------------------------------
-
-STRONG_PASSWORD = "correct-horse-battery-42"
-
-# Auditors and admins must use two-factor sign-in: make_user turns it on for them and keeps
-# their recovery codes here (by e-mail), so Browser.login can answer the challenge.
-SECOND_FACTOR_CODES: dict[str, list[str]] = {}
+# --- people and pages ----------------------------------------------------------------------
 
 
 @pytest.fixture(autouse=True)
@@ -203,85 +173,7 @@ def _forget_second_factors() -> Iterator[None]:
 def make_user(session):
     """make_user(roles=[...], kyc="verified", email=None, two_factor=None) -> User, committed
     in the test txn. two_factor None means: on for auditors and admins (their roles need it)."""
-    from p2pbank.identity import services
-
-    counter = {"n": 0}
-
-    def _make(
-        roles=(),
-        kyc: str = "unverified",
-        email: str | None = None,
-        name: str | None = None,
-        password: str = STRONG_PASSWORD,
-        two_factor: bool | None = None,
-    ):
-        counter["n"] += 1
-        n = counter["n"]
-        email = email or f"person{n}@example.test"
-        self_service = [r for r in roles if r not in ("auditor", "admin")]
-        user = services.sign_up(
-            session,
-            email=email,
-            display_name=name or f"Person {n}",
-            password=password,
-            roles=self_service,
-        )
-        for role in roles:
-            if role in ("auditor", "admin"):
-                services.grant_role(session, None, user.id, role, "test")
-        if kyc in ("pending", "verified", "rejected"):
-            services.set_kyc_status(session, None, user.id, "pending", "test")
-        if kyc in ("verified", "rejected"):
-            services.set_kyc_status(session, None, user.id, kyc, "test")
-        if two_factor or (two_factor is None and user.two_factor_required):
-            from p2pbank.identity import twofactor, twofactor_services
-
-            secret = twofactor_services.start_enrolment(session, user.id)
-            SECOND_FACTOR_CODES[user.email] = twofactor_services.confirm_enrolment(
-                session, user.id, twofactor.code_at(secret, clock.now())
-            )
-        return user
-
-    return _make
-
-
-# --- pages --------------------------------------------------------------------------------
-
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def csrf_from(html: str) -> str:
-    match = _CSRF.search(html)
-    assert match, "page has no CSRF token"
-    return match.group(1)
-
-
-class Browser:
-    """A test client that submits forms the way a browser does, CSRF token included."""
-
-    def __init__(self, client):
-        self.client = client
-
-    def get(self, url, **kw):
-        return self.client.get(url, **kw)
-
-    def submit(self, page_url: str, data: dict, action: str | None = None, **kw):
-        page = self.client.get(page_url)
-        token = csrf_from(page.get_data(as_text=True))
-        return self.client.post(action or page_url, data={**data, "csrf_token": token}, **kw)
-
-    def login(self, email: str, password: str = STRONG_PASSWORD, second_factor: bool = True):
-        """Sign in; for people made by make_user with two-factor sign-in, answer the challenge
-        with one of their recovery codes (unless second_factor=False)."""
-        response = self.submit("/login", {"email": email, "password": password})
-        codes = SECOND_FACTOR_CODES.get(email.strip().lower())
-        location = response.headers.get("Location", "")
-        if second_factor and codes and location.split("?")[0].endswith("/login/two-factor"):
-            response = self.submit("/login/two-factor", {"code": codes.pop()})
-        return response
-
-    def logout(self, **kw):
-        return self.submit("/dashboard", {}, action="/logout", **kw)
+    return user_maker(session)
 
 
 @pytest.fixture

@@ -21,9 +21,10 @@ from p2pbank.config import Config
 from p2pbank.db import Base
 from p2pbank.identity import services as identity
 from p2pbank.models import load_all
-from p2pbank.money import Money
-from tests.conftest import STRONG_PASSWORD, TEST_SECRET
-from tests.ledger_tamper import raise_entry_amount
+from tests.support.database import TEST_SECRET
+from tests.support.ledger_tamper import raise_entry_amount
+from tests.support.money import deposit
+from tests.support.people import STRONG_PASSWORD, member
 
 
 class Platform:
@@ -54,15 +55,7 @@ class Platform:
     def members(self, count: int, start: int = 0) -> None:
         with self.session() as s:
             for n in range(start, start + count):
-                user = identity.sign_up(
-                    s,
-                    email=f"member{n}@example.test",
-                    display_name=f"Member {n}",
-                    password=STRONG_PASSWORD,
-                    roles=["lender"],
-                )
-                identity.set_kyc_status(s, None, user.id, "pending", "test")
-                identity.set_kyc_status(s, None, user.id, "verified", "test")
+                member(s, f"Member {n}", ["lender"], email=f"member{n}@example.test")
 
     def events(self, count: int) -> None:
         with self.session() as s:
@@ -72,31 +65,19 @@ class Platform:
 
     def deposits(self, count: int) -> list[int]:
         """`count` new members, each with an opening deposit: journal entries and leaves."""
-        from p2pbank.ledger import services as ledger
-
         ids = []
         with self.session() as s:
-            clearing = ledger.ensure_platform_account(s, ledger.PLATFORM_GATEWAY_CLEARING).code
             for _ in range(count):
                 self.people += 1
-                user = identity.sign_up(
+                user = member(
                     s,
+                    f"Saver {self.people}",
+                    ["lender"],
                     email=f"saver{self.people}@example.test",
-                    display_name=f"Saver {self.people}",
-                    password=STRONG_PASSWORD,
-                    roles=["lender"],
+                    kyc="unverified",
                 )
-                wallet = ledger.ensure_wallet(s, user.id).code
-                entry = ledger.transfer(
-                    s,
-                    from_code=clearing,
-                    to_code=wallet,
-                    amount=Money(10_000),
-                    kind="deposit",
-                    idempotency_key=f"deposit:{self.people}",
-                )
+                entry = deposit(s, user.id, 10_000, key=f"deposit:{self.people}")
                 ids.append(entry.id)
-                s.commit()
             sequencer.integrate_queued(s, clock.now())  # as it runs every second
         return ids
 

@@ -12,7 +12,8 @@ from p2pbank import clock
 from p2pbank.crowdfunding import pledging
 from p2pbank.crowdfunding.models import Campaign, CampaignStatus, Pledge, PledgeStatus
 from p2pbank.crowdfunding.rules import KNOWLEDGE_TEST
-from tests.services.test_crowdfunding_support import draft, fund, key, live, wallet
+from tests.support.crowdfunding import draft, key, live
+from tests.support.money import deposit, posted_held
 
 CAMPAIGN = {
     "title": "Street oven",
@@ -40,7 +41,7 @@ def ian(make_user):
 @pytest.fixture
 def ann(make_user, session):
     person = make_user(roles=["backer"], kyc="verified", name="Ann")
-    fund(session, person, 500_000)
+    deposit(session, person.id, 500_000)
     return person
 
 
@@ -122,12 +123,12 @@ def test_pledge_change_cancel_through_the_api(client, session, ian, ann, api_tok
         f"/api/v1/campaigns/pledges/{pledge_id}", json={"amount_minor": 6_000}, headers=headers
     )
     assert changed.json["amount_minor"] == 6_000
-    assert wallet(session, ann) == (500_000, 6_000)
+    assert posted_held(session, ann.id) == (500_000, 6_000)
     mine = client.get("/api/v1/campaigns/pledges", headers=headers).json
     assert [p["id"] for p in mine] == [pledge_id]
     gone = client.delete(f"/api/v1/campaigns/pledges/{pledge_id}", headers=headers)
     assert gone.json["status"] == "released"
-    assert wallet(session, ann) == (500_000, 0)
+    assert posted_held(session, ann.id) == (500_000, 0)
 
 
 @pytest.mark.parametrize(

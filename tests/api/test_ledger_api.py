@@ -7,6 +7,7 @@ import pytest
 from p2pbank.ledger import holds, services
 from p2pbank.ledger.services import PLATFORM_GATEWAY_CLEARING as CLEARING
 from p2pbank.money import Money
+from tests.support import money
 
 
 @pytest.fixture
@@ -16,12 +17,7 @@ def people(session, make_user):
     services.ensure_platform_account(session, CLEARING)
     services.ensure_wallet(session, lena.id)
     services.ensure_wallet(session, bo.id)
-    deposit = services.post_entry(
-        session,
-        postings=[(CLEARING, -5_000), (services.wallet_code(lena.id), 5_000)],
-        kind="deposit",
-        idempotency_key="deposit:api",
-    )
+    deposit = money.deposit(session, lena.id, 5_000, key="deposit:api", commit=False)
     services.transfer(
         session,
         from_code=services.wallet_code(lena.id),

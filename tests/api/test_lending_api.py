@@ -11,15 +11,9 @@ from sqlalchemy import select
 from p2pbank import clock
 from p2pbank.lending import ordering
 from p2pbank.lending.models import Loan
-from tests.services.lending_support import (
-    borrower,
-    lender,
-    listing,
-    order,
-    row_counts,
-    spend,
-    wallet,
-)
+from tests.support.database import row_counts
+from tests.support.lending import borrower, lender, listing, one_lender_loan, order
+from tests.support.money import spend, wallet
 
 PROBLEM = "application/problem+json"
 
@@ -181,9 +175,7 @@ def test_bad_orders_are_refused(client, session, people, api_token, body):
 
 def test_loans_payments_and_early_repayment(client, session, people, api_token):
     bo, lena = people
-    request = listing(session, bo, amount=60_000, rate=1_400)
-    ordering.commit_to_listing(session, lena.id, request.id, amount_minor=60_000, rate_bps=1_200)
-    loan = session.scalar(select(Loan))
+    loan = one_lender_loan(session, bo, lena)
     headers = api_token(bo)
     got = client.get(f"/api/v1/lending/loans/{loan.id}", headers=headers).json
     assert got["status"] == "active" and len(got["rows"]) == 12
@@ -214,9 +206,7 @@ def test_loans_payments_and_early_repayment(client, session, people, api_token):
 
 def test_paying_without_money_is_a_409_and_writes_nothing(client, session, people, api_token):
     bo, lena = people
-    request = listing(session, bo, amount=60_000, rate=1_400)
-    ordering.commit_to_listing(session, lena.id, request.id, amount_minor=60_000, rate_bps=1_200)
-    loan = session.scalar(select(Loan))
+    loan = one_lender_loan(session, bo, lena)
     spend(session, bo.id, wallet(session, bo.id)[2])
     clock.advance(timedelta(days=31))
     headers = api_token(bo)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from p2pbank.identity import reset_services, services
 from p2pbank.identity.models import ApiToken, OutboxMail
-from tests.conftest import STRONG_PASSWORD
+from tests.support.people import STRONG_PASSWORD
 
 NEW_PASSWORD = "a-brand-new-secret-77"
 

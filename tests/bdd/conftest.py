@@ -14,63 +14,11 @@ import re
 from dataclasses import dataclass, field
 
 import pytest
-from pytest_bdd import given, parsers, then, when
+from pytest_bdd import given, then, when
 
-from tests.conftest import Browser
-
-
-def _word_type(pattern: str):
-    """A parse type that matches `pattern` and returns the text unchanged."""
-
-    def convert(text: str) -> str:
-        return text
-
-    convert.pattern = pattern  # type: ignore[attr-defined]
-    convert.regex_group_count = 0  # type: ignore[attr-defined]
-    return convert
-
-
-def _amount_type():
-    """'25.00' or '-40.00' (two decimals, as written after EUR) -> integer minor units."""
-
-    def convert(text: str) -> int:
-        whole, _, cents = text.lstrip("-").partition(".")
-        minor = int(whole) * 100 + int(cents)
-        return -minor if text.startswith("-") else minor
-
-    convert.pattern = r"-?\d+\.\d{2}"  # type: ignore[attr-defined]
-    convert.regex_group_count = 0  # type: ignore[attr-defined]
-    return convert
-
-
-TYPES = {
-    "Name": _word_type(r"[A-Z][A-Za-z-]*"),
-    "Roles": _word_type(r"[a-z]+(?:(?:, | and )[a-z]+)*"),
-    "Amount": _amount_type(),
-}
-
-
-def phrase(text: str) -> parsers.parse:
-    """A step pattern where `{name:Name}` is one capitalised word (a person) and
-    `{roles:Roles}` is 'lender', 'lender and borrower' or 'lender, borrower and backer';
-    `{amount:Amount}` is '25.00' or '-40.00' (given in minor units, 2500). Typed
-    placeholders keep steps from swallowing each other's words."""
-    return parsers.parse(text, extra_types=TYPES)
-
-
-ROLE_WORDS = re.compile(r"\s*(?:,|\band\b)\s*")
-
-
-def email_of(name: str) -> str:
-    return f"{name.lower()}@example.test"
-
-
-def parse_roles(text: str) -> list[str]:
-    """'lender and borrower', 'lender, borrower and backer', 'no roles' -> role names."""
-    text = text.strip().strip('"')
-    if text in ("", "no roles", "none"):
-        return []
-    return [word for word in ROLE_WORDS.split(text) if word]
+from tests.support.money import deposit
+from tests.support.pages import Browser
+from tests.support.stories import MONTHS, email_of, parse_roles, phrase, shown_money
 
 
 @dataclass
@@ -115,27 +63,6 @@ def story(app) -> Story:
 
 
 # --- time ----------------------------------------------------------------------------------
-
-MONTHS = {
-    name: number
-    for number, name in enumerate(
-        (
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ),
-        start=1,
-    )
-}
 
 
 @given(phrase("the time is {day:d} {month} {year:d}, {hour:d}:{minute:d}"))
@@ -299,44 +226,16 @@ def _api_answers(story, status):
 # ends up in the ledger, so features of any domain can start with money in a wallet.
 
 
-def wallet_deposit(session, user_id: int, minor: int) -> None:
-    from uuid import uuid4
-
-    from p2pbank.ledger import services as ledger
-    from p2pbank.money import Money
-
-    ledger.ensure_platform_account(session, ledger.PLATFORM_GATEWAY_CLEARING)
-    ledger.ensure_wallet(session, user_id)
-    ledger.transfer(
-        session,
-        from_code=ledger.PLATFORM_GATEWAY_CLEARING,
-        to_code=ledger.wallet_code(user_id),
-        amount=Money(minor),
-        kind="deposit",
-        idempotency_key=f"bdd:deposit:{uuid4().hex}",
-        memo="Card deposit",
-    )
-    session.commit()
-
-
-def shown_money(story: Story, minor: int, currency: str = "EUR") -> str:
-    """An amount as the pages show it."""
-    from p2pbank.web.filters import money
-
-    with story.app.test_request_context():  # type: ignore[attr-defined]
-        return money(minor, currency)
-
-
 @given(phrase("{name:Name} has EUR {amount:Amount} in the wallet"))
 @given(phrase("{name:Name} has EUR {amount:Amount} in her wallet"))
 @given(phrase("{name:Name} has EUR {amount:Amount} in his wallet"))
 def _has_money(story, session, name, amount):
-    wallet_deposit(session, story.person(name).id, amount)
+    deposit(session, story.person(name).id, amount, memo="Card deposit")
 
 
 @when(phrase("a deposit of EUR {amount:Amount} reaches {name:Name}'s wallet"))
 def _deposit_reaches(story, session, name, amount):
-    wallet_deposit(session, story.person(name).id, amount)
+    deposit(session, story.person(name).id, amount, memo="Card deposit")
 
 
 @then(

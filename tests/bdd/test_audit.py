@@ -19,9 +19,9 @@ from pytest_bdd import given, parsers, scenarios, then, when
 from p2pbank.audit import queries, services, verify
 from p2pbank.audit.keys import signer_for
 from p2pbank.audit.verify_journal import JournalSource
-from tests.bdd.conftest import phrase
-from tests.ledger_tamper import raise_entry_amount
-from tests.services.test_audit import tamper
+from tests.support.audit import tamper
+from tests.support.ledger_tamper import raise_entry_amount
+from tests.support.stories import phrase
 
 scenarios("trust/auditor_verifies_log.feature")
 

@@ -25,8 +25,8 @@ from p2pbank.crowdfunding.read import progress as read_progress
 from p2pbank.crowdfunding.rules import KNOWLEDGE_TEST
 from p2pbank.ledger.checks import check_ledger
 from p2pbank.payments.sandbox_gateway import SandboxGateway
-from tests.bdd.conftest import MONTHS, phrase, shown_money
-from tests.mail_links import notification_mails
+from tests.support.mail import notification_mails
+from tests.support.stories import MONTHS, phrase, shown_money
 
 scenarios("crowdfunding/")
 

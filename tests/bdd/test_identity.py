@@ -11,9 +11,10 @@ from sqlalchemy import select
 from p2pbank import clock
 from p2pbank.identity import services, twofactor, twofactor_services
 from p2pbank.identity.models import RoleGrant, User
-from tests.bdd.conftest import email_of, parse_roles, phrase
-from tests.conftest import STRONG_PASSWORD, Browser
-from tests.mail_links import mails_to, sign_up_path
+from tests.support.mail import mails_to, sign_up_path
+from tests.support.pages import Browser
+from tests.support.people import STRONG_PASSWORD
+from tests.support.stories import email_of, parse_roles, phrase
 
 scenarios("identity/sign_up_and_sign_in.feature")
 scenarios("identity/too_many_failed_sign_ins.feature")

@@ -12,7 +12,7 @@ from pytest_bdd import given, scenarios, then, when
 from p2pbank.errors import DomainError, InsufficientFunds, InvalidState
 from p2pbank.ledger import holds, journal_reads, services
 from p2pbank.money import Money
-from tests.bdd.conftest import phrase, shown_money
+from tests.support.stories import phrase, shown_money
 
 scenarios("ledger/wallet.feature")
 scenarios("ledger/reversal.feature")

@@ -32,7 +32,8 @@ from p2pbank.lending.models import (
     Repayment,
     RepaymentShare,
 )
-from tests.bdd.conftest import email_of, phrase, shown_money, wallet_deposit
+from tests.support.money import deposit, spend
+from tests.support.stories import email_of, phrase, shown_money
 
 scenarios("lending/funded_by_three_lenders.feature")
 scenarios("lending/order_spread_over_many_borrowers.feature")
@@ -191,7 +192,7 @@ def _every_due_date(story, session, name):
     needed = sum(r.payment_minor for r in rows)
     have = ledger_queries.balances(session, ledger.wallet_code(loan.borrower_id)).available
     if have < needed:
-        wallet_deposit(session, loan.borrower_id, needed - have)
+        deposit(session, loan.borrower_id, needed - have, memo="Card deposit")
     _tick_until(story, max(r.due_on for r in rows))
 
 
@@ -397,7 +398,7 @@ def _has_loan(story, session, make_user, name, amount, term, lenders, rate):
     shares[-1] += minor - sum(shares)
     for lender_name, share in zip(names, shares, strict=True):
         lender = _person(story, make_user, lender_name, "lender")
-        wallet_deposit(session, lender.id, share)
+        deposit(session, lender.id, share, memo="Card deposit")
         ordering.commit_to_listing(
             session, lender.id, request.id, amount_minor=share, rate_bps=rate_bps
         )
@@ -408,17 +409,7 @@ def _has_loan(story, session, make_user, name, amount, term, lenders, rate):
 def _spent(story, session, name):
     user = story.person(name)
     available = ledger_queries.balances(session, ledger.wallet_code(user.id)).available
-    ledger.post_entry(
-        session,
-        postings=[
-            (ledger.wallet_code(user.id), -available),
-            (ledger.PLATFORM_GATEWAY_CLEARING, available),
-        ],
-        kind="withdrawal",
-        idempotency_key=f"bdd:spent:{user.id}",
-        memo="Paid out to the bank",
-    )
-    session.commit()
+    spend(session, user.id, available, key=f"bdd:spent:{user.id}", memo="Paid out to the bank")
 
 
 @when(phrase("the first instalment falls due and {days:d} more days pass with the daily work run"))

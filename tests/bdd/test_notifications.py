@@ -16,7 +16,8 @@ from p2pbank.lending import ordering
 from p2pbank.lending import services as lending
 from p2pbank.lending.models import Instalment, Loan
 from p2pbank.notifications import kinds
-from tests.bdd.conftest import email_of, phrase, wallet_deposit
+from tests.support.money import deposit
+from tests.support.stories import email_of, phrase
 
 scenarios("notifications/being_told.feature")
 
@@ -61,7 +62,7 @@ def _daily_work_on(story, day) -> None:
 def _lent(story, session, make_user, lender, amount, name, months):
     bo = _person(story, make_user, session, name, "borrower")
     lena = _person(story, make_user, session, lender, "lender")
-    wallet_deposit(session, lena.id, amount)
+    deposit(session, lena.id, amount, memo="Card deposit")
     request = lending.request_loan(
         session,
         bo.id,
@@ -77,7 +78,7 @@ def _lent(story, session, make_user, lender, amount, name, months):
 @given(phrase("{name:Name} has EUR {amount:Amount} in his wallet"))
 @given(phrase("{name:Name} has EUR {amount:Amount} in her wallet"))
 def _has_money(story, session, name, amount):
-    wallet_deposit(session, story.person(name).id, amount)
+    deposit(session, story.person(name).id, amount, memo="Card deposit")
 
 
 @given(phrase('{name:Name} turned off mail about "{label}" in her settings'))

@@ -9,7 +9,7 @@ from pytest_bdd import given, scenarios, then, when
 
 from p2pbank.ledger.checks import check_ledger
 from p2pbank.runtime import marks
-from tests.conftest import database_url_for_run
+from tests.support.database import database_url_for_run
 from tests.worker import support
 
 pytestmark = pytest.mark.slow

@@ -17,7 +17,7 @@ from p2pbank.payments import services, signature, webhooks
 from p2pbank.payments.models import Payment, PaymentStatus
 from p2pbank.payments.reconcile import reconcile
 from p2pbank.payments.settings import PaymentSettings, make_gateway
-from tests.bdd.conftest import phrase
+from tests.support.stories import phrase
 
 scenarios("payments/deposit_with_a_card.feature")
 scenarios("payments/withdraw_to_a_bank_account.feature")

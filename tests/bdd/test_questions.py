@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from p2pbank import clock
 from p2pbank.questions.models import Question
-from tests.bdd.conftest import phrase
-from tests.services.lending_support import borrower, lender, listing
+from tests.support.lending import borrower, lender, listing
+from tests.support.stories import phrase
 
 scenarios("questions/ask_and_answer.feature")
 

@@ -13,8 +13,8 @@ from p2pbank import clock
 from p2pbank.lending import due as lending
 from p2pbank.lending.models import Instalment, RepaymentShare
 from p2pbank.resale.models import ResaleOffer, ResaleSale
-from tests.services.lending_support import lender, wallet
-from tests.services.resale_support import at, running_loan
+from tests.support.lending import at, lender, running_loan
+from tests.support.money import wallet
 
 scenarios("resale/sell_and_buy_a_loan_part.feature")
 

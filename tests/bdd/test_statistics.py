@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from p2pbank import clock
 from p2pbank.lending import due as lending_due
-from p2pbank.lending import ordering
-from p2pbank.lending.models import Instalment, Loan
-from tests.bdd.conftest import phrase
-from tests.services.lending_support import borrower, lender, listing, spend, wallet
+from p2pbank.lending.models import Instalment
+from tests.support.lending import borrower, lender, listing, one_lender_loan
+from tests.support.money import spend, wallet
+from tests.support.stories import phrase
 
 scenarios("statistics/public_statistics.feature")
 
@@ -28,10 +28,8 @@ def seen() -> dict:
 
 def _loan(session, make_user, seen, name, minor):
     bo = borrower(make_user, session, name)
-    request = listing(session, bo, amount=minor, rate=1_200)
     lena = lender(make_user, session, f"Lender {name}", money=minor)
-    ordering.commit_to_listing(session, lena.id, request.id, amount_minor=minor, rate_bps=1_200)
-    seen["loans"][name] = (bo, session.scalar(select(Loan).where(Loan.request_id == request.id)))
+    seen["loans"][name] = (bo, one_lender_loan(session, bo, lena, amount=minor, max_rate=1_200))
 
 
 @given(

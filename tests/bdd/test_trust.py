@@ -17,7 +17,7 @@ from p2pbank.lending import ordering
 from p2pbank.lending import services as lending
 from p2pbank.lending.models import Instalment, Loan
 from p2pbank.trust import services
-from tests.bdd.conftest import phrase
+from tests.support.stories import phrase
 
 scenarios("trust/rate_each_other.feature")
 scenarios("trust/grade_rises.feature")

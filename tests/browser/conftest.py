@@ -24,7 +24,7 @@ from werkzeug.serving import make_server
 from p2pbank.app import create_app
 from p2pbank.config import Config
 from p2pbank.migrate import upgrade
-from tests.conftest import TEST_SECRET
+from tests.support.database import TEST_SECRET
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -110,9 +110,3 @@ def page(chromium, live_server) -> Iterator[object]:
         yield tab
     finally:
         context.close()
-
-
-def sign_out(page) -> None:
-    """Open the person menu under one's name in the top bar, then sign out."""
-    page.locator('details[data-menu="person"] > summary').click()
-    page.get_by_role("button", name="Sign out").click()

@@ -11,24 +11,15 @@ import pytest
 from playwright.sync_api import expect
 
 from p2pbank.crowdfunding import rewards, services
-from p2pbank.identity import services as identity
-from tests.browser.conftest import sign_out
-from tests.conftest import STRONG_PASSWORD
+from tests.support.pages import sign_out
+from tests.support.people import STRONG_PASSWORD, member
 
 pytestmark = pytest.mark.browser
 
 
 def _person(session, name: str, roles: list[str]):
-    user = identity.sign_up(
-        session,
-        email=f"{name.lower()}-{uuid.uuid4().hex[:10]}@example.test",
-        display_name=name,
-        password=STRONG_PASSWORD,
-        roles=roles,
-    )
-    identity.set_kyc_status(session, None, user.id, "pending", "browser test")
-    identity.set_kyc_status(session, None, user.id, "verified", "browser test")
-    return user
+    email = f"{name.lower()}-{uuid.uuid4().hex[:10]}@example.test"
+    return member(session, name, roles, email=email, reason="browser test")
 
 
 def _sign_in(page, email: str) -> None:

@@ -13,10 +13,9 @@ import pytest
 from playwright.sync_api import expect
 
 from p2pbank.crowdfunding import services as crowdfunding
-from p2pbank.identity import services as identity
 from p2pbank.ledger import services as ledger
 from p2pbank.lending import services as lending
-from tests.conftest import STRONG_PASSWORD
+from tests.support.people import STRONG_PASSWORD, member
 
 pytestmark = pytest.mark.browser
 
@@ -51,15 +50,13 @@ def people(live_server) -> dict[str, str]:
     try:
         users = {}
         for role in ("lender", "borrower", "initiator"):
-            user = identity.sign_up(
+            user = member(
                 session,
+                f"Layout {role.title()} With A Rather Long Name",
+                [role],
                 email=f"{role}-{uuid.uuid4().hex[:10]}@example.test",
-                display_name=f"Layout {role.title()} With A Rather Long Name",
-                password=STRONG_PASSWORD,
-                roles=[role],
+                reason="browser test",
             )
-            identity.set_kyc_status(session, None, user.id, "pending", "browser test")
-            identity.set_kyc_status(session, None, user.id, "verified", "browser test")
             users[role], emails[role] = user, user.email
         lending.request_loan(
             session,

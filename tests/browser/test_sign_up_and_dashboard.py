@@ -9,9 +9,9 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_out
-from tests.conftest import STRONG_PASSWORD
-from tests.mail_links import sign_up_path
+from tests.support.mail import sign_up_path
+from tests.support.pages import sign_out
+from tests.support.people import STRONG_PASSWORD
 
 pytestmark = pytest.mark.browser
 

@@ -23,7 +23,6 @@ from sqlalchemy.orm import sessionmaker
 from p2pbank.audit.keys import derive_pseudonym_key, session_info
 from p2pbank.db import Base, make_engine
 from p2pbank.errors import InsufficientFunds
-from p2pbank.identity import services as identity
 from p2pbank.ledger.checks import check_ledger
 from p2pbank.ledger.models import JournalEntry
 from p2pbank.ledger.queries import wallet_summary
@@ -31,7 +30,8 @@ from p2pbank.models import load_all
 from p2pbank.payments import payouts, services, webhooks
 from p2pbank.payments.models import GatewayEvent, Payout, PayoutStatus
 from p2pbank.payments.sandbox_gateway import SandboxGateway
-from tests.conftest import STRONG_PASSWORD, TEST_SECRET
+from tests.support.database import TEST_SECRET
+from tests.support.people import member
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
@@ -68,12 +68,7 @@ def sessions(database_url):
 
 
 def _person(session):
-    user = identity.sign_up(
-        session, email="racer@example.test", display_name="Racer", password=STRONG_PASSWORD
-    )
-    identity.set_kyc_status(session, None, user.id, "pending", "test")
-    identity.set_kyc_status(session, None, user.id, "verified", "test")
-    return user.id
+    return member(session, "Racer", email="racer@example.test").id
 
 
 def _race(work, count=WORKERS):

@@ -20,7 +20,7 @@ from p2pbank.ledger.checks import check_ledger
 from p2pbank.payments import shapes
 from p2pbank.payments.gateway import CardSetup, IntentStatus
 from p2pbank.payments.stripe_gateway import StripeGateway, _plain
-from tests.payments.conftest import STRIPE_KEY, make_stripe_gateway
+from tests.support.gateways import STRIPE_KEY, make_stripe_gateway
 
 _n = itertools.count(1)
 

@@ -14,6 +14,7 @@ from p2pbank.ledger.services import PLATFORM_GATEWAY_CLEARING
 from p2pbank.payments import services, webhooks
 from p2pbank.payments.models import GatewayEvent, Payment, PaymentStatus
 from p2pbank.payments.rules import eea_card_fee_minor
+from tests.support.payments import card_deposit
 
 GOOD, DECLINED, INSUFFICIENT, AUTH = (
     "4242 4242 4242 4242",
@@ -29,19 +30,6 @@ def _available(session, user_id: int) -> int:
 
 def _entries(session) -> int:
     return session.scalar(select(func.count(JournalEntry.id)))
-
-
-def _deposit(session, gateway, user, amount=10_000, key="k1", card=GOOD):
-    started = services.start_deposit(
-        session, gateway, user.id, amount_minor=amount, idempotency_key=key
-    )
-    if card is not None:
-        services.complete_test_card_payment(
-            session, gateway, user.id, started.payment.id, card_number=card
-        )
-        webhooks.deliver_test_mode_events(session, gateway)
-    session.refresh(started.payment)
-    return started.payment
 
 
 def test_a_good_card_credits_the_wallet_once_the_gateway_confirms(
@@ -74,7 +62,7 @@ def test_a_good_card_credits_the_wallet_once_the_gateway_confirms(
 
 def test_delivering_the_same_events_again_changes_nothing(session, make_user, testmode_gateway):
     lena = make_user()
-    payment = _deposit(session, testmode_gateway, lena)
+    payment = card_deposit(session, testmode_gateway, lena.id, 10_000, key="k1")
     rows = session.scalars(select(GatewayEvent)).all()
     before = (_entries(session), _available(session, lena.id))
     for row in rows:
@@ -101,7 +89,7 @@ def test_delivering_the_same_events_again_changes_nothing(session, make_user, te
 def test_a_declined_card_changes_no_balance(session, make_user, testmode_gateway, card, code):
     lena = make_user()
     entries = _entries(session)
-    payment = _deposit(session, testmode_gateway, lena, card=card)
+    payment = card_deposit(session, testmode_gateway, lena.id, 10_000, key="k1", card=card)
     assert payment.status == PaymentStatus.FAILED
     assert payment.failure_code == code and payment.failure_message
     assert _available(session, lena.id) == 0
@@ -110,7 +98,7 @@ def test_a_declined_card_changes_no_balance(session, make_user, testmode_gateway
 
 def test_after_a_decline_another_card_may_be_tried(session, make_user, testmode_gateway):
     lena = make_user()
-    payment = _deposit(session, testmode_gateway, lena, card=DECLINED)
+    payment = card_deposit(session, testmode_gateway, lena.id, 10_000, key="k1", card=DECLINED)
     services.complete_test_card_payment(
         session, testmode_gateway, lena.id, payment.id, card_number=GOOD
     )
@@ -123,7 +111,7 @@ def test_after_a_decline_another_card_may_be_tried(session, make_user, testmode_
 
 def test_a_malformed_card_number_is_refused_without_an_event(session, make_user, testmode_gateway):
     lena = make_user()
-    payment = _deposit(session, testmode_gateway, lena, card=None)
+    payment = card_deposit(session, testmode_gateway, lena.id, 10_000, key="k1", card=None)
     gp = services.complete_test_card_payment(
         session, testmode_gateway, lena.id, payment.id, card_number="4242 4242 4242 4241"
     )
@@ -134,7 +122,7 @@ def test_a_malformed_card_number_is_refused_without_an_event(session, make_user,
 @pytest.mark.parametrize("succeed", [True, False])
 def test_three_d_secure(session, make_user, testmode_gateway, succeed):
     lena = make_user()
-    payment = _deposit(session, testmode_gateway, lena, card=AUTH)
+    payment = card_deposit(session, testmode_gateway, lena.id, 10_000, key="k1", card=AUTH)
     assert payment.status == PaymentStatus.NEEDS_ACTION
     services.complete_test_authentication(
         session, testmode_gateway, lena.id, payment.id, succeed=succeed
@@ -249,7 +237,7 @@ def payment_amount(payment):
 
 def test_a_person_cannot_pay_or_cancel_someone_elses_deposit(session, make_user, testmode_gateway):
     lena, bo = make_user(), make_user()
-    payment = _deposit(session, testmode_gateway, lena, card=None)
+    payment = card_deposit(session, testmode_gateway, lena.id, 10_000, key="k1", card=None)
     with pytest.raises(NotFound):
         services.complete_test_card_payment(
             session, testmode_gateway, bo.id, payment.id, card_number=GOOD
@@ -260,7 +248,7 @@ def test_a_person_cannot_pay_or_cancel_someone_elses_deposit(session, make_user,
 
 def test_cancel_an_abandoned_deposit(session, make_user, testmode_gateway):
     lena = make_user()
-    payment = _deposit(session, testmode_gateway, lena, card=None)
+    payment = card_deposit(session, testmode_gateway, lena.id, 10_000, key="k1", card=None)
     services.cancel_deposit(session, testmode_gateway, lena.id, payment.id)
     assert payment.status == PaymentStatus.CANCELED
     assert testmode_gateway.get_payment(payment.gateway_payment_id).status == "canceled"
@@ -273,7 +261,7 @@ def test_cancel_an_abandoned_deposit(session, make_user, testmode_gateway):
 
 def test_a_succeeded_deposit_cannot_be_canceled(session, make_user, testmode_gateway):
     lena = make_user()
-    payment = _deposit(session, testmode_gateway, lena)
+    payment = card_deposit(session, testmode_gateway, lena.id, 10_000, key="k1")
     with pytest.raises(InvalidState):
         services.cancel_deposit(session, testmode_gateway, lena.id, payment.id)
     assert _available(session, lena.id) == 10_000
@@ -281,7 +269,7 @@ def test_a_succeeded_deposit_cannot_be_canceled(session, make_user, testmode_gat
 
 def test_test_cards_need_the_test_mode_gateway(session, make_user, testmode_gateway):
     lena = make_user()
-    payment = _deposit(session, testmode_gateway, lena, card=None)
+    payment = card_deposit(session, testmode_gateway, lena.id, 10_000, key="k1", card=None)
 
     class LiveGateway:
         name = "test"
@@ -297,7 +285,7 @@ def test_events_arriving_out_of_order_converge(session, make_user, testmode_gate
     """A late `payment_failed` (from an earlier attempt) after `succeeded` changes nothing:
     the handler re-fetches the gateway's current state."""
     lena = make_user()
-    payment = _deposit(session, testmode_gateway, lena, card=None)
+    payment = card_deposit(session, testmode_gateway, lena.id, 10_000, key="k1", card=None)
     services.complete_test_card_payment(
         session, testmode_gateway, lena.id, payment.id, card_number=DECLINED
     )
@@ -317,7 +305,9 @@ def test_a_real_card_number_typed_in_test_mode_is_never_kept(session, make_user,
     from p2pbank.payments.models import TestModeObject
 
     lena = make_user()
-    payment = _deposit(session, testmode_gateway, lena, card="4111 1111 1111 1111")
+    payment = card_deposit(
+        session, testmode_gateway, lena.id, 10_000, key="k1", card="4111 1111 1111 1111"
+    )
     assert payment.status == PaymentStatus.FAILED
     stored = " ".join(session.scalars(select(TestModeObject.data)).all())
     assert "4111111111111111" not in stored

@@ -20,7 +20,7 @@ from p2pbank.payments.gateway import (
     WebhookRejected,
 )
 from p2pbank.payments.rules import eea_card_fee_minor
-from tests.payments.conftest import WEBHOOK_SECRET
+from tests.support.gateways import WEBHOOK_SECRET
 
 EUR = "EUR"
 VALID_IBAN = "DE89370400440532013000"

@@ -231,7 +231,7 @@ def test_refunds_are_for_admins(signed_in, make_user, session):
 def test_with_stripe_the_card_is_taken_by_stripe_js(stripe_app, make_user, session):
     """With a Stripe key the deposit page mounts Stripe's Payment Element (the card never
     reaches our server) and allows exactly Stripe.js in its content security policy."""
-    from tests.conftest import Browser
+    from tests.support.pages import Browser
 
     stripe_app.config["STRIPE_PUBLISHABLE_KEY"] = "pk_test_p2pbank"
     lena = make_user()

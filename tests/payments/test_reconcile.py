@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 
 from p2pbank import clock
-from p2pbank.ledger import services as ledger
 from p2pbank.payments import payouts, refunds, services, webhooks
 from p2pbank.payments.reconcile import (
     AMOUNT_MISMATCH,
@@ -18,6 +17,7 @@ from p2pbank.payments.reconcile import (
     reconcile,
 )
 from p2pbank.payments.settings import PaymentSettings, make_gateway
+from tests.support.money import deposit
 
 
 @pytest.fixture
@@ -97,24 +97,11 @@ def test_a_payment_the_webhook_never_delivered_is_missing_in_the_ledger(
     assert reconcile(session, gateway).ok
 
 
-def _book(session, user, amount, gateway_ref, key):
-    ledger.ensure_wallet(session, user.id)
-    ledger.ensure_platform_account(session, services.CLEARING)
-    ledger.post_entry(
-        session,
-        postings=[(services.CLEARING, -amount), (ledger.wallet_code(user.id), amount)],
-        kind="deposit",
-        idempotency_key=key,
-        gateway_ref=gateway_ref,
-    )
-    session.commit()
-
-
 def test_a_ledger_deposit_without_a_gateway_payment_is_missing_at_the_gateway(
     session, make_user, gateway
 ):
     lena = make_user()
-    _book(session, lena, 7_700, "pi_ghost", "ghost")
+    deposit(session, lena.id, 7_700, key="ghost", gateway_ref="pi_ghost")
     (line,) = _by_status(reconcile(session, gateway))[MISSING_AT_GATEWAY]
     assert (line.gateway_id, line.ledger_minor) == ("pi_ghost", 7_700)
 
@@ -122,7 +109,7 @@ def test_a_ledger_deposit_without_a_gateway_payment_is_missing_at_the_gateway(
 def test_a_ledger_amount_that_differs_from_the_gateway(session, make_user, gateway):
     lena = make_user()
     payment = _paid(session, gateway, lena, deliver=False)
-    _book(session, lena, 9_999, payment.gateway_payment_id, "wrong-amount")
+    deposit(session, lena.id, 9_999, key="wrong-amount", gateway_ref=payment.gateway_payment_id)
     lines = _by_status(reconcile(session, gateway))
     (line,) = lines[AMOUNT_MISMATCH]
     assert (line.gateway_minor, line.ledger_minor) == (10_000, 9_999)
@@ -131,7 +118,7 @@ def test_a_ledger_amount_that_differs_from_the_gateway(session, make_user, gatew
 def test_a_payment_booked_twice(session, make_user, gateway):
     lena = make_user()
     payment = _paid(session, gateway, lena)
-    _book(session, lena, 10_000, payment.gateway_payment_id, "twice")
+    deposit(session, lena.id, 10_000, key="twice", gateway_ref=payment.gateway_payment_id)
     (line,) = _by_status(reconcile(session, gateway))[AMOUNT_MISMATCH]
     assert "booked 2 times" in line.note and line.ledger_minor == 20_000
 

@@ -12,7 +12,7 @@ from p2pbank.ledger.queries import balances, wallet_summary
 from p2pbank.payments import payouts, refunds, services, webhooks
 from p2pbank.payments.models import PaymentStatus, PayoutStatus, RefundStatus
 from p2pbank.payments.reconcile import MATCHED, reconcile
-from tests.payments.conftest import Gateways, make_stripe_gateway
+from tests.support.gateways import Gateways, make_stripe_gateway
 
 
 @pytest.fixture

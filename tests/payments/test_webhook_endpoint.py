@@ -19,7 +19,7 @@ from p2pbank.money import Money
 from p2pbank.payments import services, signature
 from p2pbank.payments.models import EventOutcome, GatewayEvent, Payment, PaymentStatus
 from p2pbank.payments.settings import PaymentSettings, make_gateway
-from tests.payments.conftest import Delivery, Gateways, app_webhook_secret
+from tests.support.gateways import Delivery, Gateways, app_webhook_secret
 
 
 @dataclass
@@ -237,12 +237,12 @@ def _gateway_failing(endpoint, payment, config, connection):
     gateway's record of the payment gone for the moment."""
     if endpoint.kind == "stripe":
         from p2pbank.app import create_app
-        from tests.conftest import _bound_sessionmaker
+        from tests.support.database import bound_sessionmaker
 
         config.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens there
         config.extra["STRIPE_MAX_NETWORK_RETRIES"] = 0
         app = create_app(config)
-        app.extensions["p2pbank.sessionmaker"] = _bound_sessionmaker(connection)
+        app.extensions["p2pbank.sessionmaker"] = bound_sessionmaker(connection)
         yield app.test_client()
         return
     from p2pbank.payments.models import TestModeObject

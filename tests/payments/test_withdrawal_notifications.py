@@ -6,7 +6,6 @@ from sqlalchemy import select
 
 from p2pbank.notifications.models import Notification
 from p2pbank.payments import payouts, queries, webhooks
-from tests.payments.test_withdrawals import ready  # noqa: F401 - the fixture
 
 
 def told(session, user_id: int) -> list[tuple[str, dict]]:
@@ -22,7 +21,7 @@ def told(session, user_id: int) -> list[tuple[str, dict]]:
 AMOUNT = {"amount_minor": 6_000, "currency": "EUR"}
 
 
-def test_a_paid_withdrawal_and_its_reversal_are_told(session, testmode_gateway, ready):  # noqa: F811
+def test_a_paid_withdrawal_and_its_reversal_are_told(session, testmode_gateway, ready):
     payout = payouts.withdraw(
         session, testmode_gateway, ready.id, amount_minor=6_000, idempotency_key="w"
     )
@@ -34,7 +33,7 @@ def test_a_paid_withdrawal_and_its_reversal_are_told(session, testmode_gateway, 
     assert told(session, ready.id) == [("withdrawal_paid", AMOUNT), ("withdrawal_failed", AMOUNT)]
 
 
-def test_a_refused_withdrawal_is_told(session, testmode_gateway, ready):  # noqa: F811
+def test_a_refused_withdrawal_is_told(session, testmode_gateway, ready):
     account = queries.payout_account(session, ready.id)
     state = testmode_gateway._get(account.gateway_account_id, "account")
     state["capabilities"] = {"transfers": "inactive"}

@@ -17,36 +17,9 @@ from p2pbank.ledger.services import PLATFORM_GATEWAY_CLEARING
 from p2pbank.payments import payouts, queries, services, webhooks
 from p2pbank.payments.gateway import GatewayError
 from p2pbank.payments.models import ConnectedAccount, Payout, PayoutStatus
+from tests.support.payments import GOOD_IBAN, card_deposit, onboard
 
-GOOD_IBAN = "NL91 ABNA 0417 1643 00"
 FAILING_BANK_IBAN = "DE62370400440532013001"
-
-
-def _fund(session, gateway, user, amount=20_000):
-    started = services.start_deposit(
-        session, gateway, user.id, amount_minor=amount, idempotency_key=f"fund-{user.id}"
-    )
-    services.complete_test_card_payment(
-        session, gateway, user.id, started.payment.id, card_number="4242424242424242"
-    )
-    webhooks.deliver_test_mode_events(session, gateway)
-
-
-def _onboard(session, gateway, user, iban=GOOD_IBAN):
-    url = payouts.onboard_payouts(
-        session, gateway, user.id, refresh_url="http://x/refresh", return_url="http://x/back"
-    )
-    assert url == "http://x/back"  # test mode: straight back to our own page
-    return payouts.complete_test_onboarding(session, gateway, user.id, iban=iban)
-
-
-@pytest.fixture
-def ready(session, make_user, testmode_gateway):
-    """A verified person with money and a payout account."""
-    lena = make_user(roles=["lender"], kyc="verified")
-    _fund(session, testmode_gateway, lena)
-    _onboard(session, testmode_gateway, lena)
-    return lena
 
 
 def test_withdraw_to_the_payout_account(session, testmode_gateway, ready):
@@ -110,7 +83,7 @@ def test_kyc_must_be_verified(session, make_user, testmode_gateway):
 
 def test_a_payout_account_is_needed(session, make_user, testmode_gateway):
     bo = make_user(kyc="verified")
-    _fund(session, testmode_gateway, bo)
+    card_deposit(session, testmode_gateway, bo.id, 20_000, key=f"fund-{bo.id}")
     with pytest.raises(InvalidState):
         payouts.request_withdrawal(session, bo.id, amount_minor=100, idempotency_key="k")
     payouts.onboard_payouts(
@@ -137,8 +110,8 @@ def test_onboarding_opens_one_account_and_checks_the_iban(session, make_user, te
 
 def test_two_factor_is_required_when_it_is_on(session, make_user, testmode_gateway, frozen_now):
     ada = make_user(kyc="verified", two_factor=True)
-    _fund(session, testmode_gateway, ada)
-    _onboard(session, testmode_gateway, ada)
+    card_deposit(session, testmode_gateway, ada.id, 20_000, key=f"fund-{ada.id}")
+    onboard(session, testmode_gateway, ada)
     with pytest.raises(ValidationFailed) as missing:
         payouts.request_withdrawal(session, ada.id, amount_minor=100, idempotency_key="k")
     assert "totp_code" in missing.value.field_errors
@@ -208,8 +181,8 @@ def test_an_unreachable_gateway_leaves_the_request_held_for_a_retry(
 
 def test_a_bank_payout_failure_is_kept_for_the_person(session, make_user, testmode_gateway):
     lena = make_user(kyc="verified")
-    _fund(session, testmode_gateway, lena)
-    _onboard(session, testmode_gateway, lena, iban=FAILING_BANK_IBAN)
+    card_deposit(session, testmode_gateway, lena.id, 20_000, key=f"fund-{lena.id}")
+    onboard(session, testmode_gateway, lena, iban=FAILING_BANK_IBAN)
     payouts.withdraw(session, testmode_gateway, lena.id, amount_minor=1_000, idempotency_key="w")
     webhooks.deliver_test_mode_events(session, testmode_gateway)
     account = queries.payout_account(session, lena.id)

@@ -24,10 +24,8 @@ from p2pbank.audit.models import (
 )
 from p2pbank.db import Base, make_engine
 from p2pbank.errors import InvalidState, ValidationFailed
-from tests.conftest import TEST_SECRET
-
-ORIGIN = "test.p2pbank.example/trust-log"
-SIGNER = note.generate_signer(ORIGIN)
+from tests.support.audit import ORIGIN, SIGNER, tamper
+from tests.support.database import TEST_SECRET
 
 
 def fill(session, count: int, event_type: str = "test.event", subject=None) -> list[LogLeaf]:
@@ -40,18 +38,6 @@ def fill(session, count: int, event_type: str = "test.event", subject=None) -> l
 def hashes_of(session) -> list[bytes]:
     rows = session.execute(select(LogLeaf.leaf_hash).order_by(LogLeaf.sequence))
     return [bytes(h) for (h,) in rows]
-
-
-def tamper(session, sql: str, **params) -> None:
-    """Change the log behind the application's back, as someone with database access
-    would; on PostgreSQL the append-only triggers are bypassed for this one statement."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    if postgres:
-        session.execute(text("SET LOCAL session_replication_role = replica"))
-    session.execute(text(sql), params)
-    if postgres:
-        session.execute(text("SET LOCAL session_replication_role = origin"))
-    session.expire_all()
 
 
 # --- append -----------------------------------------------------------------------------

@@ -7,9 +7,8 @@ from sqlalchemy import text
 
 from p2pbank.audit import note, queries, services
 from p2pbank.audit.keys import signer_for
-from p2pbank.ledger import services as ledger
-from p2pbank.money import Money
-from tests.ledger_tamper import raise_entry_amount
+from tests.support.ledger_tamper import raise_entry_amount
+from tests.support.money import deposit
 
 
 def test_keygen_prints_a_matching_key_pair(app):
@@ -81,18 +80,9 @@ def test_the_daily_job_signs_a_checkpoint_covering_the_day(app, session):
 def test_verify_names_a_thoroughly_rewritten_journal_entry(app, session, make_user, position):
     # Review finding 1: the entry's amount raised on both postings, balances and its
     # content_hash recomputed; audit-verify recomputes each entry and compares the leaf.
-    clearing = ledger.ensure_platform_account(session, ledger.PLATFORM_GATEWAY_CLEARING)
-    wallets = [ledger.ensure_wallet(session, make_user().id).code for _ in range(3)]
+    people = [make_user().id for _ in range(3)]
     ids = [
-        ledger.transfer(
-            session,
-            from_code=clearing.code,
-            to_code=wallets[n],
-            amount=Money(10_000),
-            kind="deposit",
-            idempotency_key=f"deposit:{n}",
-        ).id
-        for n in range(3)
+        deposit(session, people[n], 10_000, key=f"deposit:{n}", commit=False).id for n in range(3)
     ]
     session.flush()
     runner = app.test_cli_runner()

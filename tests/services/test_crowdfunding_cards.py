@@ -20,51 +20,20 @@ from p2pbank.payments.gateway import CardDeclined
 from p2pbank.payments.rules import eea_card_fee_minor
 from p2pbank.payments.sandbox_gateway import SandboxGateway
 from p2pbank.payments.services import GATEWAY_FEES
-from tests.services.test_crowdfunding_support import (
-    an_initiator,
-    assert_ledger_ok,
-    backer_factory,
-    balance,
+from tests.support.crowdfunding import (
+    DECLINES_ON_CHARGE,
+    DECLINES_ON_SAVE,
+    GOOD,
+    card_pledge,
     key,
     live,
-    wallet,
 )
-
-GOOD = "4242424242424242"
-DECLINES_ON_CHARGE = "4000000000000341"  # saves fine, every charge is declined
-DECLINES_ON_SAVE = "4000000000000002"
-
-
-@pytest.fixture
-def initiator(make_user):
-    return an_initiator(make_user)
-
-
-@pytest.fixture
-def backers(make_user, session):
-    return backer_factory(make_user, session)
+from tests.support.money import assert_books_balance, balance, posted_held
 
 
 @pytest.fixture
 def gateway(session):
     return SandboxGateway(session, webhook_secret="whsec_test_crowdfunding")
-
-
-def card_pledge(session, gateway, person, campaign, amount, card=GOOD, **kw):
-    made = pledging.pledge(
-        session,
-        person.id,
-        campaign.id,
-        amount_minor=amount,
-        idempotency_key=key(),
-        method="card",
-        **kw,
-    )
-    assert made.status == PledgeStatus.AWAITING_CARD
-    cards.start_card_setup(session, person.id, made.id, gateway=gateway)
-    return cards.complete_test_card_setup(
-        session, person.id, made.id, gateway=gateway, card_number=card
-    )
 
 
 def test_a_saved_card_is_not_charged_before_the_deadline(session, initiator, backers, gateway):
@@ -97,7 +66,7 @@ def test_success_charges_the_card_and_the_initiator_bears_its_fee(
     assert payout.platform_fee_minor == 1_000
     assert payout.processing_fee_minor == fee
     assert payout.net_minor == 20_000 - 1_000 - fee
-    assert wallet(session, initiator) == (payout.net_minor, 0)
+    assert posted_held(session, initiator.id) == (payout.net_minor, 0)
     assert balance(session, campaign.escrow_code) == (0, 0)
     # The fee the gateway kept was an expense until the payout recovered it.
     assert balance(session, GATEWAY_FEES) == (0, 0)
@@ -105,7 +74,7 @@ def test_success_charges_the_card_and_the_initiator_bears_its_fee(
     assert balance(session, ledger.PLATFORM_GATEWAY_CLEARING)[0] <= -(15_000 - fee)
     (charge,) = list(gateway.list_payments())
     assert charge.amount.minor == 15_000
-    assert_ledger_ok(session)
+    assert_books_balance(session)
 
 
 def test_a_declined_card_gets_seven_days_then_is_dropped(
@@ -136,7 +105,7 @@ def test_a_declined_card_gets_seven_days_then_is_dropped(
     assert payout.gross_minor == 8_000  # the dropped card was never charged
     with pytest.raises(InvalidState):
         cards.start_card_setup(session, ann.id, bad.id, gateway=gateway)
-    assert_ledger_ok(session)
+    assert_books_balance(session)
 
 
 def test_a_declined_card_fixed_within_seven_days_is_collected(
@@ -156,7 +125,7 @@ def test_a_declined_card_fixed_within_seven_days_is_collected(
     assert bad.status == PledgeStatus.COLLECTED
     assert bad.processing_fee_minor == eea_card_fee_minor(10_000)
     assert campaign.status == CampaignStatus.SUCCEEDED
-    assert_ledger_ok(session)
+    assert_books_balance(session)
 
 
 def test_fixing_after_seven_days_is_refused(session, initiator, backers, gateway, frozen_now):
@@ -253,7 +222,7 @@ def test_initiator_refunds_a_collected_card_pledge_before_the_payout(
     refunds.refund_pledge(session, initiator.id, paid.id, gateway=gateway)
     refunds.refund_pledge(session, initiator.id, by_wallet.id, gateway=gateway)
     assert paid.status == PledgeStatus.REFUNDED and by_wallet.status == PledgeStatus.REFUNDED
-    assert wallet(session, cy) == (1_000_000, 0)
+    assert posted_held(session, cy.id) == (1_000_000, 0)
     gateway_refunds = list(gateway.list_refunds())
     assert [r.amount.minor for r in gateway_refunds] == [6_000]
     clock.set_now(stuck.fix_until)
@@ -263,4 +232,4 @@ def test_initiator_refunds_a_collected_card_pledge_before_the_payout(
     assert payout.collected_minor == 8_000 and payout.refunded_minor == 8_000
     assert payout.gross_minor == 0 and payout.absorbed_minor == eea_card_fee_minor(6_000)
     assert campaign.status == CampaignStatus.SUCCEEDED
-    assert_ledger_ok(session)
+    assert_books_balance(session)

@@ -17,14 +17,8 @@ from p2pbank.crowdfunding.rules import KNOWLEDGE_TEST
 from p2pbank.errors import Forbidden, InvalidState, ValidationFailed
 from p2pbank.ledger import holds
 from p2pbank.ledger import services as ledger
-from tests.services.test_crowdfunding_support import (
-    an_initiator,
-    assert_ledger_ok,
-    backer_factory,
-    draft,
-    key,
-    wallet,
-)
+from tests.support.crowdfunding import backer_factory, draft, key
+from tests.support.money import assert_books_balance, posted_held
 
 RIGHT = {q.key: q.answer for q in KNOWLEDGE_TEST}
 LOAN = {
@@ -35,11 +29,6 @@ LOAN = {
     "owner_registration": "KvK 12345678",
     "risks_md": "The oven may not sell enough bread to repay.",
 }
-
-
-@pytest.fixture
-def initiator(make_user):
-    return an_initiator(make_user)
 
 
 @pytest.fixture
@@ -200,12 +189,12 @@ def test_revoke_within_four_days_without_cost(session, initiator, lenders, froze
     clock.set_now(frozen_now + timedelta(days=4) - timedelta(seconds=1))
     pledging.revoke_pledge(session, ann.id, early.id)
     assert early.status == PledgeStatus.REVOKED
-    assert wallet(session, ann) == (1_000_000, 0)
+    assert posted_held(session, ann.id) == (1_000_000, 0)
     clock.set_now(frozen_now + timedelta(days=4))
     with pytest.raises(InvalidState):
         pledging.revoke_pledge(session, bob.id, late.id)
     assert read_progress.progress(session, campaign).revocable_minor == 0
-    assert_ledger_ok(session)
+    assert_books_balance(session)
 
 
 def test_owner_may_raise_at_most_five_million_in_twelve_months(session, initiator, frozen_now):
@@ -238,7 +227,7 @@ def test_settlement_waits_for_the_reflection_period_and_for_loan_issuing(
     report = crowdfunding_due.run_due(session, gateway=None)
     assert campaign.status == CampaignStatus.COLLECTING  # funded; no loan issuer here
     assert any("waits for loan issuing" in p for p in report.problems)
-    assert wallet(session, ann) == (1_000_000, 60_000)  # still held, nothing moved
+    assert posted_held(session, ann.id) == (1_000_000, 60_000)  # still held, nothing moved
 
 
 def test_a_revocation_after_the_deadline_can_fail_the_campaign(
@@ -255,8 +244,8 @@ def test_a_revocation_after_the_deadline_can_fail_the_campaign(
     clock.set_now(late.revocable_until)
     crowdfunding_due.run_due(session, gateway=None)
     assert campaign.status == CampaignStatus.FAILED
-    assert wallet(session, ann) == (1_000_000, 0)
-    assert_ledger_ok(session)
+    assert posted_held(session, ann.id) == (1_000_000, 0)
+    assert_books_balance(session)
 
 
 def test_a_loan_issuer_turns_the_holds_into_the_loan(session, initiator, lenders, frozen_now):
@@ -292,8 +281,8 @@ def test_a_loan_issuer_turns_the_holds_into_the_loan(session, initiator, lenders
     assert {p.lender_id: p.amount_minor for p in request.parts} == {ann.id: 70_000, bob.id: 30_000}
     assert first.status == second.status == PledgeStatus.COLLECTED
     assert first.loan_part_ref == 700 + first.id
-    assert wallet(session, initiator) == (100_000, 0)
+    assert posted_held(session, initiator.id) == (100_000, 0)
     # What the owner raised counts towards the 5,000,000 a year (Art. 1(2)(c)).
     since = campaign.launched_at - timedelta(days=1)
     assert checks.raised_by_owner(session, initiator.id, since) == 100_000
-    assert_ledger_ok(session)
+    assert_books_balance(session)

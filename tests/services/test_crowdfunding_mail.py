@@ -19,9 +19,15 @@ from p2pbank.notifications.models import Notification
 from p2pbank.notifications.render import render
 from p2pbank.payments.sandbox_gateway import SandboxGateway
 from tests.dutch import dutch_translations, speak_pending_dutch
-from tests.mail_links import notification_mails
-from tests.services.test_crowdfunding_cards import DECLINES_ON_CHARGE, card_pledge
-from tests.services.test_crowdfunding_support import an_initiator, backer_factory, key, live
+from tests.support.crowdfunding import (
+    DECLINES_ON_CHARGE,
+    an_initiator,
+    backer_factory,
+    card_pledge,
+    key,
+    live,
+)
+from tests.support.mail import notification_mails
 
 
 @pytest.fixture

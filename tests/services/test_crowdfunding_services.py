@@ -25,27 +25,9 @@ from p2pbank.errors import (
     NotFound,
     ValidationFailed,
 )
-from tests.mail_links import notification_mails
-from tests.services.test_crowdfunding_support import (
-    an_initiator,
-    assert_ledger_ok,
-    backer_factory,
-    draft,
-    key,
-    live,
-    wallet,
-)
-
-
-@pytest.fixture
-def initiator(make_user):
-    return an_initiator(make_user)
-
-
-@pytest.fixture
-def backers(make_user, session):
-    return backer_factory(make_user, session)
-
+from tests.support.crowdfunding import draft, key, live
+from tests.support.mail import notification_mails
+from tests.support.money import assert_books_balance, posted_held
 
 # --- campaigns ---------------------------------------------------------------------------------
 
@@ -255,8 +237,8 @@ def test_wallet_pledge_holds_the_money(session, initiator, backers):
     (ann,) = backers(1, funds=50_000)
     made = pledging.pledge(session, ann.id, campaign.id, amount_minor=20_000, idempotency_key=key())
     assert made.status == PledgeStatus.PENDING and made.hold_ref
-    assert wallet(session, ann) == (50_000, 20_000)
-    assert_ledger_ok(session)
+    assert posted_held(session, ann.id) == (50_000, 20_000)
+    assert_books_balance(session)
 
 
 def test_same_key_returns_the_same_pledge(session, initiator, backers):
@@ -266,7 +248,7 @@ def test_same_key_returns_the_same_pledge(session, initiator, backers):
     first = pledging.pledge(session, ann.id, campaign.id, amount_minor=1_000, idempotency_key=k)
     again = pledging.pledge(session, ann.id, campaign.id, amount_minor=1_000, idempotency_key=k)
     assert again.id == first.id
-    assert wallet(session, ann)[1] == 1_000  # held once
+    assert posted_held(session, ann.id)[1] == 1_000  # held once
 
 
 def test_one_open_pledge_per_backer(session, initiator, backers):
@@ -346,11 +328,11 @@ def test_cancelling_frees_the_slot_and_the_money(session, initiator, backers):
     )
     pledging.cancel_pledge(session, ann.id, mine.id)
     assert mine.status == PledgeStatus.RELEASED
-    assert wallet(session, ann) == (1_000_000, 0)
+    assert posted_held(session, ann.id) == (1_000_000, 0)
     pledging.pledge(
         session, bob.id, campaign.id, amount_minor=2_500, tier_id=tier.id, idempotency_key=key()
     )
-    assert_ledger_ok(session)
+    assert_books_balance(session)
 
 
 def test_change_amount_and_tier(session, initiator, backers):
@@ -370,14 +352,14 @@ def test_change_amount_and_tier(session, initiator, backers):
     session.refresh(small)
     session.refresh(big)
     assert (small.claimed, big.claimed) == (0, 1)
-    assert wallet(session, ann) == (1_000_000, 12_000)
+    assert posted_held(session, ann.id) == (1_000_000, 12_000)
     pledging.change_pledge(session, ann.id, mine.id, amount_minor=3_000, tier_id=None)
-    assert wallet(session, ann) == (1_000_000, 3_000)
+    assert posted_held(session, ann.id) == (1_000_000, 3_000)
     changes = session.scalars(
         select(PledgeChange.delta_minor).where(PledgeChange.pledge_id == mine.id)
     ).all()
     assert sorted(changes) == [-9_000, 1_000, 11_000]
-    assert_ledger_ok(session)
+    assert_books_balance(session)
 
 
 def test_last_24_hours_only_raise(session, initiator, backers, frozen_now):
@@ -391,7 +373,7 @@ def test_last_24_hours_only_raise(session, initiator, backers, frozen_now):
         pledging.cancel_pledge(session, ann.id, mine.id)
     pledging.change_pledge(session, ann.id, mine.id, amount_minor=6_000)
     assert mine.amount_minor == 6_000
-    assert wallet(session, ann)[1] == 6_000
+    assert posted_held(session, ann.id)[1] == 6_000
 
 
 def test_pledges_stop_exactly_at_the_deadline(session, initiator, backers, frozen_now):
@@ -421,7 +403,8 @@ def test_cancel_campaign_releases_everything_and_tells_backers(session, initiato
         pledging.pledge(session, person.id, campaign.id, amount_minor=3_000, idempotency_key=key())
     services.cancel_campaign(session, initiator.id, campaign.id, reason="Oven supplier closed")
     assert campaign.status == CampaignStatus.CANCELLED
-    assert wallet(session, ann) == (1_000_000, 0) and wallet(session, bob) == (1_000_000, 0)
+    assert posted_held(session, ann.id) == (1_000_000, 0)
+    assert posted_held(session, bob.id) == (1_000_000, 0)
     for person in (ann, bob):
         (told,) = [m for m in notification_mails(session, person.email) if "cancel" in m.subject]
         assert told.subject.startswith(f"“{campaign.title}” was cancelled (Oven supplier closed)")
@@ -429,7 +412,7 @@ def test_cancel_campaign_releases_everything_and_tells_backers(session, initiato
     assert not [m for m in notification_mails(session, initiator.email) if "cancel" in m.subject]
     with pytest.raises(InvalidState):
         services.cancel_campaign(session, initiator.id, campaign.id, reason="again")
-    assert_ledger_ok(session)
+    assert_books_balance(session)
 
 
 # --- updates and comments ------------------------------------------------------------------------

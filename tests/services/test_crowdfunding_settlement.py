@@ -21,26 +21,9 @@ from p2pbank.crowdfunding.models import (
 from p2pbank.errors import InvalidState
 from p2pbank.ledger import services as ledger
 from p2pbank.ledger.models import Hold
-from tests.mail_links import notification_mails
-from tests.services.test_crowdfunding_support import (
-    an_initiator,
-    assert_ledger_ok,
-    backer_factory,
-    balance,
-    key,
-    live,
-    wallet,
-)
-
-
-@pytest.fixture
-def initiator(make_user):
-    return an_initiator(make_user)
-
-
-@pytest.fixture
-def backers(make_user, session):
-    return backer_factory(make_user, session)
+from tests.support.crowdfunding import key, live
+from tests.support.mail import notification_mails
+from tests.support.money import assert_books_balance, balance, posted_held
 
 
 def _pledge(session, person, campaign, amount, **kw):
@@ -69,11 +52,11 @@ def test_goal_reached_pays_the_initiator_to_the_cent(session, initiator, backers
     assert campaign.status == CampaignStatus.SUCCEEDED
     gross = 100_001
     fee = 5_000  # 5 % of 1,000.01 is 50.0005, rounded to 50.00
-    assert wallet(session, initiator) == (gross - fee, 0)
+    assert posted_held(session, initiator.id) == (gross - fee, 0)
     assert balance(session, ledger.PLATFORM_FEES) == (fee, 0)
     assert balance(session, campaign.escrow_code) == (0, 0)
-    assert wallet(session, ann) == (1_000_000 - 40_000, 0)
-    assert wallet(session, bob) == (1_000_000 - 35_001, 0)
+    assert posted_held(session, ann.id) == (1_000_000 - 40_000, 0)
+    assert posted_held(session, bob.id) == (1_000_000 - 35_001, 0)
     payout = session.scalar(select(Payout).where(Payout.campaign_id == campaign.id))
     assert (payout.gross_minor, payout.platform_fee_minor, payout.processing_fee_minor) == (
         gross,
@@ -92,7 +75,7 @@ def test_goal_reached_pays_the_initiator_to_the_cent(session, initiator, backers
         "(5%) €50.00, card processing fees €0.00; €950.01 paid to your wallet."
     )
     assert f"/campaigns/{campaign.id}/dashboard" in statement.body
-    assert_ledger_ok(session)
+    assert_books_balance(session)
 
 
 def test_goal_missed_charges_nobody(session, initiator, backers, frozen_now):
@@ -104,8 +87,8 @@ def test_goal_missed_charges_nobody(session, initiator, backers, frozen_now):
     settlement.close_campaign(session, campaign.id)
 
     assert campaign.status == CampaignStatus.FAILED
-    assert wallet(session, ann) == (1_000_000, 0)
-    assert wallet(session, bob) == (1_000_000, 0)
+    assert posted_held(session, ann.id) == (1_000_000, 0)
+    assert posted_held(session, bob.id) == (1_000_000, 0)
     assert balance(session, campaign.escrow_code) == (0, 0)
     assert {h.status for h in session.scalars(select(Hold))} == {"released"}
     for person in (ann, bob, initiator):  # the initiator too, in the same words
@@ -114,7 +97,7 @@ def test_goal_missed_charges_nobody(session, initiator, backers, frozen_now):
         assert "nobody is charged and no fee is due" in told.subject
         assert "available again; no saved card is used" in told.body
     assert _events(session, campaign)[-1] == "campaign_failed"
-    assert_ledger_ok(session)
+    assert_books_balance(session)
 
 
 def test_keep_it_all_pays_out_below_the_goal(session, initiator, backers, frozen_now):
@@ -124,9 +107,9 @@ def test_keep_it_all_pays_out_below_the_goal(session, initiator, backers, frozen
     clock.set_now(campaign.deadline_at)
     settlement.close_campaign(session, campaign.id)
     assert campaign.status == CampaignStatus.SUCCEEDED
-    assert wallet(session, initiator) == (12_345 - 617, 0)  # 5 % of 123.45 = 6.1725 -> 6.17
+    assert posted_held(session, initiator.id) == (12_345 - 617, 0)  # 5 % of 123.45 = 6.1725 -> 6.17
     assert balance(session, ledger.PLATFORM_FEES) == (617, 0)
-    assert_ledger_ok(session)
+    assert_books_balance(session)
 
 
 def test_keep_it_all_with_nothing_pledged_fails(session, initiator, frozen_now):
@@ -148,7 +131,7 @@ def test_nothing_happens_before_the_deadline(session, initiator, backers, frozen
     assert campaign.status == CampaignStatus.SUCCEEDED
     settlement.close_campaign(session, campaign.id)  # twice: a no-op
     assert session.scalars(select(Payout)).all().__len__() == 1
-    assert_ledger_ok(session)
+    assert_books_balance(session)
 
 
 def test_refunds_only_until_payout(session, initiator, backers, frozen_now):
@@ -168,7 +151,8 @@ def test_refunds_only_until_payout(session, initiator, backers, frozen_now):
 )
 def test_payout_adds_up_for_any_pledges(session, make_user, amounts, fee_bps):
     """Whatever the pledges and the fee, the initiator + the fee = what backers paid."""
-    from tests.services.test_crowdfunding_support import draft, fund
+    from tests.support.crowdfunding import draft
+    from tests.support.money import deposit
 
     owner = make_user(roles=["initiator"], kyc="verified")
     campaign = draft(session, owner, goal_minor=10_000, funding_model="keep_it_all")
@@ -180,7 +164,7 @@ def test_payout_adds_up_for_any_pledges(session, make_user, amounts, fee_bps):
     people = []
     for amount in amounts:
         person = make_user(roles=["backer"])
-        fund(session, person, amount)
+        deposit(session, person.id, amount)
         _pledge(session, person, campaign, amount)
         people.append(person)
     clock.set_now(campaign.deadline_at)
@@ -192,6 +176,6 @@ def test_payout_adds_up_for_any_pledges(session, make_user, amounts, fee_bps):
     total = sum(amounts)
     assert payout.gross_minor == total
     assert payout.net_minor + payout.platform_fee_minor == total
-    assert wallet(session, owner)[0] == payout.net_minor
-    assert all(wallet(session, p) == (0, 0) for p in people)
+    assert posted_held(session, owner.id)[0] == payout.net_minor
+    assert all(posted_held(session, p.id) == (0, 0) for p in people)
     assert balance(session, campaign.escrow_code) == (0, 0)

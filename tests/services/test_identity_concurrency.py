@@ -22,7 +22,7 @@ from p2pbank.identity.models import (
     RoleGrant,
     User,
 )
-from tests.conftest import STRONG_PASSWORD
+from tests.support.people import STRONG_PASSWORD
 
 pytestmark = pytest.mark.postgres_only
 

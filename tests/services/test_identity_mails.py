@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from p2pbank.identity import reset_services, services, signup_services
-from tests.conftest import STRONG_PASSWORD
 from tests.dutch import speak_pending_dutch
-from tests.mail_links import mails_to
+from tests.support.mail import mails_to
+from tests.support.people import STRONG_PASSWORD
 
 LINK = "https://p2pbank.test/link"
 

@@ -11,7 +11,7 @@ from p2pbank import clock
 from p2pbank.errors import InvalidState, Unauthorized, ValidationFailed
 from p2pbank.identity import reset_services, services, tokens
 from p2pbank.identity.models import OutboxMail, PasswordResetToken
-from tests.conftest import STRONG_PASSWORD
+from tests.support.people import STRONG_PASSWORD
 
 TTL = 3600
 NEW_PASSWORD = "a-brand-new-secret-77"

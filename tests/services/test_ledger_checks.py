@@ -18,7 +18,8 @@ from p2pbank.ledger.checks import check_ledger
 from p2pbank.ledger.services import PLATFORM_FEES
 from p2pbank.ledger.services import PLATFORM_GATEWAY_CLEARING as CLEARING
 from p2pbank.money import Money
-from tests.ledger_tamper import raise_entry_amount
+from tests.support import money
+from tests.support.ledger_tamper import raise_entry_amount
 
 
 @pytest.fixture
@@ -28,12 +29,7 @@ def books(session, make_user):
     services.ensure_platform_account(session, PLATFORM_FEES)
     services.ensure_wallet(session, lena.id)
     services.ensure_wallet(session, bo.id)
-    deposit = services.post_entry(
-        session,
-        postings=[(CLEARING, -10_000), (services.wallet_code(lena.id), 10_000)],
-        kind="deposit",
-        idempotency_key="deposit:check",
-    )
+    deposit = money.deposit(session, lena.id, 10_000, key="deposit:check", commit=False)
     pay = services.transfer(
         session,
         from_code=services.wallet_code(lena.id),

@@ -17,9 +17,11 @@ from p2pbank.ledger.models import Account, Hold, ImmutableRecord, JournalEntry, 
 from p2pbank.ledger.services import PLATFORM_FEES
 from p2pbank.ledger.services import PLATFORM_GATEWAY_CLEARING as CLEARING
 from p2pbank.money import Money
-from tests.conftest import is_postgres
+from tests.support import money
+from tests.support.database import is_postgres
 
 EUR = "EUR"
+SEED = "deposit:seed"  # the idempotency key of Lena's first deposit
 
 
 @pytest.fixture
@@ -30,18 +32,8 @@ def ledger(session, make_user, frozen_now):
     services.ensure_platform_account(session, PLATFORM_FEES)
     services.ensure_wallet(session, lena.id)
     services.ensure_wallet(session, bo.id)
-    deposit(session, lena.id, 10_000, "seed")
+    money.deposit(session, lena.id, 10_000, key=SEED, memo="card payment", commit=False)
     return {"lena": lena.id, "bo": bo.id}
-
-
-def deposit(session, user_id: int, minor: int, key: str):
-    return services.post_entry(
-        session,
-        postings=[(CLEARING, -minor), (services.wallet_code(user_id), minor)],
-        kind="deposit",
-        idempotency_key=f"deposit:{key}",
-        memo="card payment",
-    )
 
 
 def counts(session) -> tuple[int, int, int]:
@@ -117,7 +109,9 @@ def test_deposit_credits_the_wallet_and_debits_clearing(session, ledger):
 
 def test_same_key_same_content_returns_the_original(session, ledger):
     before = snapshot(session)
-    again = deposit(session, ledger["lena"], 10_000, "seed")
+    again = money.deposit(
+        session, ledger["lena"], 10_000, key=SEED, memo="card payment", commit=False
+    )
     assert again.kind == "deposit"
     assert snapshot(session) == before
 
@@ -125,9 +119,9 @@ def test_same_key_same_content_returns_the_original(session, ledger):
 def test_same_key_different_content_is_a_conflict_and_writes_nothing(session, ledger):
     before = snapshot(session)
     with pytest.raises(Conflict):
-        deposit(session, ledger["lena"], 9_999, "seed")
+        money.deposit(session, ledger["lena"], 9_999, key=SEED, memo="card payment", commit=False)
     with pytest.raises(Conflict):
-        deposit(session, ledger["bo"], 10_000, "seed")
+        money.deposit(session, ledger["bo"], 10_000, key=SEED, memo="card payment", commit=False)
     assert snapshot(session) == before
 
 

@@ -8,19 +8,11 @@ immutable, so a shared database could not be cleaned).
 
 from __future__ import annotations
 
-import os
-import secrets
-import threading
-from collections.abc import Callable, Iterator
-
 import pytest
-from sqlalchemy import make_url, select, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from p2pbank.audit.keys import derive_pseudonym_key, session_info
-from p2pbank.db import Base, make_engine, normalize_url
 from p2pbank.errors import Conflict, InvalidState
-from p2pbank.identity import services as identity
 from p2pbank.ledger import queries as ledger_queries
 from p2pbank.ledger import services as ledger
 from p2pbank.ledger.checks import check_ledger
@@ -34,88 +26,10 @@ from p2pbank.lending.models import (
     OrderStatus,
     RequestStatus,
 )
-from p2pbank.models import load_all
-from tests.conftest import STRONG_PASSWORD, TEST_SECRET
+from tests.support.concurrency import own_database, person, race
 
 pytestmark = pytest.mark.postgres_only
-
-
-@pytest.fixture
-def own_database(database_url) -> Iterator[sessionmaker[Session]]:
-    """A fresh PostgreSQL database for one test; dropped afterwards."""
-    base = make_url(normalize_url(database_url))
-    name = f"{base.database}_race_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = make_engine(
-        base.set(database="postgres").render_as_string(hide_password=False),
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(base.set(database=name).render_as_string(hide_password=False))
-    try:
-        load_all()
-        Base.metadata.create_all(engine)
-        yield sessionmaker(
-            bind=engine,
-            expire_on_commit=False,
-            info=session_info(derive_pseudonym_key(TEST_SECRET)),
-        )
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def person(session: Session, name: str, roles: list[str], money: int = 0):
-    user = identity.sign_up(
-        session,
-        email=f"{name.lower()}@example.test",
-        display_name=name,
-        password=STRONG_PASSWORD,
-        roles=roles,
-    )
-    identity.set_kyc_status(session, None, user.id, "pending", "test")
-    identity.set_kyc_status(session, None, user.id, "verified", "test")
-    if money:
-        ledger.ensure_platform_account(session, ledger.PLATFORM_GATEWAY_CLEARING)
-        ledger.ensure_wallet(session, user.id)
-        ledger.post_entry(
-            session,
-            postings=[
-                (ledger.PLATFORM_GATEWAY_CLEARING, -money),
-                (ledger.wallet_code(user.id), money),
-            ],
-            kind="deposit",
-            idempotency_key=f"deposit:{name}",
-        )
-        session.commit()
-    return user
-
-
-def race(*commands: Callable[[Session], object], factory) -> list[object]:
-    """Run the commands at the same moment, each in its own thread and session; returns
-    each one's result or the exception it raised."""
-    barrier = threading.Barrier(len(commands))
-    outcomes: list[object] = [None] * len(commands)
-
-    def run(n: int, command) -> None:
-        session = factory()
-        try:
-            barrier.wait()
-            outcomes[n] = command(session)
-        except Exception as exc:  # the outcome under test
-            outcomes[n] = exc
-        finally:
-            session.close()
-
-    threads = [threading.Thread(target=run, args=(n, c)) for n, c in enumerate(commands)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a command hung"
-    return outcomes
+__all__ = ["own_database"]  # a fixture
 
 
 def test_two_lenders_racing_for_the_last_slice_never_overfund(own_database):

@@ -36,17 +36,9 @@ from p2pbank.lending.models import (
     RequestStatus,
 )
 from p2pbank.lending.read import market, orders
-from tests.services.lending_support import (
-    account,
-    assert_books_balance,
-    borrower,
-    deposit,
-    lender,
-    listing,
-    order,
-    row_counts,
-    wallet,
-)
+from tests.support.database import row_counts
+from tests.support.lending import borrower, lender, listing, order
+from tests.support.money import account, assert_books_balance, deposit, wallet
 
 
 @pytest.fixture(autouse=True)

@@ -10,13 +10,8 @@ from p2pbank import clock
 from p2pbank.jobs import run_due_work
 from p2pbank.lending import ordering
 from p2pbank.lending.models import Instalment, InstalmentStatus, Loan, RequestStatus
-from tests.services.lending_support import (
-    assert_books_balance,
-    borrower,
-    lender,
-    listing,
-    wallet,
-)
+from tests.support.lending import borrower, lender, listing
+from tests.support.money import assert_books_balance, wallet
 
 
 def test_run_due_work_runs_lending_and_expires_ledger_holds(session, make_user, frozen_now):

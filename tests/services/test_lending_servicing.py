@@ -4,7 +4,7 @@ the limit ladder and the repayment events the trust engine reads."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -15,7 +15,6 @@ from p2pbank.ledger.models import JournalEntry
 from p2pbank.lending import due as lending_due
 from p2pbank.lending import eligibility, ordering, services
 from p2pbank.lending.models import (
-    Instalment,
     InstalmentStatus,
     Loan,
     LoanPart,
@@ -28,18 +27,9 @@ from p2pbank.lending.models import (
 from p2pbank.lending.read import lender as lender_read
 from p2pbank.lending.read import loans
 from p2pbank.money import percent_of
-from tests.services.lending_support import (
-    account,
-    assert_books_balance,
-    borrower,
-    deposit,
-    lender,
-    listing,
-    order,
-    row_counts,
-    spend,
-    wallet,
-)
+from tests.support.database import row_counts
+from tests.support.lending import at, borrower, funded_loan, instalments, lender, listing, order
+from tests.support.money import account, assert_books_balance, deposit, spend, wallet
 
 
 @pytest.fixture(autouse=True)
@@ -48,32 +38,8 @@ def _books_balance_after_each_test(session):
     assert_books_balance(session)
 
 
-def at(day: date, hour: int = 6) -> datetime:
-    moment = datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
-    clock.set_now(moment)
-    return moment
-
-
 def run_on(session, day: date) -> dict:
     return lending_due.run_due_lending(session, at(day))
-
-
-def funded_loan(session, make_user, *, amount=60_000, money=0, shares=(20_000, 25_000, 15_000)):
-    """Bo's loan of `amount`, funded by hand by three lenders at 10, 14 and 12 %."""
-    bo = borrower(make_user, session, money=money)
-    request = listing(session, bo, amount=amount, rate=1_400)
-    lenders = [lender(make_user, session, name) for name in ("Lena", "Lars", "Lou")]
-    for who, share, rate in zip(lenders, shares, (1_000, 1_400, 1_200), strict=True):
-        ordering.commit_to_listing(session, who.id, request.id, amount_minor=share, rate_bps=rate)
-    loan = session.scalar(select(Loan).where(Loan.request_id == request.id))
-    return bo, lenders, loan
-
-
-def rows(session, loan) -> list[Instalment]:
-    session.expire_all()
-    return session.scalars(
-        select(Instalment).where(Instalment.loan_id == loan.id).order_by(Instalment.number)
-    ).all()
 
 
 def events(session, loan) -> list[tuple[str, int]]:
@@ -88,13 +54,13 @@ def events(session, loan) -> list[tuple[str, int]]:
 
 def test_the_job_collects_on_the_due_date_and_shares_it_to_the_cent(session, make_user, frozen_now):
     bo, lenders, loan = funded_loan(session, make_user, money=20_000)
-    first = rows(session, loan)[0]
+    first = instalments(session, loan)[0]
     assert first.due_on == date(2026, 12, 2)
     run_on(session, date(2026, 12, 1))
-    assert rows(session, loan)[0].status == InstalmentStatus.SCHEDULED
+    assert instalments(session, loan)[0].status == InstalmentStatus.SCHEDULED
     done = run_on(session, date(2026, 12, 2))
     assert done["repayments"] == 1
-    first = rows(session, loan)[0]
+    first = instalments(session, loan)[0]
     assert first.status == InstalmentStatus.PAID
     repayment = session.scalar(select(Repayment).where(Repayment.loan_id == loan.id))
     assert repayment.amount_minor == first.payment_minor
@@ -119,7 +85,7 @@ def test_a_loan_repaid_on_time_closes_the_books_and_raises_the_limit(
     session, make_user, frozen_now
 ):
     bo, lenders, loan = funded_loan(session, make_user, money=20_000)
-    schedule = rows(session, loan)
+    schedule = instalments(session, loan)
     for row in schedule:
         run_on(session, row.due_on)
     session.refresh(loan)
@@ -140,14 +106,14 @@ def test_a_loan_repaid_on_time_closes_the_books_and_raises_the_limit(
 
 def test_paying_now_pays_the_next_instalment_before_it_is_due(session, make_user, frozen_now):
     bo, lenders, loan = funded_loan(session, make_user, money=10_000)
-    upcoming = rows(session, loan)[0]
+    upcoming = instalments(session, loan)[0]
     with pytest.raises(ValidationFailed, match="Nothing is due yet"):
         services.pay_now(session, bo.id, loan.id, amount_minor=100)
     repayment = services.pay_now(session, bo.id, loan.id, idempotency_key="pay-1")
     again = services.pay_now(session, bo.id, loan.id, idempotency_key="pay-1")
     assert repayment.id == again.id
     assert repayment.amount_minor == upcoming.payment_minor
-    assert rows(session, loan)[0].status == InstalmentStatus.PAID
+    assert instalments(session, loan)[0].status == InstalmentStatus.PAID
     assert events(session, loan) == [("on_time", 0)]
     # The job finds nothing to collect on that due date.
     assert run_on(session, upcoming.due_on)["repayments"] == 0
@@ -173,7 +139,7 @@ def test_late_after_the_grace_period_pays_the_fee_first_and_catches_up(
 ):
     bo, lenders, loan = funded_loan(session, make_user)
     spend(session, bo.id, 57_600)
-    due_on = rows(session, loan)[0].due_on
+    due_on = instalments(session, loan)[0].due_on
     run_on(session, due_on)
     run_on(session, due_on + timedelta(days=15))
     session.refresh(loan)
@@ -182,10 +148,10 @@ def test_late_after_the_grace_period_pays_the_fee_first_and_catches_up(
     run_on(session, due_on + timedelta(days=16))
     session.refresh(loan)
     assert loan.status == LoanStatus.LATE
-    first = rows(session, loan)[0]
+    first = instalments(session, loan)[0]
     assert first.late_fee_minor == max(1_500, percent_of(first.payment_minor, 500))
     run_on(session, due_on + timedelta(days=17))
-    assert rows(session, loan)[0].late_fee_minor == first.late_fee_minor  # once only
+    assert instalments(session, loan)[0].late_fee_minor == first.late_fee_minor  # once only
     view = loans.loan_detail(session, bo, loan.id)
     assert (view.days_past_due, view.arrears_bucket) == (17, "16-30")
     assert view.rows[0].state == "late"
@@ -193,7 +159,7 @@ def test_late_after_the_grace_period_pays_the_fee_first_and_catches_up(
     # A partial payment goes to the late fee first, then interest, then principal.
     deposit(session, bo.id, 1_600)
     services.pay_now(session, bo.id, loan.id, amount_minor=1_600)
-    first = rows(session, loan)[0]
+    first = instalments(session, loan)[0]
     assert first.late_fee_paid_minor == 1_500
     assert first.interest_paid_minor == 100
     assert first.principal_paid_minor == 0
@@ -205,7 +171,7 @@ def test_late_after_the_grace_period_pays_the_fee_first_and_catches_up(
     services.pay_now(session, bo.id, loan.id)
     session.refresh(loan)
     assert loan.status == LoanStatus.ACTIVE
-    assert rows(session, loan)[0].status == InstalmentStatus.PAID
+    assert instalments(session, loan)[0].status == InstalmentStatus.PAID
     kinds = [kind for kind, _ in events(session, loan)]
     assert kinds == ["late", "cured"]
     # A loan that was late resets the ladder at its end; meanwhile the grade is capped.
@@ -217,7 +183,7 @@ def test_default_at_120_days_writes_off_the_lenders_books_and_recoveries_are_sha
 ):
     bo, lenders, loan = funded_loan(session, make_user)
     spend(session, bo.id, 57_600)
-    due_on = rows(session, loan)[0].due_on
+    due_on = instalments(session, loan)[0].due_on
     run_on(session, due_on + timedelta(days=119))
     session.refresh(loan)
     assert loan.status == LoanStatus.LATE
@@ -262,7 +228,7 @@ def test_partial_early_repayment_keeps_the_instalment_and_shortens_the_term(
     session, make_user, frozen_now
 ):
     bo, lenders, loan = funded_loan(session, make_user, money=30_000)
-    schedule = rows(session, loan)
+    schedule = instalments(session, loan)
     run_on(session, schedule[0].due_on)
     at(schedule[0].due_on + timedelta(days=10))
     quote = loans.early_quote(session, bo.id, loan.id, 20_000)
@@ -270,7 +236,7 @@ def test_partial_early_repayment_keeps_the_instalment_and_shortens_the_term(
     assert 0 < quote.interest_minor < 20_000 * 14 // 1200  # days elapsed only
     repayment = services.repay_early(session, bo.id, loan.id, principal_minor=20_000)
     assert repayment.amount_minor == quote.total_minor
-    after = [r for r in rows(session, loan) if r.status == InstalmentStatus.SCHEDULED]
+    after = [r for r in instalments(session, loan) if r.status == InstalmentStatus.SCHEDULED]
     assert len(after) < 11
     assert after[0].payment_minor == schedule[1].payment_minor  # same instalment
     session.refresh(loan)
@@ -286,7 +252,7 @@ def test_full_early_repayment_ends_the_loan(session, make_user, frozen_now):
     services.repay_early(session, bo.id, loan.id, idempotency_key="all")
     session.refresh(loan)
     assert loan.status == LoanStatus.REPAID
-    assert all(r.status == InstalmentStatus.CANCELLED for r in rows(session, loan))
+    assert all(r.status == InstalmentStatus.CANCELLED for r in instalments(session, loan))
     assert wallet(session, bo.id)[0] == 10_000 + 57_600 - quote.total_minor
     for who in lenders:
         assert account(session, f"lending:lent:{who.id}") == 0
@@ -296,7 +262,7 @@ def test_full_early_repayment_ends_the_loan(session, make_user, frozen_now):
 def test_early_repayment_needs_what_is_due_paid_first(session, make_user, frozen_now):
     bo, lenders, loan = funded_loan(session, make_user, money=0)
     spend(session, bo.id, 57_600)
-    run_on(session, rows(session, loan)[0].due_on + timedelta(days=1))
+    run_on(session, instalments(session, loan)[0].due_on + timedelta(days=1))
     with pytest.raises(InvalidState, match="Pay what is due first"):
         services.repay_early(session, bo.id, loan.id, principal_minor=1_000)
     with pytest.raises(ValidationFailed, match="is due"):
@@ -315,7 +281,7 @@ def test_repayments_flow_back_into_an_order_that_reinvests(session, make_user, f
     )
     assert placed.remaining_minor == 10_000
     loan = session.scalar(select(Loan).where(Loan.request_id == request.id))
-    first = rows(session, loan)[0]
+    first = instalments(session, loan)[0]
     run_on(session, first.due_on)
     share = session.scalar(select(RepaymentShare))
     session.refresh(placed)
@@ -323,6 +289,6 @@ def test_repayments_flow_back_into_an_order_that_reinvests(session, make_user, f
     assert placed.amount_minor == 60_000 + share.net_minor
     assert wallet(session, lena.id)[1] == placed.remaining_minor  # held for the order
     ordering.set_reinvest(session, lena.id, placed.id, False)
-    run_on(session, rows(session, loan)[1].due_on)
+    run_on(session, instalments(session, loan)[1].due_on)
     session.refresh(placed)
     assert placed.remaining_minor == 10_000 + share.net_minor

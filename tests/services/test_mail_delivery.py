@@ -15,8 +15,8 @@ from p2pbank.errors import Forbidden, InvalidState
 from p2pbank.identity.models import OutboxMail
 from p2pbank.mail import admin, delivery, due, rules
 from p2pbank.mail.transport import MailSettings, SmtpTransport, install, parse_smtp_url
-from tests.conftest import Browser
 from tests.smtp_server import SmtpServer, free_port
+from tests.support.pages import Browser
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 NEW_PASSWORD = "a-brand-new-secret-77"

@@ -22,11 +22,17 @@ from p2pbank.payments.sandbox_gateway import SandboxGateway
 from p2pbank.questions import services as questions
 from p2pbank.trust import refresh
 from p2pbank.trust import services as trust
-from tests.mail_links import notification_mails
-from tests.services.lending_support import borrower, lender, listing, spend, wallet
-from tests.services.test_crowdfunding_cards import DECLINES_ON_CHARGE, card_pledge
-from tests.services.test_crowdfunding_support import an_initiator, backer_factory, key, live
-from tests.services.test_lending_servicing import at, funded_loan, rows
+from tests.support.crowdfunding import (
+    DECLINES_ON_CHARGE,
+    an_initiator,
+    backer_factory,
+    card_pledge,
+    key,
+    live,
+)
+from tests.support.lending import at, borrower, funded_loan, instalments, lender, listing
+from tests.support.mail import notification_mails
+from tests.support.money import spend, wallet
 
 
 def told(session, user_id: int, kind: str) -> list[Notification]:
@@ -180,12 +186,12 @@ def test_a_finished_loan_opens_rating_and_a_rating_is_revealed(session, make_use
 
 def test_a_grade_that_moves_is_told(session, make_user, frozen_now):
     bo, _lenders, loan = funded_loan(session, make_user, money=20_000)
-    first_due = rows(session, loan)[0].due_on
+    first_due = instalments(session, loan)[0].due_on
     lending_due.run_due_lending(session, at(first_due))  # paid on time: a trust event
     refresh.recompute_trust(session, clock.now())
     assert told(session, bo.id, "grade_changed") == []  # a first grade is not a change
     spend(session, bo.id, wallet(session, bo.id)[2])
-    second_due = rows(session, loan)[1].due_on
+    second_due = instalments(session, loan)[1].due_on
     lending_due.run_due_lending(session, at(second_due + timedelta(days=119)))
     lending_due.run_due_lending(session, at(second_due + timedelta(days=120)))
     refresh.recompute_trust(session, clock.now())

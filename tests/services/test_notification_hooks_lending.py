@@ -13,8 +13,8 @@ from p2pbank.jobs import run_due_work
 from p2pbank.lending import due as lending_due
 from p2pbank.lending import ordering, reminders, services
 from p2pbank.notifications.models import Notification
-from tests.services.lending_support import borrower, lender, listing, order, spend
-from tests.services.test_lending_servicing import at, funded_loan, rows
+from tests.support.lending import at, borrower, funded_loan, instalments, lender, listing, order
+from tests.support.money import spend
 
 
 def told(session, user_id: int, kind: str | None = None) -> list[Notification]:
@@ -59,13 +59,13 @@ def test_a_repayment_tells_the_borrower_paid_and_each_lender_their_income(
     session, make_user, frozen_now
 ):
     bo, lenders, loan = funded_loan(session, make_user, money=20_000)
-    due_on = rows(session, loan)[0].due_on
+    due_on = instalments(session, loan)[0].due_on
     lending_due.run_due_lending(session, at(due_on))
     (paid,) = told(session, bo.id, "instalment_paid")
     assert paid.params == {"number": 1, "loan_id": loan.id}
     incomes = [told(session, who.id, "repayment_received") for who in lenders]
     assert all(len(got) == 1 for got in incomes)
-    first = rows(session, loan)[0]
+    first = instalments(session, loan)[0]
     net = sum(got[0].params["amount_minor"] for got in incomes)
     assert net == first.payment_minor - first.payment_minor // 100  # less the 1 % fee
     assert incomes[0][0].params["loan_id"] == loan.id
@@ -80,7 +80,7 @@ def test_paying_now_tells_the_lenders_too(session, make_user, frozen_now):
 
 def test_the_borrower_is_reminded_three_days_ahead_once(session, make_user, frozen_now):
     bo, _lenders, loan = funded_loan(session, make_user)
-    due_on = rows(session, loan)[0].due_on
+    due_on = instalments(session, loan)[0].due_on
     assert reminders.run_due(session, at(due_on - timedelta(days=4))) == {
         "lending.instalment_reminders": 0
     }
@@ -98,7 +98,7 @@ def test_the_borrower_is_reminded_three_days_ahead_once(session, make_user, froz
 def test_late_and_default_tell_the_borrower_and_the_lenders(session, make_user, frozen_now):
     bo, lenders, loan = funded_loan(session, make_user)
     spend(session, bo.id, 57_600)
-    due_on = rows(session, loan)[0].due_on
+    due_on = instalments(session, loan)[0].due_on
     lending_due.run_due_lending(session, at(due_on + timedelta(days=16)))
     (late,) = told(session, bo.id, "instalment_late")
     assert late.params == {"number": 1, "loan_id": loan.id, "days": 16}

@@ -17,15 +17,8 @@ from p2pbank.lending.models import Instalment, LoanPart, LoanStatus, RepaymentSh
 from p2pbank.resale import services
 from p2pbank.resale.models import OfferStatus, ResaleSale
 from p2pbank.resale.read import quote_offer
-from tests.services.lending_support import (
-    account,
-    assert_books_balance,
-    lender,
-    order,
-    spend,
-    wallet,
-)
-from tests.services.resale_support import at, running_loan
+from tests.support.lending import at, lender, order, running_loan
+from tests.support.money import account, assert_books_balance, spend, wallet
 
 
 @pytest.fixture(autouse=True)

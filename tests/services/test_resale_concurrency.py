@@ -18,7 +18,7 @@ from p2pbank.lending.models import LoanPart
 from p2pbank.resale import services
 from p2pbank.resale.models import ResaleSale
 from p2pbank.resale.read import quote_offer
-from tests.services.test_lending_concurrency import own_database, person, race
+from tests.support.concurrency import own_database, person, race
 
 pytestmark = pytest.mark.postgres_only
 __all__ = ["own_database"]

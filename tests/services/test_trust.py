@@ -4,7 +4,6 @@ never deletes; the scores job, its published snapshots and the trust log they re
 
 from __future__ import annotations
 
-import itertools
 import json
 from contextlib import contextmanager
 from datetime import timedelta
@@ -16,10 +15,8 @@ from sqlalchemy.exc import DBAPIError
 from p2pbank import clock
 from p2pbank.audit import sequencer
 from p2pbank.audit.models import LogLeaf, QueuedLeaf
-from p2pbank.audit.queries import entries, get_entry, head_size
-from p2pbank.audit.replay import replay
+from p2pbank.audit.queries import get_entry, head_size
 from p2pbank.audit.services import pseudonym
-from p2pbank.audit.verify import parse_entry
 from p2pbank.errors import Conflict, Forbidden, InvalidState, NotFound, ValidationFailed
 from p2pbank.trust import queries, refresh, revisions, services
 from p2pbank.trust.models import (
@@ -33,37 +30,7 @@ from p2pbank.trust.models import (
 )
 from p2pbank.trust.read import profile as profile_read
 from p2pbank.trust.read import ratings as ratings_read
-
-_refs = itertools.count(1)
-
-
-def completed(session, principal, counterparty, ref_type="loan", at=None):
-    (transaction,) = services.record_completed_transaction(
-        session,
-        ref_type=ref_type,
-        ref_id=next(_refs),
-        principal_id=principal.id,
-        counterparty_ids=[counterparty.id],
-        completed_at=at,
-    )
-    session.commit()
-    return transaction
-
-
-def log_since(session, start: int) -> list[tuple[str, dict]]:
-    found = []
-    for leaf in entries(session, start, head_size(session)):
-        event, _ = parse_entry(leaf.sequence, bytes(leaf.data))
-        found.append((event.type, event.payload))
-    return found
-
-
-def replay_log(session):
-    events = [
-        parse_entry(leaf.sequence, bytes(leaf.data))[0]
-        for leaf in entries(session, 0, head_size(session))
-    ]
-    return replay(events)
+from tests.support.trust import completed, log_since, rate_both, replay_log
 
 
 @pytest.fixture
@@ -365,24 +332,18 @@ def test_the_database_refuses_to_delete_a_rating(session, pair):
 # --- scores ----------------------------------------------------------------------------------
 
 
-def _rate_both(session, bo, lena, value_for_bo="positive"):
-    transaction = completed(session, bo, lena)
-    services.rate_counterparty(session, lena.id, transaction.id, value=value_for_bo)
-    services.rate_counterparty(session, bo.id, transaction.id, value="positive")
-
-
 def test_one_point_per_counterparty_per_week(session, make_user, pair, frozen_now):
     bo, lena = pair  # 2 November 2026 is a Monday
-    _rate_both(session, bo, lena)
+    rate_both(session, bo, lena)
     clock.advance(timedelta(days=6))  # Sunday, same ISO week
-    _rate_both(session, bo, lena)
+    rate_both(session, bo, lena)
     profile = profile_read.member_profile(session, bo.id)
     assert (profile.feedback_score, profile.positives) == (1, 2)
     clock.advance(timedelta(days=1))  # the next Monday
-    _rate_both(session, bo, lena)
+    rate_both(session, bo, lena)
     assert profile_read.member_profile(session, bo.id).feedback_score == 2
     lars = make_user(roles=["lender"])
-    _rate_both(session, bo, lars, "negative")
+    rate_both(session, bo, lars, "negative")
     profile = profile_read.member_profile(session, bo.id)
     assert (profile.feedback_score, profile.positives, profile.negatives) == (1, 3, 1)
     assert profile.percent_positive == 3 / 4
@@ -390,7 +351,7 @@ def test_one_point_per_counterparty_per_week(session, make_user, pair, frozen_no
 
 def test_effective_percent_positive_counts_transactions_nobody_rated(session, pair):
     bo, lena = pair
-    _rate_both(session, bo, lena)
+    rate_both(session, bo, lena)
     completed(session, bo, lena)  # rated by nobody
     profile = profile_read.member_profile(session, bo.id)
     assert (profile.percent_positive, profile.effective_percent_positive) == (1.0, 0.5)
@@ -400,7 +361,7 @@ def test_the_job_publishes_snapshots_logs_grade_changes_and_the_log_replays_them
     session, make_user, pair, frozen_now
 ):
     bo, lena = pair
-    _rate_both(session, bo, lena)
+    rate_both(session, bo, lena)
     start = head_size(session)
     counts = refresh.recompute_trust(session)
     assert counts == {
@@ -480,10 +441,10 @@ def test_a_sybil_ring_of_fresh_accounts_stays_below_a_verified_member(
     honest positive ratings from verified members. Network trust ranks Vera above all."""
     ring = [make_user(roles=["lender", "borrower"]) for _ in range(20)]
     for n, member in enumerate(ring):
-        _rate_both(session, member, ring[(n + 1) % 20])
+        rate_both(session, member, ring[(n + 1) % 20])
     vera = make_user(roles=["borrower"], kyc="verified", name="Vera")
     for _ in range(5):
-        _rate_both(session, vera, make_user(roles=["lender"], kyc="verified"))
+        rate_both(session, vera, make_user(roles=["lender"], kyc="verified"))
     refresh.recompute_trust(session)
     snapshots = queries.latest_snapshots(session, [vera.id, *(m.id for m in ring)])
     assert all(
@@ -500,7 +461,7 @@ def test_lending_lists_with_the_published_grade_once_there_is_one(session, pair)
     assert interim.version.startswith("lending-interim-")
     refresh.recompute_trust(session)  # Bo has no activity: nothing is published for him
     assert services.published_grade(session, bo.id) is None
-    _rate_both(session, bo, _lena)
+    rate_both(session, bo, _lena)
     refresh.recompute_trust(session)
     graded = eligibility.grade_borrower(session, bo.id, clock.now())
     assert graded.version == services.published_grade(session, bo.id).version

@@ -19,8 +19,8 @@ from p2pbank.audit.merkle import CompactRange
 from p2pbank.audit.models import LogHead, LogLeaf
 from p2pbank.trust import queries, refresh
 from p2pbank.trust.models import ScoreRun, ScoreSnapshot
-from tests.services.test_audit import ORIGIN, SIGNER
-from tests.services.test_trust import _rate_both, log_since, replay_log
+from tests.support.audit import ORIGIN, SIGNER
+from tests.support.trust import log_since, rate_both, replay_log
 
 
 def test_append_many_writes_what_one_append_each_would(session, make_user, frozen_now):
@@ -51,7 +51,7 @@ def test_append_many_writes_what_one_append_each_would(session, make_user, froze
 def test_a_run_without_new_trust_events_does_nothing(session, make_user, frozen_now):
     bo = make_user(roles=["borrower"], kyc="verified", name="Bo")
     lena = make_user(roles=["lender"], kyc="verified", name="Lena")
-    _rate_both(session, bo, lena)
+    rate_both(session, bo, lena)
     assert refresh.recompute_trust(session)["trust.snapshots_written"] == 2
     size, runs = log_queries.head_size(session), session.scalar(select(func.count(ScoreRun.id)))
 
@@ -62,7 +62,7 @@ def test_a_run_without_new_trust_events_does_nothing(session, make_user, frozen_
     assert session.scalar(select(func.count(ScoreRun.id))) == runs
 
     ann = make_user(roles=["lender"], name="Ann")
-    _rate_both(session, bo, ann)  # new trust events: the next run scores again
+    rate_both(session, bo, ann)  # new trust events: the next run scores again
     clock.advance(timedelta(hours=1))
     counts = refresh.recompute_trust(session)
     assert "trust.runs_skipped" not in counts and counts["trust.members_scored"] == 3
@@ -77,7 +77,7 @@ def test_two_members_who_rate_only_each_other_are_published_converged(
 ):
     bo = make_user(roles=["borrower"], kyc="verified", name="Bo")
     lena = make_user(roles=["lender"], name="Lena")  # only Bo is pre-trusted
-    _rate_both(session, bo, lena)
+    rate_both(session, bo, lena)
     refresh.recompute_trust(session)
     run = queries.latest_run(session)
     assert run.eigentrust_converged and run.network_members == 2

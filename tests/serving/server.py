@@ -24,8 +24,16 @@ from p2pbank.models import load_all
 REPO = Path(__file__).resolve().parents[2]
 LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
 # Nothing from the developer's or the suite's environment leaks into the server.
-_CLEARED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "RATELIMIT_STORAGE_URI", "P2PBANK_ENV",
-            "INSTANCE_PATH", "GUNICORN_CMD_ARGS", "WEB_CONCURRENCY")
+_CLEARED = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "RATELIMIT_STORAGE_URI",
+    "P2PBANK_ENV",
+    "INSTANCE_PATH",
+    "GUNICORN_CMD_ARGS",
+    "WEB_CONCURRENCY",
+)
 
 
 @dataclass
@@ -71,8 +79,9 @@ def add_member(env: dict[str, str], email: str, password: str, name: str = "Memb
     app = create_app(config)
     session = app.extensions["p2pbank.sessionmaker"]()
     try:
-        identity.sign_up(session, email=email, display_name=name, password=password,
-                         roles=["lender"])
+        identity.sign_up(
+            session, email=email, display_name=name, password=password, roles=["lender"]
+        )
         session.commit()
     finally:
         session.close()
@@ -80,8 +89,13 @@ def add_member(env: dict[str, str], email: str, password: str, name: str = "Memb
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], logs: Path, *args: str, ready_path: str = "/healthz",
-             timeout: float = 120.0) -> Iterator[Server]:
+def gunicorn(
+    env: dict[str, str],
+    logs: Path,
+    *args: str,
+    ready_path: str = "/healthz",
+    timeout: float = 120.0,
+) -> Iterator[Server]:
     """Run `gunicorn *args wsgi:app` bound to 127.0.0.1:0 until the block ends. The
     timeout is generous: each worker imports the whole application (seconds of CPU)."""
     logs.mkdir(parents=True, exist_ok=True)
@@ -89,15 +103,32 @@ def gunicorn(env: dict[str, str], logs: Path, *args: str, ready_path: str = "/he
     full_env = {k: v for k, v in os.environ.items() if k not in _CLEARED}
     full_env.update(env)
     full_env["PYTHONPATH"] = str(REPO)
-    command = [sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:0",
-               "--error-logfile", str(error_log), "--access-logfile", str(access_log),
-               "--access-logformat", "%(p)s %(m)s %(U)s %(s)s", "--no-control-socket",
-               *args, "wsgi:app"]
-    process = subprocess.Popen(command, cwd=REPO, env=full_env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        "127.0.0.1:0",
+        "--error-logfile",
+        str(error_log),
+        "--access-logfile",
+        str(access_log),
+        "--access-logformat",
+        "%(p)s %(m)s %(U)s %(s)s",
+        "--no-control-socket",
+        *args,
+        "wsgi:app",
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=REPO,
+        env=full_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
-        server = Server(_wait_for_port(process, error_log, timeout), process, error_log,
-                        access_log)
+        server = Server(_wait_for_port(process, error_log, timeout), process, error_log, access_log)
         _wait_until_ready(server, ready_path, timeout)
         yield server
     finally:

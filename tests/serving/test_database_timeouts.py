@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from p2pbank import readiness
 from p2pbank.app import create_app
 from p2pbank.config import Config
-from tests.conftest import TEST_SECRET, is_postgres
+from tests.support.database import TEST_SECRET, is_postgres
 
 BOUND = 20.0  # seconds; without timeouts these requests never end
 
@@ -59,9 +59,15 @@ def make_app(tmp_path):
     apps = []
 
     def make(database_url: str, **settings):
-        config = Config(ENV="testing", SECRET_KEY=TEST_SECRET, DATABASE_URL=database_url,
-                        INSTANCE_PATH=str(tmp_path / "instance"), TESTING=True,
-                        ARGON2_COST="test", **settings).finish()
+        config = Config(
+            ENV="testing",
+            SECRET_KEY=TEST_SECRET,
+            DATABASE_URL=database_url,
+            INSTANCE_PATH=str(tmp_path / "instance"),
+            TESTING=True,
+            ARGON2_COST="test",
+            **settings,
+        ).finish()
         apps.append(create_app(config))
         return apps[-1]
 
@@ -166,8 +172,11 @@ def test_sqlite_write_lock_wait_is_bounded_and_answers_503(make_app, tmp_path):
     holder.execute("CREATE TABLE IF NOT EXISTS held (x)")
     holder.execute("BEGIN IMMEDIATE")
     try:
-        answer, _ = _bounded(lambda: app.test_client().post(
-            "/login", data={"email": "ann@example.test", "password": "x" * 16}))
+        answer, _ = _bounded(
+            lambda: app.test_client().post(
+                "/login", data={"email": "ann@example.test", "password": "x" * 16}
+            )
+        )
     finally:
         holder.execute("ROLLBACK")
         holder.close()

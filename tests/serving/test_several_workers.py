@@ -25,8 +25,9 @@ def served(tmp_path_factory):
     add_member(env, LENA, demo_password(LENA), "Lena Lender")
     add_member(env, OTHER, demo_password(OTHER), "Other Member")
     assert not (folder / "secret.key").exists()
-    with gunicorn(env, folder.parent / "logs", "-c", "python:p2pbank.gunicorn_conf",
-                  "--workers", "3") as server:
+    with gunicorn(
+        env, folder.parent / "logs", "-c", "python:p2pbank.gunicorn_conf", "--workers", "3"
+    ) as server:
         yield server, folder
 
 
@@ -36,7 +37,9 @@ def _sign_in(browser: requests.Session, url: str, email: str, password: str):
     return browser.post(
         f"{url}/login",
         data={"email": email, "password": password, "csrf_token": csrf_token(form.text)},
-        headers=CLOSE, allow_redirects=False, timeout=10,
+        headers=CLOSE,
+        allow_redirects=False,
+        timeout=10,
     )
 
 
@@ -55,15 +58,18 @@ def test_sign_in_and_browse_twenty_times_across_workers(served):
     assert signed_in.status_code == 302, signed_in.text[:500]
     failures = []
     for round_ in range(20):
-        page = browser.get(f"{server.url}/settings/language", headers=CLOSE,
-                           allow_redirects=False, timeout=10)
+        page = browser.get(
+            f"{server.url}/settings/language", headers=CLOSE, allow_redirects=False, timeout=10
+        )
         if page.status_code != 200:
             failures.append((round_, "GET", page.status_code, page.headers.get("Location")))
             continue
         saved = browser.post(
             f"{server.url}/settings/language",
             data={"locale": ("en", "nl")[round_ % 2], "csrf_token": csrf_token(page.text)},
-            headers=CLOSE, allow_redirects=False, timeout=10,
+            headers=CLOSE,
+            allow_redirects=False,
+            timeout=10,
         )
         if saved.status_code != 302 or not saved.headers["Location"].endswith("/language"):
             failures.append((round_, "POST", saved.status_code, saved.headers.get("Location")))
@@ -75,8 +81,9 @@ def test_sign_in_and_browse_twenty_times_across_workers(served):
     def signed_in_page(_n: int) -> int:
         with requests.Session() as other:
             other.cookies.update(cookies)
-            return other.get(f"{server.url}/settings/language", headers=CLOSE,
-                             allow_redirects=False, timeout=20).status_code
+            return other.get(
+                f"{server.url}/settings/language", headers=CLOSE, allow_redirects=False, timeout=20
+            ).status_code
 
     with ThreadPoolExecutor(max_workers=9) as pool:
         statuses = list(pool.map(signed_in_page, range(27)))

@@ -21,8 +21,9 @@ READ_TIMEOUT = 10  # seconds; the shipped default is 30
 def served(tmp_path_factory):
     folder = tmp_path_factory.mktemp("slow") / "instance"
     env = prepare_instance(folder)
-    env.update(P2PBANK_REQUEST_READ_TIMEOUT=str(READ_TIMEOUT), WEB_CONCURRENCY="2",
-               GUNICORN_THREADS="4")
+    env.update(
+        P2PBANK_REQUEST_READ_TIMEOUT=str(READ_TIMEOUT), WEB_CONCURRENCY="2", GUNICORN_THREADS="4"
+    )
     with gunicorn(env, folder.parent / "logs", "-c", "python:p2pbank.gunicorn_conf") as server:
         yield server
 
@@ -41,8 +42,10 @@ def test_health_answers_while_slow_clients_hold_connections(served):
         timings.append(time.perf_counter() - started)
         assert health.status_code == 200
     still = sum(client.still_connected for client in slow)
-    print(f"\n/healthz with 4 slow clients connected: "
-          f"{', '.join(f'{t * 1000:.0f} ms' for t in timings)}; {still} still sending")
+    print(
+        f"\n/healthz with 4 slow clients connected: "
+        f"{', '.join(f'{t * 1000:.0f} ms' for t in timings)}; {still} still sending"
+    )
     assert still == 4, "the slow clients should still be connected while /healthz answers"
     for client in slow:
         client.join(timeout=READ_TIMEOUT + 30)
@@ -56,7 +59,8 @@ def test_health_answers_while_slow_clients_hold_connections(served):
 
 def test_a_prompt_webhook_is_still_read_whole(served):
     answer = requests.post(
-        f"{served.url}/webhooks/stripe", data=b"{}",
+        f"{served.url}/webhooks/stripe",
+        data=b"{}",
         headers={"Content-Type": "application/json", "Stripe-Signature": "t=1,v1=00"},
         timeout=20,
     )

@@ -14,7 +14,8 @@ from p2pbank.audit import merkle
 from p2pbank.audit.locate import descend, settle
 from p2pbank.audit.tail import check_tail
 from p2pbank.audit.verify import Problem, first_bad, verify_log
-from tests.unit.test_audit_verify import SIGNER, ListLog, leaf
+from tests.support.audit import LIST_SIGNER as SIGNER
+from tests.support.audit import ListLog, leaf
 
 
 class RowLog(ListLog):

@@ -181,7 +181,9 @@ def test_the_bomb_costs_no_memory_to_refuse(tmp_path):
     def peak_kb(path) -> int:
         out = subprocess.run(
             [sys.executable, "-c", script, str(path), str(tmp_path / "out")],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         return int(out.stdout.split()[-1])
 

@@ -8,7 +8,7 @@ import pytest
 
 from p2pbank.audit import merkle, services
 from p2pbank.audit.keys import signer_for
-from tests.services.test_audit import tamper
+from tests.support.audit import tamper
 
 
 @pytest.fixture

@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from p2pbank.identity.models import RoleGrant, User
-from tests.conftest import STRONG_PASSWORD, Browser
 from tests.dutch import speak_pending_dutch
-from tests.mail_links import mails_to, sign_up_path
+from tests.support.mail import mails_to, sign_up_path
+from tests.support.pages import Browser
+from tests.support.people import STRONG_PASSWORD
 
 
 def _users(session) -> int:
@@ -164,7 +165,7 @@ def test_password_change_ends_other_sessions(app, signed_in, make_user):
 def test_open_redirect_after_login_is_refused(web, make_user):
     user = make_user()
     page = web.get("/login?next=//evil.example/")
-    from tests.conftest import csrf_from
+    from tests.support.pages import csrf_from
 
     response = web.client.post(
         "/login?next=//evil.example/",
@@ -196,7 +197,7 @@ def test_security_headers_on_pages(client):
 
 
 def _login_with_next(web, user, next_value: str):
-    from tests.conftest import csrf_from
+    from tests.support.pages import csrf_from
 
     page = web.get("/login")
     return web.client.post(

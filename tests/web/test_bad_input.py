@@ -12,23 +12,15 @@ import re
 
 import pytest
 from marshmallow import Schema, ValidationError, fields, validate
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from p2pbank.db import Base
 from p2pbank.identity.models import User
-from p2pbank.models import load_all
-from tests.conftest import STRONG_PASSWORD, csrf_from
-from tests.mail_links import sign_up_path
+from tests.support.database import row_counts
+from tests.support.mail import sign_up_path
+from tests.support.pages import assert_problem, csrf_from
+from tests.support.people import STRONG_PASSWORD
 
 FORM = "application/x-www-form-urlencoded"
-
-
-def row_counts(session) -> dict[str, int]:
-    load_all()
-    return {
-        table.name: session.scalar(select(func.count()).select_from(table))
-        for table in Base.metadata.sorted_tables
-    }
 
 
 @pytest.fixture
@@ -46,15 +38,6 @@ def nothing_written(session):
         assert not changed, f"rows changed: {changed}"
 
     return _check
-
-
-def assert_problem(response, status: int) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)[:500]
-    assert response.mimetype == "application/problem+json"
-    body = response.get_json(force=True)
-    assert {"type", "title", "status", "detail", "instance"} <= body.keys()
-    assert body["status"] == status
-    return body
 
 
 def assert_error_page(response, status: int) -> str:

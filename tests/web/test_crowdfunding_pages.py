@@ -14,7 +14,8 @@ from p2pbank import clock
 from p2pbank.crowdfunding import discussion, pledging
 from p2pbank.crowdfunding.models import Campaign, CampaignStatus, Pledge, PledgeStatus
 from p2pbank.crowdfunding.rules import KNOWLEDGE_TEST
-from tests.services.test_crowdfunding_support import draft, fund, key, live, wallet
+from tests.support.crowdfunding import draft, key, live
+from tests.support.money import deposit, posted_held
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def ian(make_user):
 @pytest.fixture
 def ann(make_user, session):
     person = make_user(roles=["backer"], kyc="verified", name="Ann", email="ann@example.test")
-    fund(session, person, 500_000)
+    deposit(session, person.id, 500_000)
     return person
 
 
@@ -257,7 +258,7 @@ def test_backer_pledges_from_the_wallet_and_changes_and_cancels(signed_in, sessi
     assert response.status_code == 302, _text(response)
     mine = session.scalar(select(Pledge).where(Pledge.backer_id == ann.id))
     assert mine.amount_minor == 3_000 and mine.status == PledgeStatus.PENDING
-    assert wallet(session, ann) == (500_000, 3_000)
+    assert posted_held(session, ann.id) == (500_000, 3_000)
     listing = _text(browser.get("/pledges"))
     assert campaign.title in listing and "Change" in listing
     response = browser.submit(
@@ -270,7 +271,7 @@ def test_backer_pledges_from_the_wallet_and_changes_and_cancels(signed_in, sessi
     assert response.status_code == 302
     session.refresh(mine)
     assert mine.status == PledgeStatus.RELEASED
-    assert wallet(session, ann) == (500_000, 0)
+    assert posted_held(session, ann.id) == (500_000, 0)
 
 
 def test_pledge_below_the_tier_minimum_is_shown_again(signed_in, session, ian, ann):

@@ -11,7 +11,8 @@ import logging
 import pytest
 from werkzeug.routing import IntegerConverter
 
-from tests.web.test_bad_input import assert_problem, row_counts
+from tests.support.database import row_counts
+from tests.support.pages import assert_problem
 
 
 @pytest.fixture
@@ -107,7 +108,9 @@ def test_a_long_json_integer_in_a_money_field_is_a_400_problem(
     body = b'{"amount_minor": ' + b"9" * 5_000 + b', "currency": "EUR"}'
     with nothing_written():
         response = client.post(
-            "/api/v1/payments/deposits", data=body, content_type="application/json",
+            "/api/v1/payments/deposits",
+            data=body,
+            content_type="application/json",
             headers={**headers, "Idempotency-Key": "digits-1"},
         )
         assert_problem(response, 400)
@@ -116,10 +119,37 @@ def test_a_long_json_integer_in_a_money_field_is_a_400_problem(
 # --- NUL bytes in query strings -----------------------------------------------------------
 
 QUERY_NAMES = (
-    "q", "search", "subject", "type", "since", "hidden", "index", "size", "tree_size",
-    "old_size", "new_size", "sort", "category", "purpose_category", "grade", "status",
-    "kind", "currency", "prefix", "account_code", "start", "end", "after", "term_months",
-    "funding_model", "tier", "next", "page", "per_page", "min_rate_bps", "limit",
+    "q",
+    "search",
+    "subject",
+    "type",
+    "since",
+    "hidden",
+    "index",
+    "size",
+    "tree_size",
+    "old_size",
+    "new_size",
+    "sort",
+    "category",
+    "purpose_category",
+    "grade",
+    "status",
+    "kind",
+    "currency",
+    "prefix",
+    "account_code",
+    "start",
+    "end",
+    "after",
+    "term_months",
+    "funding_model",
+    "tier",
+    "next",
+    "page",
+    "per_page",
+    "min_rate_bps",
+    "limit",
 )  # every query parameter a page or the API reads (see the schemas and request.args)
 
 

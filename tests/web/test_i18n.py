@@ -10,7 +10,7 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 import p2pbank
-from tests.conftest import STRONG_PASSWORD
+from tests.support.people import STRONG_PASSWORD
 
 TRANSLATIONS = Path(p2pbank.__file__).parent / "translations"
 DUTCH_PO = TRANSLATIONS / "nl" / "LC_MESSAGES" / "messages.po"
@@ -102,7 +102,7 @@ def test_error_pages_in_dutch(client):
 
 def test_form_errors_in_dutch(web):
     token_page = web.get("/signup", headers=NL)
-    from tests.conftest import csrf_from
+    from tests.support.pages import csrf_from
 
     response = web.client.post(
         "/signup",

@@ -12,6 +12,7 @@ from p2pbank.ledger import holds, services
 from p2pbank.ledger.services import PLATFORM_FEES
 from p2pbank.ledger.services import PLATFORM_GATEWAY_CLEARING as CLEARING
 from p2pbank.money import Money
+from tests.support import money
 
 
 @pytest.fixture
@@ -23,12 +24,13 @@ def money_moved(session, make_user):
     services.ensure_platform_account(session, PLATFORM_FEES)
     services.ensure_wallet(session, lena.id)
     services.ensure_wallet(session, bo.id)
-    deposit = services.post_entry(
+    deposit = money.deposit(
         session,
-        postings=[(CLEARING, -12_000), (services.wallet_code(lena.id), 12_000)],
-        kind="deposit",
-        idempotency_key="deposit:1",
+        lena.id,
+        12_000,
+        key="deposit:1",
         memo='=HYPERLINK("http://evil")',
+        commit=False,
     )
     pay = services.transfer(
         session,

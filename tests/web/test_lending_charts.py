@@ -9,9 +9,8 @@ from sqlalchemy import select
 
 from p2pbank import clock
 from p2pbank.lending import due as lending_due
-from p2pbank.lending import ordering
-from p2pbank.lending.models import Instalment, Loan
-from tests.services.lending_support import borrower, lender, listing
+from p2pbank.lending.models import Instalment
+from tests.support.lending import borrower, lender, one_lender_loan
 
 
 def test_lender_sees_portfolio_and_income_charts_and_borrower_the_schedule(
@@ -19,9 +18,7 @@ def test_lender_sees_portfolio_and_income_charts_and_borrower_the_schedule(
 ):
     bo = borrower(make_user, session, "Bo", money=50_000)
     lena = lender(make_user, session, "Lena")
-    request = listing(session, bo, amount=100_000, term=12)
-    ordering.commit_to_listing(session, lena.id, request.id, amount_minor=100_000, rate_bps=1_000)
-    loan = session.scalar(select(Loan).where(Loan.request_id == request.id))
+    loan = one_lender_loan(session, bo, lena, amount=100_000, max_rate=1_200, rate=1_000)
     due = session.scalar(
         select(Instalment.due_on).where(Instalment.loan_id == loan.id).order_by(Instalment.number)
     )

@@ -14,15 +14,9 @@ from p2pbank import clock
 from p2pbank.lending import due as lending_due
 from p2pbank.lending import ordering
 from p2pbank.lending.models import LenderOrder, Loan, LoanRequest, RequestStatus
-from tests.services.lending_support import (
-    borrower,
-    deposit,
-    lender,
-    listing,
-    order,
-    row_counts,
-    wallet,
-)
+from tests.support.database import row_counts
+from tests.support.lending import borrower, lender, listing, one_lender_loan, order
+from tests.support.money import deposit, wallet
 
 
 def text(response) -> str:
@@ -286,9 +280,7 @@ def test_bad_orders_come_back_with_errors_and_nothing_written(
     lena = lender(make_user, session, money=100_000)
     browser = signed_in(lena)
     before = row_counts(session)
-    response = browser.submit(
-        "/lending/orders/new", {"amount": "500", "rate_d": "8", **change}
-    )
+    response = browser.submit("/lending/orders/new", {"amount": "500", "rate_d": "8", **change})
     assert response.status_code == 422
     assert message in text(response)
     assert row_counts(session) == before
@@ -306,15 +298,9 @@ def test_another_lenders_order_is_not_found(session, people, signed_in, make_use
 # --- loans ---------------------------------------------------------------------------------
 
 
-def funded(session, bo, lena) -> Loan:
-    request = listing(session, bo, amount=60_000, rate=1_400)
-    ordering.commit_to_listing(session, lena.id, request.id, amount_minor=60_000, rate_bps=1_200)
-    return session.scalar(select(Loan).where(Loan.request_id == request.id))
-
-
 def test_the_borrower_sees_the_schedule_pays_now_and_repays_early(session, people, signed_in):
     bo, lena = people
-    loan = funded(session, bo, lena)
+    loan = one_lender_loan(session, bo, lena)
     browser = signed_in(bo)
     page = text(browser.get(f"/lending/loans/{loan.id}"))
     assert "Nothing is due" in page and page.count('class="row-upcoming"') == 12
@@ -344,9 +330,9 @@ def test_the_borrower_sees_the_schedule_pays_now_and_repays_early(session, peopl
 
 def test_paying_too_much_comes_back_with_an_error(session, people, signed_in):
     bo, lena = people
-    loan = funded(session, bo, lena)
+    loan = one_lender_loan(session, bo, lena)
     clock.advance(timedelta(days=31))
-    from tests.services.lending_support import spend
+    from tests.support.money import spend
 
     spend(session, bo.id, wallet(session, bo.id)[2])
     lending_due.run_due_lending(session, clock.now())
@@ -361,7 +347,7 @@ def test_paying_too_much_comes_back_with_an_error(session, people, signed_in):
 
 def test_only_the_borrower_and_admins_see_a_loan(session, people, signed_in, make_user):
     bo, lena = people
-    loan = funded(session, bo, lena)
+    loan = one_lender_loan(session, bo, lena)
     assert signed_in(lena).get(f"/lending/loans/{loan.id}").status_code == 404
     admin_page = signed_in(make_user(roles=["admin"], kyc="verified")).get(
         f"/lending/loans/{loan.id}"
@@ -372,7 +358,7 @@ def test_only_the_borrower_and_admins_see_a_loan(session, people, signed_in, mak
 
 def test_dashboards_and_panels(session, people, signed_in):
     bo, lena = people
-    funded(session, bo, lena)
+    one_lender_loan(session, bo, lena)
     lender_page = text(signed_in(lena).get("/lending/lend"))
     assert "Net annualized return" in lender_page and "XIRR" in lender_page
     assert "€600.00" in lender_page  # lent out

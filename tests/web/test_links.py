@@ -12,14 +12,14 @@ from p2pbank.app import create_app
 from p2pbank.config import Config, ConfigError
 from p2pbank.identity.models import OutboxMail
 from p2pbank.links import absolute_url, absolute_url_in
-from tests.conftest import _bound_sessionmaker
+from tests.support.database import bound_sessionmaker
 
 BASE = "https://p2pbank.example"
 
 
 def _app(config, connection, **changes):
     app = create_app(replace(config, WTF_CSRF_ENABLED=False, BASE_URL=BASE, **changes))
-    app.extensions["p2pbank.sessionmaker"] = _bound_sessionmaker(connection)
+    app.extensions["p2pbank.sessionmaker"] = bound_sessionmaker(connection)
     return app
 
 

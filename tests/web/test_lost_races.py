@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from tests.conftest import is_postgres
+from tests.support.database import is_postgres
 
 
 def _real_error(connection, statements: list[str]) -> DBAPIError:

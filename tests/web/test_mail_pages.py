@@ -13,7 +13,8 @@ from p2pbank.app import create_app
 from p2pbank.identity.models import OutboxMail
 from p2pbank.mail import due
 from p2pbank.mail.transport import install
-from tests.conftest import Browser, _bound_sessionmaker
+from tests.support.database import bound_sessionmaker
+from tests.support.pages import Browser
 
 
 def _failed_mail(session) -> OutboxMail:
@@ -69,7 +70,7 @@ def test_the_api_twin(client, session, make_user, api_token):
 
 def _development_app(config, connection, **changes):
     app = create_app(replace(config, ENV="development", **changes))
-    app.extensions["p2pbank.sessionmaker"] = _bound_sessionmaker(connection)
+    app.extensions["p2pbank.sessionmaker"] = bound_sessionmaker(connection)
     return app
 
 
@@ -105,7 +106,7 @@ def test_the_mail_folder_page_exists_only_in_development(config, connection, cli
     production = create_app(
         replace(config, ENV="production", BASE_URL="https://p2pbank.example", SMTP_URL="smtp://m")
     )
-    production.extensions["p2pbank.sessionmaker"] = _bound_sessionmaker(connection)
+    production.extensions["p2pbank.sessionmaker"] = bound_sessionmaker(connection)
     response = production.test_client().get("/dev/mail", base_url="https://p2pbank.example")
     assert response.status_code == 404
     install(None)

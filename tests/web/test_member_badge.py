@@ -9,9 +9,9 @@ from datetime import timedelta
 from p2pbank import clock
 from p2pbank.trust import refresh
 from p2pbank.trust import services as trust
-from tests.services.lending_support import borrower, lender, listing
-from tests.services.test_crowdfunding_support import an_initiator, live
-from tests.services.test_trust import completed
+from tests.support.crowdfunding import an_initiator, live
+from tests.support.lending import borrower, lender, listing
+from tests.support.trust import completed
 
 
 def badge_of(html: str, user_id: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.services.lending_support import borrower, lender, listing
+from tests.support.lending import borrower, lender, listing
 
 
 def test_marketplace_pages_through_listings_keeping_its_filters(

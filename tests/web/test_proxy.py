@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from p2pbank.app import create_app
-from tests.conftest import Browser, _bound_sessionmaker
+from tests.support.database import bound_sessionmaker
+from tests.support.pages import Browser
 
 PROXY = "10.0.0.2"  # the address the app sees: the proxy's
 
@@ -18,7 +19,7 @@ def _app(config, connection, proxies: int, **changes):
             config, TRUSTED_PROXY_COUNT=proxies, LOGIN_LIMIT_PER_IP="3 per 15 minutes", **changes
         )
     )
-    app.extensions["p2pbank.sessionmaker"] = _bound_sessionmaker(connection)
+    app.extensions["p2pbank.sessionmaker"] = bound_sessionmaker(connection)
     return app
 
 

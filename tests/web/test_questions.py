@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from p2pbank import clock
 from p2pbank.questions.models import Question
-from tests.services.lending_support import borrower, lender, listing
-from tests.services.test_crowdfunding_support import an_initiator, live
+from tests.support.crowdfunding import an_initiator, live
+from tests.support.lending import borrower, lender, listing
 
 
 def text(response) -> str:

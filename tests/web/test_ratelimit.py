@@ -12,7 +12,9 @@ from flask import jsonify
 
 from p2pbank.app import create_app
 from p2pbank.extensions import limiter
-from tests.conftest import STRONG_PASSWORD, Browser, _bound_sessionmaker
+from tests.support.database import bound_sessionmaker
+from tests.support.pages import Browser
+from tests.support.people import STRONG_PASSWORD
 
 REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
 
@@ -59,7 +61,7 @@ def test_per_ip_lockout_across_many_accounts(web, make_user):
 
 def test_api_429_is_a_problem_with_retry_after(config, connection):
     app = create_app(config)
-    app.extensions["p2pbank.sessionmaker"] = _bound_sessionmaker(connection)
+    app.extensions["p2pbank.sessionmaker"] = bound_sessionmaker(connection)
 
     @limiter.limit("2 per minute", error_message="Too many test calls.")
     def ratelimit_probe():
@@ -98,7 +100,7 @@ def test_limits_are_counted_in_redis_when_redis_url_is_set(
     config, connection, make_user, redis_client
 ):
     app = create_app(replace(config, REDIS_URL=REDIS_TEST_URL))
-    app.extensions["p2pbank.sessionmaker"] = _bound_sessionmaker(connection)
+    app.extensions["p2pbank.sessionmaker"] = bound_sessionmaker(connection)
     assert app.config["RATELIMIT_STORAGE_URI"] == REDIS_TEST_URL
 
     marker = secrets.token_hex(6)  # only keys with this marker are this test's

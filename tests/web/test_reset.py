@@ -15,8 +15,10 @@ from p2pbank import clock
 from p2pbank.app import create_app
 from p2pbank.identity import services
 from p2pbank.identity.models import OutboxMail, PasswordResetToken
-from tests.conftest import STRONG_PASSWORD, Browser, _bound_sessionmaker
 from tests.dutch import speak_pending_dutch
+from tests.support.database import bound_sessionmaker
+from tests.support.pages import Browser
+from tests.support.people import STRONG_PASSWORD
 
 FORGOT = "/password/forgot"
 NEW_PASSWORD = "a-brand-new-secret-77"
@@ -70,7 +72,7 @@ def test_the_link_is_never_logged_in_production(config, connection, make_user, s
         config, ENV="production", WTF_CSRF_ENABLED=False, BASE_URL="https://p2pbank.example"
     )
     app = create_app(production)
-    app.extensions["p2pbank.sessionmaker"] = _bound_sessionmaker(connection)
+    app.extensions["p2pbank.sessionmaker"] = bound_sessionmaker(connection)
     user = make_user()
     with caplog.at_level(logging.DEBUG):
         response = app.test_client().post(

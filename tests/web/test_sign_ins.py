@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from p2pbank.identity import reset_services, services
 from p2pbank.identity.models import SignIn
-from tests.conftest import STRONG_PASSWORD, Browser
+from tests.support.pages import Browser
+from tests.support.people import STRONG_PASSWORD
 
 
 def _session_cookie(browser: Browser) -> str:
@@ -89,5 +90,3 @@ def test_a_forged_or_unknown_key_is_not_signed_in(app, make_user):
         cookie["_user_id"] = "1:0"
         cookie["_fresh"] = True
     assert forger.get("/dashboard").status_code == 302
-
-

@@ -11,8 +11,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event
 
-from tests.services.lending_support import borrower, deposit, lender, listing, order
-from tests.services.test_crowdfunding_support import an_initiator, live
+from tests.support.crowdfunding import an_initiator, live
+from tests.support.lending import borrower, lender, listing, order
+from tests.support.money import deposit
 
 PAGES = (
     "/lending/",

@@ -10,18 +10,16 @@ from sqlalchemy import select
 
 from p2pbank import clock
 from p2pbank.lending import due as lending_due
-from p2pbank.lending import ordering
-from p2pbank.lending.models import Instalment, Loan
-from tests.services.lending_support import borrower, lender, listing, spend, wallet
-from tests.services.test_crowdfunding_support import an_initiator, live
+from p2pbank.lending.models import Instalment
+from tests.support.crowdfunding import an_initiator, live
+from tests.support.lending import borrower, lender, listing, one_lender_loan
+from tests.support.money import spend, wallet
 
 
 def issued_loan(session, make_user, name, amount):
     bo = borrower(make_user, session, name)
-    request = listing(session, bo, amount=amount, rate=1_200)
     lena = lender(make_user, session, f"Lender of {name}")
-    ordering.commit_to_listing(session, lena.id, request.id, amount_minor=amount, rate_bps=1_200)
-    return bo, session.scalar(select(Loan).where(Loan.request_id == request.id))
+    return bo, one_lender_loan(session, bo, lena, amount=amount, max_rate=1_200)
 
 
 def test_statistics_show_the_loan_book_and_a_default_to_anyone(

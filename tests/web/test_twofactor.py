@@ -12,7 +12,8 @@ from sqlalchemy import select
 from p2pbank import clock
 from p2pbank.identity import services, twofactor
 from p2pbank.identity.models import RecoveryCode
-from tests.conftest import SECOND_FACTOR_CODES, STRONG_PASSWORD, Browser
+from tests.support.pages import Browser
+from tests.support.people import SECOND_FACTOR_CODES, STRONG_PASSWORD
 
 CHALLENGE = "/login/two-factor"
 SETTINGS = "/settings/two-factor"

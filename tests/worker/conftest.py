@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import database_url_for_run
+from tests.support.database import database_url_for_run
 from tests.worker import support
 
 

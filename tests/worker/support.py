@@ -142,18 +142,9 @@ def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
 
 
 def make_person(session: Session, n: int, roles: list[str], prefix: str = "p"):
-    from p2pbank.identity import services
+    from tests.support.people import member
 
-    user = services.sign_up(
-        session,
-        email=f"{prefix}{n}@example.test",
-        display_name=f"Person {n}",
-        password="correct-horse-battery-42",
-        roles=roles,
-    )
-    services.set_kyc_status(session, None, user.id, "pending", "test")
-    services.set_kyc_status(session, None, user.id, "verified", "test")
-    return user
+    return member(session, f"Person {n}", roles, email=f"{prefix}{n}@example.test")
 
 
 def due_loans(session: Session, count: int, *, start: int = 0) -> list[int]:
@@ -161,7 +152,7 @@ def due_loans(session: Session, count: int, *, start: int = 0) -> list[int]:
     the borrower's wallet holding enough for it. Returns the loan ids."""
     from p2pbank.lending import ordering, services
     from p2pbank.lending.models import Loan
-    from tests.services.lending_support import deposit
+    from tests.support.money import deposit
 
     real_now = clock.now()
     lenders = [  # one lender per 20 loans: no single wallet every repayment waits for
@@ -190,7 +181,8 @@ def due_loans(session: Session, count: int, *, start: int = 0) -> list[int]:
 def due_campaigns(session: Session, count: int, *, start: int = 0) -> list[int]:
     """`count` campaigns whose deadline passed yesterday, each fully pledged from a wallet."""
     from p2pbank.crowdfunding import pledging
-    from tests.services.test_crowdfunding_support import fund, live
+    from tests.support.crowdfunding import live
+    from tests.support.money import deposit
 
     real_now = clock.now()
     ids = []
@@ -198,7 +190,7 @@ def due_campaigns(session: Session, count: int, *, start: int = 0) -> list[int]:
         for n in range(start, start + count):
             ian = make_person(session, n, ["initiator"], prefix="initiator")
             backer = make_person(session, n, ["backer"], prefix="backer")
-            fund(session, backer, 100_000)
+            deposit(session, backer.id, 100_000)
             campaign = live(session, ian, duration_days=30)
             pledging.pledge(session, backer.id, campaign.id, amount_minor=100_000,
                             idempotency_key=f"due-campaign-{n:06d}")  # fmt: skip

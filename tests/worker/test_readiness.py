@@ -12,7 +12,7 @@ from p2pbank import clock
 from p2pbank.app import create_app
 from p2pbank.config import Config
 from p2pbank.runtime import marks
-from tests.conftest import TEST_SECRET
+from tests.support.database import TEST_SECRET
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import database_url_for_run
+from tests.support.database import database_url_for_run
 from tests.worker import support
 
 pytestmark = pytest.mark.slow
