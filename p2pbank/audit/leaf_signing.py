@@ -8,13 +8,14 @@ key has not signed yet, so every entry a checkpoint covers carries its own signa
 from __future__ import annotations
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from p2pbank.audit import merkle
 from p2pbank.audit.leaf_signatures import leaf_statement
 from p2pbank.audit.models import LeafSignature, LogLeaf
 from p2pbank.audit.note import Signer
+from p2pbank.bulk_insert import insert_rows
 from p2pbank.errors import InvalidState
 
 BATCH = 2000
@@ -51,7 +52,7 @@ def sign_leaves(session: Session, signer: Signer, origin: str, size: int) -> int
             values.append(
                 {"sequence": sequence, "key_id": key_id, "signature": private.sign(statement)}
             )
-        session.execute(insert(LeafSignature), values)
+        insert_rows(session, LeafSignature.__table__, values)  # COPY on PostgreSQL
         count += len(values)
         start = rows[-1][0] + 1
     return count
