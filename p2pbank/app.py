@@ -78,7 +78,7 @@ def _configure(app: Flask, config: Config) -> None:
         OPENAPI_URL_PREFIX="/api/v1",
         OPENAPI_JSON_PATH="openapi.json",
     )
-    app.p2p_config = config  # type: ignore[attr-defined]
+    app.p2p_config = config
     from p2pbank.web.errors import refuse_unknown_host
 
     app.before_request(refuse_unknown_host)  # first: a forged Host reaches nothing else
@@ -94,7 +94,7 @@ def _configure(app: Flask, config: Config) -> None:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         count = config.TRUSTED_PROXY_COUNT
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
 
 def _init_database(app: Flask, config: Config) -> None:

@@ -27,7 +27,7 @@ def status() -> None:
     from p2pbank import readiness
     from p2pbank.runtime import checks
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()
     all_checks = {"database": readiness.database, **checks.CHECKS}
     ok = True
     for name, check in all_checks.items():

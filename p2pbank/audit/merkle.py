@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
+from typing import TypeGuard
 
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -50,7 +51,7 @@ def _as_hash(value: object) -> bytes | None:
     return None
 
 
-def _is_count(value: object) -> bool:
+def _is_count(value: object) -> TypeGuard[int]:
     return type(value) is int and value >= 0
 
 
@@ -64,7 +65,7 @@ def _require_hash(value: object) -> bytes:
 def _require_count(value: object, name: str) -> int:
     if not _is_count(value):
         raise ValueError(f"{name} must be a non-negative int, got {value!r}")
-    return value  # type: ignore[return-value]
+    return value
 
 
 class CompactRange:
@@ -218,8 +219,8 @@ def consistency_proof(
 def _as_path(proof: object) -> list[bytes] | None:
     if not isinstance(proof, list | tuple):
         return None
-    path = [_as_hash(p) for p in proof]
-    return None if any(p is None for p in path) else path  # type: ignore[return-value]
+    path = [h for h in map(_as_hash, proof) if h is not None]
+    return path if len(path) == len(proof) else None
 
 
 def verify_inclusion(

@@ -241,7 +241,7 @@ def _legs(session: Session, entry_id: int) -> list[tuple[int, int]]:
 
 
 def _check_reversal(session: Session, entry: JournalEntry, bad: list[str]) -> None:
-    original = _legs(session, entry.reverses_entry_id)  # type: ignore[arg-type]
+    original = _legs(session, entry.reverses_entry_id)
     mirrored = sorted((account_id, -amount) for account_id, amount in original)
     if _legs(session, entry.id) != mirrored:
         bad.append(f"entry {entry.id}: does not mirror entry {entry.reverses_entry_id}")

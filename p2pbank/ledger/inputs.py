@@ -34,11 +34,11 @@ def refuse(message: str, field: str = "_") -> ValidationFailed:
 
 def check_currency(currency: object) -> str:
     try:
-        Money(0, currency)  # type: ignore[arg-type]
+        Money(0, currency)
     except (TypeError, ValueError) as exc:
         message = f"currency must be a three-letter code such as EUR: {exc}"
         raise refuse(message, "currency") from exc
-    return currency  # type: ignore[return-value]
+    return currency
 
 
 def check_code(code: object) -> str:

@@ -156,9 +156,11 @@ def check_order_terms(
         if type(value) is not int or not low <= value <= high:
             errors[name] = [f"Terms run from {low} to {high} months."]
     if (
-        "min_term_months" not in errors
+        type(min_term_months) is int
+        and type(max_term_months) is int
+        and "min_term_months" not in errors
         and "max_term_months" not in errors
-        and min_term_months > max_term_months  # type: ignore[operator]
+        and min_term_months > max_term_months
     ):
         errors["max_term_months"] = ["The longest term must not be below the shortest."]
     return errors

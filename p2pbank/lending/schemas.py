@@ -247,7 +247,7 @@ class OrderForm(Schema):
     reinvest = fields.Boolean(load_default=False)
     idempotency_key = Key()
 
-    def load(self, data, **kwargs):  # type: ignore[override]
+    def load(self, data, **kwargs):
         blanks = ("max_per_borrower", "slice", *(f"rate_{g.lower()}" for g in GRADES))
         return super().load(_blank_is_none(dict(data), *blanks), **kwargs)
 
@@ -282,7 +282,7 @@ class PayForm(Schema):
     )
     idempotency_key = Key()
 
-    def load(self, data, **kwargs):  # type: ignore[override]
+    def load(self, data, **kwargs):
         return super().load(_blank_is_none(dict(data), "amount"), **kwargs)
 
 
@@ -292,5 +292,5 @@ class EarlyForm(Schema):
     )
     idempotency_key = Key()
 
-    def load(self, data, **kwargs):  # type: ignore[override]
+    def load(self, data, **kwargs):
         return super().load(_blank_is_none(dict(data), "principal"), **kwargs)

@@ -68,7 +68,7 @@ def message_for(row: OutboxMail, settings: MailSettings, now: datetime) -> Messa
             raise ValueError("a header with a line break")
     body = Charset("utf-8")
     body.body_encoding = QP  # readable as text in an .eml file, 7-bit on the wire
-    message = MIMEText(row.body, "plain", body)  # type: ignore[arg-type]
+    message = MIMEText(row.body, "plain", body)
     message["From"] = formataddr((name, sender), charset="utf-8")
     message["To"] = row.to_address
     message["Subject"] = Header(one_line(row.subject), "utf-8")

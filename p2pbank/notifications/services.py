@@ -115,7 +115,7 @@ def mark_all_read(session: Session, actor_id: int) -> int:
             .values(read_at=now())
             .execution_options(synchronize_session=False)
         )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)
 
 
 def set_email_kinds(session: Session, actor_id: int, wanted: Iterable[str]) -> set[str]:
@@ -153,4 +153,4 @@ def settle_history(session: Session, before: datetime) -> int:
             )
             .execution_options(synchronize_session=False)
         )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)

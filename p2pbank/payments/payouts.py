@@ -171,7 +171,7 @@ def request_withdrawal(
                 field_errors={"totp_code": [ENTER_CODE]},
             )
         try:
-            verify_second_factor(session, user.id, totp_code.strip())  # type: ignore[union-attr]
+            verify_second_factor(session, user.id, totp_code.strip())
         except Unauthorized as exc:
             raise ValidationFailed(exc.detail, field_errors={"totp_code": [exc.detail]}) from exc
     payout = Payout(

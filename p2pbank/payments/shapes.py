@@ -47,7 +47,7 @@ def currency_of(obj: Mapping) -> str:
 
 
 def moment(ts: object) -> datetime:
-    return datetime.fromtimestamp(int(ts or 0), UTC)  # type: ignore[arg-type]
+    return datetime.fromtimestamp(int(ts or 0), UTC)
 
 
 def _id(value: object) -> str | None:

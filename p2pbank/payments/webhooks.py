@@ -304,7 +304,7 @@ def deliver_test_mode_events(session: Session, gateway: PaymentGateway, limit: i
         payload = row.payload.encode()
         event_id = row.event_id
         try:
-            result = handle_event(session, gateway, payload, gateway.sign(payload))  # type: ignore[attr-defined]
+            result = handle_event(session, gateway, payload, gateway.sign(payload))
         except WebhookHandlerFailed:
             row.attempts += 1
             session.commit()

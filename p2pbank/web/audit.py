@@ -75,7 +75,7 @@ def explorer():
     try:
         args = ExplorerArgs().load(clean_args(request.args.to_dict()), unknown=EXCLUDE)
     except ValidationError as exc:
-        errors = exc.messages  # type: ignore[assignment]
+        errors = exc.messages
         args = {"subject": None, "type": None, "before": None, "after": None}
     session = db_session()
     page = queries.explore(

@@ -262,7 +262,7 @@ def _database_unavailable(exc: Exception):
     log.warning("database unavailable: %s", str(exc).splitlines()[0][:300])
     # Nothing below may ask the database again (the page's navigation would load the
     # signed-in member): render for an anonymous visitor.
-    g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
+    g._login_user = current_app.login_manager.anonymous_user()
     if wants_problem_json():
         response = problem(503, "Service Unavailable", f"{UNAVAILABLE} {TRY_AGAIN}")
     else:

@@ -54,7 +54,7 @@ def retry(mail_id: int):
 
 
 def _development_only() -> None:
-    config = current_app.p2p_config  # type: ignore[attr-defined]
+    config = current_app.p2p_config
     if config.ENV != "development" or config.SMTP_URL:
         abort(404)
 
@@ -86,7 +86,7 @@ def _read(path):
 @bp.get("/dev/mail")
 def dev_mails():
     _development_only()
-    folder = dev_folder(current_app.p2p_config.INSTANCE_PATH)  # type: ignore[attr-defined]
+    folder = dev_folder(current_app.p2p_config.INSTANCE_PATH)
     paths = sorted(
         folder.glob("*.eml") if folder.is_dir() else [], key=lambda p: int(p.stem), reverse=True
     )
@@ -97,7 +97,7 @@ def dev_mails():
 @bp.get("/dev/mail/<int:mail_id>")
 def dev_mail(mail_id: int):
     _development_only()
-    path = dev_folder(current_app.p2p_config.INSTANCE_PATH) / f"{mail_id}.eml"  # type: ignore[attr-defined]
+    path = dev_folder(current_app.p2p_config.INSTANCE_PATH) / f"{mail_id}.eml"
     if not path.is_file():
         abort(404)
     return render_template("mail/dev_mail.html", mail=_read(path))

@@ -41,7 +41,7 @@ def healthz():
 @bp.get("/readyz")
 def readyz():
     """Ready to serve: every readiness check (p2pbank.readiness) passed in time."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()
     results = readiness.run_checks(app, float(app.config["READINESS_TIMEOUT"]))
     ready = all(result.ok for result in results.values())
     database = results.get("database")

@@ -53,12 +53,12 @@ def everyone(_user: object) -> bool:
 
 
 def has_role(*roles: str) -> Callable[[object], bool]:
-    return lambda user: any(user.has_role(r) for r in roles)  # type: ignore[attr-defined]
+    return lambda user: any(user.has_role(r) for r in roles)
 
 
 def has_permission(permission: Permission) -> Callable[[object], bool]:
     """Show the item to whoever may use its page (the page checks the same permission)."""
-    return lambda user: may(user.role_names, permission)  # type: ignore[attr-defined]
+    return lambda user: may(user.role_names, permission)
 
 
 def nav_item(
@@ -67,7 +67,7 @@ def nav_item(
     if group != "person" and group not in dict(GROUPS):
         raise ValueError(f"unknown navigation group {group!r}")
     if all(item.endpoint != endpoint for item in _NAV):
-        _NAV.append(NavItem(lazy_gettext(label), endpoint, visible, order, group))  # type: ignore[arg-type]
+        _NAV.append(NavItem(lazy_gettext(label), endpoint, visible, order, group))
 
 
 def dashboard_panel(template: str, visible=everyone, order: int = 50) -> None:

@@ -277,7 +277,7 @@ def breakdown():
             args = BreakdownArgs().load({"subject": subject})
             result = breakdowns.member_breakdown(db_session(), current_user, args["subject"])
         except ValidationError as exc:
-            errors, status = exc.messages, 422  # type: ignore[assignment]
+            errors, status = exc.messages, 422
         except NotFound as exc:
             errors, status = {"subject": [exc.detail]}, 404
     return render_template(

@@ -64,9 +64,9 @@ def _order_views(session: Session, orders: Sequence[LenderOrder]) -> list[OrderV
                 Commitment.order_id.in_(ids), Commitment.status == CommitmentStatus.HELD
             )
         ):
-            committed[c.order_id] += c.amount_minor  # type: ignore[index]
+            committed[c.order_id] += c.amount_minor
         for part in session.scalars(select(LoanPart).where(LoanPart.order_id.in_(ids))):
-            lent[part.order_id] += part.principal_minor  # type: ignore[index]
+            lent[part.order_id] += part.principal_minor
     return [
         OrderView(
             id=o.id,
