@@ -10,10 +10,10 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from p2pbank.amount_field import AmountText
 from p2pbank.crowdfunding import rules
 from p2pbank.crowdfunding.content import STORY_MAX_CHARS, UPDATE_MAX_CHARS
 from p2pbank.digits import is_ascii_digits
-from p2pbank.money_text import parse_amount
 
 KEY = validate.Length(min=8, max=100)
 MONEY_MAX = rules.GOAL_MAX_MINOR * 10
@@ -22,25 +22,6 @@ DECLARED_MAX = 10**13
 
 def money_field(lo: int, hi: int, **kw) -> fields.Integer:
     return fields.Integer(strict=True, validate=validate.Range(min=lo, max=hi), **kw)
-
-
-class AmountText(fields.Field):
-    """An amount as typed on a page -> minor units (two decimals: EUR, GBP and USD)."""
-
-    def _deserialize(self, value, attr, data, **kwargs) -> int:
-        if not isinstance(value, str) or not value.strip():
-            raise ValidationError("Enter an amount such as 25.00.")
-        try:
-            return parse_amount(value)
-        except ValueError as exc:
-            raise ValidationError("Enter an amount such as 25.00.") from exc
-
-
-class OptionalAmountText(AmountText):
-    def _deserialize(self, value, attr, data, **kwargs):
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return None
-        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class OptionalInt(fields.Field):

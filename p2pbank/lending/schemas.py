@@ -11,8 +11,8 @@ import re
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from p2pbank.amount_field import AmountText
 from p2pbank.lending.rules import GRADES, POLICY, euros, percent
-from p2pbank.money_text import parse_amount
 
 P = POLICY
 TERMS = list(P.terms_months)
@@ -143,21 +143,10 @@ class MarketQuery(Schema):
 # --- page forms (what people type) ---------------------------------------------------------
 
 
-class EuroText(fields.Field):
-    """'1,250.50' or '1250.5' -> 125050 cents; exact, never through a float."""
+class EuroText(AmountText):
+    """An amount in euros, with the wording of the lending forms."""
 
     default_error_messages = {"invalid": "Enter an amount in euros, such as 250 or 1,250.50."}
-
-    def _deserialize(self, value, attr, data, **kwargs) -> int:
-        if not isinstance(value, str):
-            raise self.make_error("invalid")
-        try:
-            return parse_amount(value)
-        except ValueError as exc:
-            raise self.make_error("invalid") from exc
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else f"{value // 100}.{value % 100:02d}"
 
 
 _PERCENT = re.compile(r"^(\d{1,3})(?:[.,](\d{1,2}))?$")

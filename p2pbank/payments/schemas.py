@@ -3,25 +3,13 @@ integer number of minor units (cents) with its currency."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
-from p2pbank.money_text import parse_amount
+from p2pbank.amount_field import AmountText
 from p2pbank.payments.rules import DEFAULT_MAX_DEPOSIT_MINOR
 
 MAX_MINOR = 10**12
 KEY = validate.Length(min=1, max=200)
-
-
-class AmountText(fields.Field):
-    """An amount as people type it on a page ('25', '1,250.50') -> minor units."""
-
-    def _deserialize(self, value, attr, data, **kwargs) -> int:
-        if not isinstance(value, str):
-            raise ValidationError("Enter an amount such as 25.00.")
-        try:
-            return parse_amount(value)
-        except ValueError as exc:
-            raise ValidationError("Enter an amount such as 25.00.") from exc
 
 
 class DepositIn(Schema):
