@@ -71,6 +71,8 @@ RATE_LIMITS = (
 )
 
 VALIDATION = (
+    N_("Enter an amount such as 25.00."),  # p2pbank.amount_field
+    N_("Enter an amount in euros, such as 250 or 1,250.50."),
     N_("Missing data for required field."),
     N_("Field may not be null."),
     N_("Invalid value."),
