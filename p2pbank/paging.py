@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from marshmallow import Schema, fields
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
@@ -44,3 +45,12 @@ def paginate(
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     rows = session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
     return list(rows), int(total or 0)
+
+
+class PagedOut(Schema):
+    """How the API shows a `Paged`: its place in the list; a screen's schema adds its rows."""
+
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+    pages = fields.Integer()

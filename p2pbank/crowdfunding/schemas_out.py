@@ -7,6 +7,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 from p2pbank.crowdfunding.schemas import RISK_WARNING, MonthField
+from p2pbank.paging import PagedOut
 from p2pbank.trust.schemas import BadgeOut
 
 
@@ -46,11 +47,8 @@ class CampaignCardOut(Schema):
     rewards_answered = fields.Integer()
 
 
-class CampaignExploreOut(Schema):
+class CampaignExploreOut(PagedOut):
     items = fields.List(fields.Nested(CampaignCardOut))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
 
 
 class RewardTierOut(Schema):

@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 from p2pbank.audit.journal import canonical_time
 from p2pbank.ledger.log_check import MAX_RECORDS_PER_PAGE
 from p2pbank.ledger.queries import MAX_PER_PAGE
+from p2pbank.paging import PagedOut
 
 Minor = fields.Integer
 
@@ -57,13 +58,9 @@ class StatementLineOut(Schema):
     reverses_entry_id = fields.Integer(allow_none=True)
 
 
-class StatementOut(Schema):
+class StatementOut(PagedOut):
     account_code = fields.String()
     currency = fields.String()
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
-    pages = fields.Integer()
     lines = fields.List(fields.Nested(StatementLineOut))
 
 
@@ -81,11 +78,7 @@ class LedgerAccountOut(Schema):
     closed_at = fields.DateTime(allow_none=True)
 
 
-class LedgerAccountPageOut(Schema):
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
-    pages = fields.Integer()
+class LedgerAccountPageOut(PagedOut):
     accounts = fields.List(fields.Nested(LedgerAccountOut))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from p2pbank.paging import PagedOut
 from p2pbank.trust.schemas import BadgeOut
 
 
@@ -63,11 +64,8 @@ class ListingOut(Schema):
     is_own = fields.Boolean()
 
 
-class MarketOut(Schema):
+class MarketOut(PagedOut):
     listings = fields.List(fields.Nested(ListingOut))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
 
 
 class FillOut(Schema):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from p2pbank.mail.admin import LISTED, MAX_PER_PAGE
+from p2pbank.paging import PagedOut
 
 
 class MailQuery(Schema):
@@ -25,10 +26,6 @@ class MailOut(Schema):
     last_error = fields.String(allow_none=True)
 
 
-class MailPageOut(Schema):
+class MailPageOut(PagedOut):
     mails = fields.List(fields.Nested(MailOut))
     status = fields.String()
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
-    pages = fields.Integer()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from p2pbank.notifications.queries import MAX_PER_PAGE
+from p2pbank.paging import PagedOut
 
 
 class NotificationQuery(Schema):
@@ -24,13 +25,9 @@ class NotificationOut(Schema):
     read_at = fields.DateTime(allow_none=True)
 
 
-class NotificationPageOut(Schema):
+class NotificationPageOut(PagedOut):
     notifications = fields.List(fields.Nested(NotificationOut))
     unread = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
-    pages = fields.Integer()
 
 
 class MarkedOut(Schema):

@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, validate
 from p2pbank.lending.rules import GRADES
 from p2pbank.lending.rules import POLICY as LENDING
 from p2pbank.lending.schemas import EuroText, PercentText
+from p2pbank.paging import PagedOut
 from p2pbank.resale.read import LATENESS
 from p2pbank.resale.rules import POLICY
 from p2pbank.trust.schemas import BadgeOut
@@ -140,12 +141,8 @@ class OfferOut(Schema):
     borrower_badge = fields.Nested(BadgeOut, allow_none=True)
 
 
-class OfferPageOut(Schema):
+class OfferPageOut(PagedOut):
     offers = fields.List(fields.Nested(OfferOut))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
-    pages = fields.Integer()
 
 
 class CreatedOfferOut(Schema):
@@ -183,12 +180,8 @@ class TradeOut(Schema):
     sold_at = fields.DateTime(allow_none=True)
 
 
-class TradePageOut(Schema):
+class TradePageOut(PagedOut):
     trades = fields.List(fields.Nested(TradeOut))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
-    pages = fields.Integer()
 
 
 class AutoResaleOut(Schema):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, post_load, pre_load, validate
 
+from p2pbank.paging import PagedOut
 from p2pbank.trust.models import COMMENT_MAX, NOTE_MAX, VALUES, Detail, HideReason
 
 VALUE_CHOICES = list(VALUES)
@@ -194,11 +195,8 @@ class RankedOut(Schema):
     wilson_bps = _bps("wilson")
 
 
-class RankingOut(Schema):
+class RankingOut(PagedOut):
     members = fields.List(fields.Nested(RankedOut))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
 
 
 class PendingOut(Schema):
