@@ -47,11 +47,10 @@ def notify(
     link: str | None = None,
     *,
     key: str | None = None,
-    mail: bool = True,
 ) -> Notification | None:
     """Add a notification to the current transaction (no commit). With `key`, at most one
-    notification per person and key: a second call returns None. `mail=False` for an
-    event whose command writes its own mail already (in-app only, never mailed twice)."""
+    notification per person and key: a second call returns None. It is mailed too unless
+    the kind is in-app only or the person turned it off."""
     params = dict(params or {})
     kinds.check_params(kind, params)
     kinds.check_link(link)
@@ -64,7 +63,7 @@ def notify(
         )
         if seen is not None:
             return None
-    wanted = mail and kinds.wants_email(kind, turned_off(session, user_id))
+    wanted = kinds.wants_email(kind, turned_off(session, user_id))
     row = Notification(
         user_id=user_id,
         kind=kind,
@@ -86,12 +85,11 @@ def notify_each(
     link: str | None = None,
     *,
     key: str | None = None,
-    mail: bool = True,
 ) -> int:
     """The same notification to several people (each once); how many were added."""
     added = 0
     for user_id in sorted(set(user_ids)):
-        added += notify(session, user_id, kind, params, link, key=key, mail=mail) is not None
+        added += notify(session, user_id, kind, params, link, key=key) is not None
     return added
 
 
