@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from p2pbank.ledger import batch
 from p2pbank.ledger import inputs as ledger_inputs
 from p2pbank.ledger import services as ledger
 from p2pbank.ledger.models import Account, AccountType, JournalEntry
@@ -125,8 +126,7 @@ def post_with_lenders(
             continue
         single = len(groups) == 1
         entries.append(
-            ledger.post_entry(
-                session,
+            batch.NewEntry(
                 postings=legs,
                 kind=kind,
                 idempotency_key=idempotency_key if single else f"{idempotency_key}:{number}",
@@ -135,4 +135,6 @@ def post_with_lenders(
                 memo=memo if single else f"{memo} ({number}/{len(groups)})",
             )
         )
-    return entries
+    # All of them through the batch path: the accounts locked once, the entries written
+    # together (a loan with a thousand lenders is a few entries, not a few transactions).
+    return batch.post_entries(session, entries) if entries else []
