@@ -17,11 +17,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
+from sqlalchemy.orm import Session
 
-from p2pbank.audit import queue as audit
 from p2pbank.clock import now as clock_now
 from p2pbank.errors import Conflict, InsufficientFunds, InvalidState
 from p2pbank.ledger.inputs import (
@@ -34,14 +31,15 @@ from p2pbank.ledger.inputs import (
     check_text,
     refuse,
 )
-from p2pbank.ledger.models import Account, JournalEntry
+from p2pbank.ledger.models import JournalEntry
 from p2pbank.ledger.posting import (
     ENTRIES,
     POSTINGS,
-    UPDATE_BALANCES,
     LockedAccount,
     hash_of,
     lock_rows,
+    update_balances,
+    written,
 )
 
 MAX_BATCH = 5_000  # entries; a larger run is several batches (each its own transaction)
@@ -179,26 +177,7 @@ def _write(
             entry.id = entry_id
             postings += [{**row, "entry_id": entry_id} for row in rows]
         connection.execute(insert(POSTINGS), postings)
-        connection.execute(
-            UPDATE_BALANCES,
-            [
-                {"account_id": account_id, "posted": posted, "held": held}
-                for account_id, (posted, held) in balances.items()
-            ],
-        )
+        update_balances(connection, balances)
     except IntegrityError as exc:
         raise Conflict("the ledger refused the batch; retry the command") from exc
-    for account_id, (posted, _held) in balances.items():
-        loaded = session.identity_map.get(identity_key(Account, account_id))
-        if loaded is not None:
-            set_committed_value(loaded, "posted_minor", posted)
-    for entry, _ in fresh:
-        make_transient_to_detached(entry)
-        session.add(entry)
-        audit.enqueue(
-            session,
-            type="ledger.entry",
-            subject_user_id=None,
-            payload={"entry_id": entry.id, "kind": entry.kind, "hash": entry.content_hash},
-            ref_id=entry.id,
-        )
+    written(session, balances, [entry for entry, _ in fresh])

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -237,31 +237,44 @@ def post_locked(
                 for code, amount in legs
             ],
         )
-        connection.execute(
-            UPDATE_BALANCES,
-            [
-                {"account_id": account_id, "posted": posted, "held": held}
-                for account_id, (posted, held) in balances.items()
-            ],
-        )
+        update_balances(connection, balances)
     except IntegrityError as exc:
         # A concurrent command won the same idempotency key (or a constraint refused it).
         raise Conflict("the ledger refused the entry; retry the command") from exc
+    written(session, balances, [entry])
+    return entry
+
+
+def update_balances(connection: Connection, balances: dict[int, list[int]]) -> None:
+    """Each account's cached balances as the entries just written left them."""
+    connection.execute(
+        UPDATE_BALANCES,
+        [
+            {"account_id": account_id, "posted": posted, "held": held}
+            for account_id, (posted, held) in balances.items()
+        ],
+    )
+
+
+def written(
+    session: Session, balances: dict[int, list[int]], entries: Iterable[JournalEntry]
+) -> None:
+    """Entries and postings are in the database now (not yet committed): bring the
+    session's copies of the accounts in line without SQL, hand the entries to the session,
+    and queue each entry's trust-log leaf. Every new entry passes here exactly once, and
+    the sequencer integrates the leaves so that postings never wait for each other's."""
     for account_id, (posted, held) in balances.items():
         loaded = session.identity_map.get(identity_key(Account, account_id))
         if loaded is not None:
             set_committed_value(loaded, "posted_minor", posted)
             set_committed_value(loaded, "held_minor", held)
-    make_transient_to_detached(entry)
-    session.add(entry)
-    # The entry and its postings are in the database now (not yet committed): the place
-    # where every new entry passes exactly once, e.g. for the audit log's Merkle leaf,
-    # queued for the sequencer so that postings never wait for each other's leaves.
-    audit.enqueue(
-        session,
-        type="ledger.entry",
-        subject_user_id=None,
-        payload={"entry_id": entry.id, "kind": entry.kind, "hash": entry.content_hash},
-        ref_id=entry.id,
-    )
-    return entry
+    for entry in entries:
+        make_transient_to_detached(entry)
+        session.add(entry)
+        audit.enqueue(
+            session,
+            type="ledger.entry",
+            subject_user_id=None,
+            payload={"entry_id": entry.id, "kind": entry.kind, "hash": entry.content_hash},
+            ref_id=entry.id,
+        )
