@@ -25,6 +25,7 @@ from p2pbank.audit.note import Signer
 from p2pbank.audit.promises import Promise, content_bytes, sign_promise
 from p2pbank.audit.services import (
     MAX_PAYLOAD_BYTES,
+    MAX_SAFE_INTEGER,
     _check_event,
     canonical_json,
     format_time,
@@ -71,6 +72,37 @@ def enqueue(
             "queued_at": moment,
         },
     )
+
+
+@dataclass(frozen=True)
+class LeafTemplate:
+    """A leaf to queue in the same statement that creates the row it is about: its payload
+    is `head`, then the decimal digits of the id the database gives that row, then `tail`.
+    The subject is empty (the ledger's leaves name no person)."""
+
+    event_type: str
+    head: bytes
+    tail: bytes
+    queued_at: datetime
+
+
+def template(type: str, payload: Mapping, id_key: str) -> LeafTemplate:
+    """The checked leaf for `payload` plus `id_key` = an id not known yet. Canonical JSON
+    writes an integer as its digits, so splitting the bytes made with the largest id the
+    log takes leaves exactly what goes around any id; the size check runs on that largest
+    id. A key occurs once in an object, and a string value's quotes are escaped, so the
+    split point is unique."""
+    widest = {**payload, id_key: MAX_SAFE_INTEGER}
+    _check_event(type, widest)
+    body = canonical_json(widest)
+    moment = now()
+    if len(content_bytes(type, format_time(moment), None, body)) + _SEQUENCE_ROOM > (
+        MAX_PAYLOAD_BYTES
+    ):
+        raise ValidationFailed(f"a log entry is at most {MAX_PAYLOAD_BYTES} bytes")
+    key = canonical_json({id_key: 0})[1:-2]  # the key as canonical JSON writes it, and ':'
+    head, tail = body.split(key + str(MAX_SAFE_INTEGER).encode())
+    return LeafTemplate(type, head + key, tail, moment)
 
 
 @dataclass(frozen=True)

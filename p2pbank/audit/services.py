@@ -18,18 +18,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
-import rfc8785
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from p2pbank.audit import queries
+from p2pbank.audit.journal import canonical_json
 from p2pbank.audit.keys import PSEUDONYM_INFO_KEY
 from p2pbank.audit.leaf_signing import sign_leaves
 from p2pbank.audit.merkle import CompactRange, leaf_hash
@@ -125,9 +124,6 @@ def _json_ok(value: object) -> bool:
     return False  # subclasses and other types: `_check_json` decides, with its message
 
 
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
 def leaf_data(
     sequence: int, event_type: str, time_text: str, subject: str | None, payload: Mapping
 ) -> bytes:
@@ -140,21 +136,6 @@ def leaf_data(
         "payload": payload,
     }
     return canonical_json(document)
-
-
-def canonical_json(document: Mapping) -> bytes:
-    """RFC 8785 bytes of a float-free document (the log refuses floats).
-
-    The standard library's sorted, space-free JSON is the same bytes whenever it comes out
-    ASCII: keys in code point order are then in UTF-16 order, the escapes are the same
-    (two-character ones and lower-case \\u00xx for other controls), integers are digits.
-    It is five times faster than the rfc8785 package, which takes every other document.
-    """
-    try:
-        text = _CANONICAL.encode(document)
-    except (TypeError, ValueError):
-        return rfc8785.dumps(document)
-    return text.encode("ascii") if text.isascii() else rfc8785.dumps(document)
 
 
 # --- the head -----------------------------------------------------------------------------

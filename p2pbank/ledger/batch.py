@@ -38,6 +38,7 @@ from p2pbank.ledger.posting import (
     LockedAccount,
     hash_of,
     lock_rows,
+    queue_leaf,
     update_balances,
     written,
 )
@@ -181,3 +182,5 @@ def _write(
     except IntegrityError as exc:
         raise Conflict("the ledger refused the batch; retry the command") from exc
     written(session, balances, [entry for entry, _ in fresh])
+    for entry, _ in fresh:
+        queue_leaf(session, entry)

@@ -10,6 +10,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from p2pbank import clock
+from p2pbank.audit.journal import canonical_json
+from p2pbank.audit.models import QueuedLeaf
 from p2pbank.errors import Conflict, InsufficientFunds, InvalidState, NotFound, ValidationFailed
 from p2pbank.ledger import holds, journal_reads, queries, services
 from p2pbank.ledger.entry_hash import content_hash
@@ -123,6 +125,81 @@ def test_same_key_different_content_is_a_conflict_and_writes_nothing(session, le
     with pytest.raises(Conflict):
         money.deposit(session, ledger["bo"], 10_000, key=SEED, memo="card payment", commit=False)
     assert snapshot(session) == before
+
+
+def test_a_replay_after_the_money_moved_returns_the_original(session, ledger):
+    """The same movement would now be refused (Lena has nothing left), but a replay of
+    the key that moved it is the entry first posted, not a refusal."""
+    whole = dict(from_code=services.wallet_code(ledger["lena"]), kind="transfer")
+    first = services.transfer(
+        session,
+        **whole,
+        to_code=services.wallet_code(ledger["bo"]),
+        amount=Money(10_000),
+        idempotency_key="all-of-it",
+    )
+    before = snapshot(session)
+    again = services.transfer(
+        session,
+        **whole,
+        to_code=services.wallet_code(ledger["bo"]),
+        amount=Money(10_000),
+        idempotency_key="all-of-it",
+    )
+    assert again.id == first.id
+    assert snapshot(session) == before
+    with pytest.raises(Conflict):  # other content under that key: still a conflict
+        services.transfer(
+            session,
+            **whole,
+            to_code=CLEARING,
+            amount=Money(10_000),
+            idempotency_key="all-of-it",
+        )
+    with pytest.raises(InsufficientFunds):  # a new key: the refusal it is
+        services.transfer(
+            session,
+            **whole,
+            to_code=services.wallet_code(ledger["bo"]),
+            amount=Money(1),
+            idempotency_key="one-more-cent",
+        )
+    assert snapshot(session) == before
+
+
+def test_each_new_entry_queues_exactly_its_leaf(session, ledger):
+    """Written in one statement on PostgreSQL and in steps on SQLite: either way the
+    entry's leaf is queued with it, holding its id, kind and hash, and a replay queues
+    nothing."""
+    queued = select(QueuedLeaf).where(QueuedLeaf.event_type == "ledger.entry")
+    already = len(session.scalars(queued).all())
+    entry = services.transfer(
+        session,
+        from_code=services.wallet_code(ledger["lena"]),
+        to_code=services.wallet_code(ledger["bo"]),
+        amount=Money(2_500),
+        kind="transfer",
+        idempotency_key="leaf-test",
+    )
+    leaves = session.scalars(queued.where(QueuedLeaf.ref_id == entry.id)).all()
+    assert len(leaves) == 1
+    assert bytes(leaves[0].payload) == canonical_json(
+        {"entry_id": entry.id, "kind": "transfer", "hash": entry.content_hash}
+    )
+    assert leaves[0].subject is None
+    assert entry.content_hash == session.scalar(
+        select(JournalEntry.content_hash).where(JournalEntry.id == entry.id)
+    )
+    assert wallet(session, ledger["bo"])[0] == 2_500
+    services.transfer(
+        session,
+        from_code=services.wallet_code(ledger["lena"]),
+        to_code=services.wallet_code(ledger["bo"]),
+        amount=Money(2_500),
+        kind="transfer",
+        idempotency_key="leaf-test",
+    )
+    assert len(session.scalars(queued).all()) == already + 1
 
 
 @pytest.mark.parametrize(

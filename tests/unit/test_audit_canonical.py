@@ -7,6 +7,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from p2pbank.audit import queue
 from p2pbank.audit.services import canonical_json
 
 scalars = (
@@ -41,3 +42,17 @@ def test_keys_beyond_the_basic_plane_sort_as_utf16():
     assert canonical_json(document).index("\U0001f600".encode()) < canonical_json(document).index(
         "\ue000".encode()
     )
+
+
+@settings(max_examples=300)
+@given(
+    st.dictionaries(st.text().filter(lambda key: key != "entry_id"), scalars, max_size=4),
+    st.integers(0, 2**53 - 1),
+)
+def test_a_leaf_template_around_any_id_is_the_canonical_payload(payload, entry_id):
+    """The one-statement posting writes head + the id's digits + tail in SQL: for every
+    payload (quotes, escapes, non-ASCII) and every id the log takes, that is the payload's
+    canonical JSON."""
+    leaf = queue.template("ledger.entry", payload, "entry_id")
+    written = leaf.head + str(entry_id).encode() + leaf.tail
+    assert written == rfc8785.dumps({**payload, "entry_id": entry_id})
